@@ -1,0 +1,1 @@
+//! The MessageBus conformance suite.

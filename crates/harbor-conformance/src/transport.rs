@@ -1,0 +1,1 @@
+//! The RemoteTransport conformance suite.

@@ -1,0 +1,96 @@
+//! Edge names and subscription patterns.
+//!
+//! Edges are dot-separated segments. A pattern segment `*` matches exactly one segment and a
+//! final `>` matches one or more remaining segments (the NATS subject rules, so the JetStream
+//! driver maps them one to one).
+
+use crate::Error;
+
+/// Checks a concrete edge: non-empty segments, no wildcards, no whitespace.
+pub fn validate_edge(edge: &str) -> Result<(), Error> {
+    check(edge, false)
+}
+
+/// Checks a subscription pattern.
+pub fn validate_pattern(pattern: &str) -> Result<(), Error> {
+    check(pattern, true)
+}
+
+fn check(s: &str, pattern: bool) -> Result<(), Error> {
+    let what = if pattern { "edge pattern" } else { "edge" };
+    if s.is_empty() {
+        return Err(Error::InvalidEdge(format!("{what} is empty")));
+    }
+    let segments: Vec<&str> = s.split('.').collect();
+    for (i, seg) in segments.iter().enumerate() {
+        if seg.is_empty() {
+            return Err(Error::InvalidEdge(format!(
+                "{what} {s:?} has an empty segment"
+            )));
+        }
+        if seg.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(Error::InvalidEdge(format!(
+                "{what} {s:?} contains whitespace"
+            )));
+        }
+        let wildcard = *seg == "*" || *seg == ">";
+        if wildcard && !pattern {
+            return Err(Error::InvalidEdge(format!(
+                "edge {s:?} contains a wildcard"
+            )));
+        }
+        if *seg == ">" && i + 1 != segments.len() {
+            return Err(Error::InvalidEdge(format!(
+                "pattern {s:?}: '>' must be last"
+            )));
+        }
+        if !wildcard && (seg.contains('*') || seg.contains('>')) {
+            return Err(Error::InvalidEdge(format!(
+                "{what} {s:?}: wildcards must be whole segments"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `edge` matches `pattern` (both assumed valid).
+pub fn matches(pattern: &str, edge: &str) -> bool {
+    let mut p = pattern.split('.');
+    let mut e = edge.split('.');
+    loop {
+        match (p.next(), e.next()) {
+            (Some(">"), Some(_)) => return true,
+            (Some("*"), Some(_)) => {}
+            (Some(ps), Some(es)) if ps == es => {}
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matching_follows_subject_rules() {
+        assert!(matches("a.b", "a.b"));
+        assert!(!matches("a.b", "a.b.c"));
+        assert!(matches("a.*", "a.b"));
+        assert!(!matches("a.*", "a.b.c"));
+        assert!(matches("a.>", "a.b.c"));
+        assert!(!matches("a.>", "a"));
+        assert!(matches("*.b", "x.b"));
+    }
+
+    #[test]
+    fn invalid_edges_are_refused() {
+        for bad in ["", "a..b", ".a", "a.", "a.*", "a b", "a.b*"] {
+            assert!(validate_edge(bad).is_err(), "{bad:?} accepted");
+        }
+        for bad in ["a.>.b", "a.b*", ""] {
+            assert!(validate_pattern(bad).is_err(), "{bad:?} accepted");
+        }
+        validate_pattern("a.*.>").expect("valid pattern");
+    }
+}

@@ -1,0 +1,109 @@
+//! The unit the bus carries.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+
+use crate::{Error, Identity};
+
+/// One event on the bus.
+///
+/// `event_id` is the caller's idempotency key (a ULID is a good choice): consumers dedupe
+/// on `(task_id, edge, event_id)`, and drivers that declare publish dedup store it once.
+/// The payload is opaque: redact secrets before publishing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// Routing label, dot-separated segments (`planner.next`). No wildcards.
+    pub edge: String,
+    /// Who sent it.
+    pub source: String,
+    /// Who it is for; empty means broadcast.
+    pub target: String,
+    /// Who it acts for; mandatory.
+    pub identity: Identity,
+    /// The task it belongs to, if any.
+    pub task_id: Option<String>,
+    /// Caller-supplied unique id, the idempotency key.
+    pub event_id: String,
+    /// Opaque bytes.
+    pub payload: Bytes,
+    /// Transport headers (trace context and the like).
+    pub headers: BTreeMap<String, String>,
+    /// Application metadata.
+    pub meta: BTreeMap<String, String>,
+    /// Set by the caller, never rewritten by the bus.
+    pub timestamp: SystemTime,
+}
+
+impl Envelope {
+    /// An envelope on `edge` for `identity` with `event_id` and `payload`; the other fields
+    /// are empty and the timestamp is now.
+    pub fn new(
+        edge: impl Into<String>,
+        identity: Identity,
+        event_id: impl Into<String>,
+        payload: impl Into<Bytes>,
+    ) -> Self {
+        Self {
+            edge: edge.into(),
+            source: String::new(),
+            target: String::new(),
+            identity,
+            task_id: None,
+            event_id: event_id.into(),
+            payload: payload.into(),
+            headers: BTreeMap::new(),
+            meta: BTreeMap::new(),
+            timestamp: SystemTime::now(),
+        }
+    }
+
+    /// Sets the task id.
+    #[must_use]
+    pub fn with_task(mut self, task_id: impl Into<String>) -> Self {
+        self.task_id = Some(task_id.into());
+        self
+    }
+
+    /// Adds a header.
+    #[must_use]
+    pub fn with_header(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.insert(key.into(), value.into());
+        self
+    }
+
+    /// Checks what every driver requires before publishing: a complete identity, a valid
+    /// concrete edge and an event id.
+    pub fn validate(&self) -> Result<(), Error> {
+        self.identity.validate()?;
+        crate::edge::validate_edge(&self.edge)?;
+        if self.event_id.is_empty() {
+            return Err(Error::InvalidEnvelope("event_id is empty".into()));
+        }
+        if self.task_id.as_deref() == Some("") {
+            return Err(Error::InvalidEnvelope("task_id is set but empty".into()));
+        }
+        Ok(())
+    }
+
+    /// The consumer idempotency key.
+    pub fn dedup_key(&self) -> DedupKey {
+        DedupKey {
+            task_id: self.task_id.clone().unwrap_or_default(),
+            edge: self.edge.clone(),
+            event_id: self.event_id.clone(),
+        }
+    }
+}
+
+/// `(task_id, edge, event_id)`: what makes two deliveries the same event.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DedupKey {
+    /// The task id, or empty.
+    pub task_id: String,
+    /// The edge.
+    pub edge: String,
+    /// The event id.
+    pub event_id: String,
+}

@@ -1,0 +1,1 @@
+//! Consumer-side deduplication on `(task_id, edge, event_id)`.

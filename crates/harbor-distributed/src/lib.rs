@@ -1,0 +1,33 @@
+//! Harbor's distributed contracts and in-process drivers.
+//!
+//! - [`Identity`] and [`Envelope`]: identity is mandatory at every edge.
+//! - [`MessageBus`]: at-least-once publish/subscribe with ack, nack, redelivery after a
+//!   visibility timeout, attempt counters and dead letters.
+//! - [`RemoteTransport`] and [`A2aHandler`]: the two sides of an A2A call.
+//! - [`TaskStore`]: versioned, owner-scoped task storage.
+//! - [`Registry`]: drivers by name and URL scheme.
+//! - In-process drivers: the [`memory`] bus and the [`loopback`] transport; and the
+//!   [`idempotency`] helper consumers use to dedupe on `(task_id, edge, event_id)`.
+
+pub mod bus;
+pub mod edge;
+mod envelope;
+mod error;
+pub mod idempotency;
+mod identity;
+pub mod loopback;
+pub mod memory;
+pub mod registry;
+pub mod store;
+pub mod transport;
+
+pub use bus::{
+    Acknowledger, Capabilities, Delivery, IdentityScope, MessageBus, PublishReceipt, Settle,
+    StartPosition, SubscribeOptions, Subscription,
+};
+pub use envelope::{DedupKey, Envelope};
+pub use error::Error;
+pub use identity::{Identity, Owner};
+pub use registry::{BusDriver, Registry, TransportDriver};
+pub use store::{StoredTask, TaskPage, TaskQuery, TaskStore};
+pub use transport::{A2aHandler, CallContext, EventStream, HandlerStream, Peer, RemoteTransport};

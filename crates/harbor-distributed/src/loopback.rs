@@ -1,0 +1,1 @@
+//! The `loopback` transport: A2A calls to handlers in this process.

@@ -1,0 +1,1 @@
+//! The `memory` bus: at-least-once delivery inside one process.

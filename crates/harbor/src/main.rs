@@ -1,0 +1,5 @@
+//! The `harbor` command.
+
+fn main() {
+    println!("harbor");
+}
