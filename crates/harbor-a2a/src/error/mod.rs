@@ -1,4 +1,10 @@
 //! Protocol errors and the one table that maps each to every binding's wire form.
+//!
+//! [`ERROR_TABLE`] is the single source: the JSON-RPC, HTTP+JSON and gRPC forms (see
+//! [`A2aError::to_json_rpc_error`], [`A2aError::to_rest_body`], [`A2aError::grpc_code`]) and
+//! their parsers all read it.
+
+mod wire;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -60,6 +66,30 @@ pub enum GrpcCode {
 }
 
 impl GrpcCode {
+    /// Every code the table uses.
+    pub const ALL: [GrpcCode; 5] = [
+        Self::InvalidArgument,
+        Self::NotFound,
+        Self::FailedPrecondition,
+        Self::Unimplemented,
+        Self::Internal,
+    ];
+
+    /// The numeric value (`google.rpc.Code`).
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+
+    /// The code with this numeric value, if the table uses it.
+    pub fn from_code(code: i32) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.code() == code)
+    }
+
+    /// The code with this upper-case name, if the table uses it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
+
     /// The canonical upper-case name (`NOT_FOUND`), as used in AIP-193 `status`.
     pub fn name(self) -> &'static str {
         match self {
@@ -323,14 +353,18 @@ impl A2aError {
         self.kind.mapping()
     }
 
-    /// The `google.rpc.ErrorInfo` detail in ProtoJSON, with its `@type`.
+    /// The `google.rpc.ErrorInfo` detail in ProtoJSON, with its `@type` (an empty
+    /// `metadata` map is omitted, as ProtoJSON omits default values).
     pub fn error_info_json(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut info = serde_json::json!({
             "@type": ERROR_INFO_TYPE,
             "reason": self.mapping().reason,
             "domain": ERROR_DOMAIN,
-            "metadata": self.metadata,
-        })
+        });
+        if !self.metadata.is_empty() {
+            info["metadata"] = serde_json::json!(self.metadata);
+        }
+        info
     }
 }
 

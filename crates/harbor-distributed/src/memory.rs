@@ -1,1 +1,0 @@
-//! The `memory` bus: at-least-once delivery inside one process.
