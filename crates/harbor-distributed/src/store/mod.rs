@@ -5,12 +5,20 @@
 //! an update naming a stale version is refused with [`Error::VersionConflict`], so two
 //! replicas never overwrite each other's progress.
 
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use harbor_a2a::{Task, TaskPushNotificationConfig, TaskState};
 
 use crate::{Error, Owner};
+
+mod cursor;
+mod memory;
+
+pub use memory::MemoryTaskStore;
+
+/// The largest ListTasks page.
+pub const MAX_PAGE_SIZE: u32 = 100;
 
 /// A task as stored, with its owner and write version.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +44,62 @@ pub struct TaskQuery {
     pub page_size: u32,
     /// The cursor a previous page returned; empty for the first page.
     pub page_token: String,
+}
+
+impl TaskQuery {
+    /// Whether `task` passes the filters (not the paging).
+    pub fn matches(&self, task: &Task) -> bool {
+        if self
+            .context_id
+            .as_ref()
+            .is_some_and(|c| *c != task.context_id)
+        {
+            return false;
+        }
+        let status = task.status.as_ref();
+        if let Some(state) = self.status
+            && status.map(|s| s.state) != Some(state as i32)
+        {
+            return false;
+        }
+        if let Some(after) = self.status_after {
+            let stamp = status.and_then(|s| s.timestamp.as_ref());
+            let Some(stamp) = stamp else { return false };
+            let after_nanos = match after.duration_since(UNIX_EPOCH) {
+                Ok(d) => d.as_nanos() as i128,
+                Err(e) => -(e.duration().as_nanos() as i128),
+            };
+            let nanos = i128::from(stamp.seconds) * 1_000_000_000 + i128::from(stamp.nanos);
+            if nanos < after_nanos {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Checks what every store requires of a task it keeps: an id and a status.
+pub(crate) fn check_task(task: &Task) -> Result<(), Error> {
+    if task.id.is_empty() {
+        return Err(Error::InvalidArgument("task id is empty".into()));
+    }
+    if task.status.is_none() {
+        return Err(Error::InvalidArgument(format!(
+            "task {} has no status",
+            task.id
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a page size (1..=100) and returns it as a length.
+pub(crate) fn check_page_size(page_size: u32) -> Result<usize, Error> {
+    if page_size == 0 || page_size > MAX_PAGE_SIZE {
+        return Err(Error::InvalidArgument(format!(
+            "page size {page_size} is outside 1..={MAX_PAGE_SIZE}"
+        )));
+    }
+    Ok(page_size as usize)
 }
 
 /// One page of tasks.
