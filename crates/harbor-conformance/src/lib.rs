@@ -1,7 +1,8 @@
 //! Conformance suites as a library.
 //!
 //! Every driver of a contract runs the same cases: [`bus`] for [`MessageBus`] drivers and
-//! [`transport`] for [`RemoteTransport`] drivers. Each case is a plain async function that
+//! [`transport`] for [`RemoteTransport`] drivers, and [`server`] checks an A2A server over HTTP
+//! at any base URL. Each case is a plain async function that
 //! panics with a clear message when the driver breaks the contract; the macros in each module
 //! turn the whole suite into one `#[tokio::test]` per case for a driver's test crate, and run
 //! optional cases only where the driver declares the capability.
@@ -10,4 +11,6 @@
 //! [`RemoteTransport`]: harbor_distributed::RemoteTransport
 
 pub mod bus;
+pub mod server;
+pub mod store;
 pub mod transport;

@@ -1,0 +1,55 @@
+//! The built-in agent of `harbor serve`: it behaves as the A2A conformance kit expects,
+//! choosing what to do from the prefix of the user message's id, and otherwise completes
+//! the task echoing the input.
+
+mod behaviour;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use harbor_a2a::{A2aError, Part};
+
+pub use behaviour::Behaviour;
+
+use crate::executor::{AgentExecutor, EventSink, RequestContext, text_part};
+
+/// The conformance agent. Stateless: everything it needs is in the request.
+#[derive(Debug, Clone)]
+pub struct ConformanceAgent {
+    /// How long the `test-resubscribe-message-id` behaviour stays WORKING. Default 4 s.
+    pub resubscribe_delay: Duration,
+}
+
+impl Default for ConformanceAgent {
+    fn default() -> Self {
+        Self {
+            resubscribe_delay: Duration::from_secs(4),
+        }
+    }
+}
+
+#[async_trait]
+impl AgentExecutor for ConformanceAgent {
+    async fn execute(&self, ctx: RequestContext, events: EventSink) -> Result<(), A2aError> {
+        let behaviour = Behaviour::for_message_id(&ctx.message.message_id);
+        tracing::debug!(message_id = %ctx.message.message_id, ?behaviour, "conformance agent");
+        behaviour.run(&ctx, &events, self.resubscribe_delay).await
+    }
+}
+
+/// The text of a message's text parts, joined by spaces.
+pub(crate) fn message_text(parts: &[Part]) -> String {
+    parts
+        .iter()
+        .filter_map(|p| match &p.content {
+            Some(harbor_a2a::part::Content::Text(t)) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// An agent message with one text part.
+pub(crate) fn say(events: &EventSink, text: &str) -> harbor_a2a::Message {
+    events.agent_message(vec![text_part(text)])
+}

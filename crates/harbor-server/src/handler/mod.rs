@@ -1,0 +1,309 @@
+//! The default [`A2aHandler`]: A2A semantics over an [`AgentExecutor`] and a [`TaskStore`].
+
+mod push;
+mod send;
+mod tasks;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use harbor_a2a::{
+    A2aError, AgentCard, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest, ErrorKind,
+    GetExtendedAgentCardRequest, GetTaskPushNotificationConfigRequest, GetTaskRequest,
+    ListTaskPushNotificationConfigsRequest, ListTaskPushNotificationConfigsResponse,
+    ListTasksRequest, ListTasksResponse, SendMessageRequest, SendMessageResponse,
+    SubscribeToTaskRequest, Task, TaskPushNotificationConfig,
+};
+use harbor_distributed::{A2aHandler, CallContext, HandlerStream, MemoryTaskStore, TaskStore};
+
+use crate::executor::AgentExecutor;
+use crate::runtime::{EventObserver, Runtime};
+
+/// Settings of the default handler. Data only; see [`DefaultHandler::builder`].
+#[derive(Debug, Clone)]
+pub struct HandlerConfig {
+    /// The public agent card. Its capabilities decide which RPCs are served.
+    pub card: AgentCard,
+    /// The extended card, served when `capabilities.extendedAgentCard` is true.
+    /// Default: none (the RPC then answers ExtendedAgentCardNotConfigured).
+    pub extended_card: Option<AgentCard>,
+    /// Whether a request without `A2A-Version` is served as the current version (true, the
+    /// default, for hand-written clients) or refused as 0.3 (false, the literal spec rule).
+    pub accept_missing_version: bool,
+    /// How long CancelTask waits for the task to reach a terminal state. Default 5 s.
+    pub cancel_timeout: Duration,
+}
+
+impl HandlerConfig {
+    /// Settings for `card` with every other field at its default.
+    pub fn new(card: AgentCard) -> Self {
+        Self {
+            card,
+            extended_card: None,
+            accept_missing_version: true,
+            cancel_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Builds a [`DefaultHandler`].
+pub struct DefaultHandlerBuilder {
+    config: HandlerConfig,
+    executor: Arc<dyn AgentExecutor>,
+    store: Option<Arc<dyn TaskStore>>,
+    observer: Option<Arc<dyn EventObserver>>,
+}
+
+impl DefaultHandlerBuilder {
+    /// Uses this task store (default: a fresh [`MemoryTaskStore`]).
+    #[must_use]
+    pub fn store(mut self, store: Arc<dyn TaskStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Tells `observer` about every stored event (push delivery uses this).
+    #[must_use]
+    pub fn observer(mut self, observer: Arc<dyn EventObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Sets the extended card.
+    #[must_use]
+    pub fn extended_card(mut self, card: AgentCard) -> Self {
+        self.config.extended_card = Some(card);
+        self
+    }
+
+    /// Changes the settings.
+    #[must_use]
+    pub fn configure(mut self, f: impl FnOnce(&mut HandlerConfig)) -> Self {
+        f(&mut self.config);
+        self
+    }
+
+    /// Checks the card and builds the handler.
+    pub fn build(self) -> Result<DefaultHandler, A2aError> {
+        harbor_a2a::validate::Validate::validate(&self.config.card)?;
+        let store = self
+            .store
+            .unwrap_or_else(|| Arc::new(MemoryTaskStore::new()));
+        let rt = Runtime::new(
+            store,
+            self.executor,
+            self.observer,
+            self.config.cancel_timeout,
+        );
+        Ok(DefaultHandler {
+            rt,
+            config: Arc::new(self.config),
+        })
+    }
+}
+
+/// A2A semantics (digest §6) over an agent and a task store; every binding serves it.
+#[derive(Clone)]
+pub struct DefaultHandler {
+    rt: Arc<Runtime>,
+    config: Arc<HandlerConfig>,
+}
+
+impl std::fmt::Debug for DefaultHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DefaultHandler")
+            .field("agent", &self.config.card.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DefaultHandler {
+    /// A builder for `executor` described by `card`.
+    pub fn builder(card: AgentCard, executor: Arc<dyn AgentExecutor>) -> DefaultHandlerBuilder {
+        DefaultHandlerBuilder {
+            config: HandlerConfig::new(card),
+            executor,
+            store: None,
+            observer: None,
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &HandlerConfig {
+        &self.config
+    }
+
+    /// Cancels running executions and waits for them, at most `timeout`.
+    pub async fn shutdown(&self, timeout: Duration) {
+        self.rt.shutdown(timeout).await;
+    }
+
+    fn capabilities(&self) -> harbor_a2a::AgentCapabilities {
+        self.config.card.capabilities.clone().unwrap_or_default()
+    }
+
+    /// The service-parameter checks every RPC makes first: version, then extensions.
+    fn check_call(&self, ctx: &CallContext) -> Result<(), A2aError> {
+        match ctx.version.as_deref().map(str::trim) {
+            None | Some("") if self.config.accept_missing_version => {}
+            Some(v) if v.split('.').next() == Some("1") => {}
+            other => {
+                let asked = other.filter(|v| !v.is_empty()).unwrap_or("0.3");
+                return Err(A2aError::new(
+                    ErrorKind::VersionNotSupported,
+                    format!("A2A version {asked} is not supported; this agent speaks 1.0"),
+                )
+                .with_metadata("version", asked));
+            }
+        }
+        for ext in self.capabilities().extensions.iter().filter(|e| e.required) {
+            if !ctx.extensions.contains(&ext.uri) {
+                return Err(A2aError::new(
+                    ErrorKind::ExtensionSupportRequired,
+                    format!("this agent requires the extension {}", ext.uri),
+                )
+                .with_metadata("extension", ext.uri.as_str()));
+            }
+        }
+        Ok(())
+    }
+
+    fn require_push(&self) -> Result<(), A2aError> {
+        if self.capabilities().push_notifications == Some(true) {
+            Ok(())
+        } else {
+            Err(A2aError::new(
+                ErrorKind::PushNotificationNotSupported,
+                "this agent does not support push notifications",
+            ))
+        }
+    }
+
+    fn require_streaming(&self) -> Result<(), A2aError> {
+        if self.capabilities().streaming == Some(true) {
+            Ok(())
+        } else {
+            Err(A2aError::unsupported(
+                "this agent does not support streaming",
+            ))
+        }
+    }
+}
+
+#[async_trait]
+impl A2aHandler for DefaultHandler {
+    async fn send_message(
+        &self,
+        ctx: &CallContext,
+        req: SendMessageRequest,
+    ) -> Result<SendMessageResponse, A2aError> {
+        self.check_call(ctx)?;
+        self.send(ctx, req).await
+    }
+
+    async fn send_streaming_message(
+        &self,
+        ctx: &CallContext,
+        req: SendMessageRequest,
+    ) -> Result<HandlerStream, A2aError> {
+        self.check_call(ctx)?;
+        self.require_streaming()?;
+        self.send_streaming(ctx, req).await
+    }
+
+    async fn get_task(&self, ctx: &CallContext, req: GetTaskRequest) -> Result<Task, A2aError> {
+        self.check_call(ctx)?;
+        self.get(ctx, req).await
+    }
+
+    async fn list_tasks(
+        &self,
+        ctx: &CallContext,
+        req: ListTasksRequest,
+    ) -> Result<ListTasksResponse, A2aError> {
+        self.check_call(ctx)?;
+        self.list(ctx, req).await
+    }
+
+    async fn cancel_task(
+        &self,
+        ctx: &CallContext,
+        req: CancelTaskRequest,
+    ) -> Result<Task, A2aError> {
+        self.check_call(ctx)?;
+        self.cancel(ctx, req).await
+    }
+
+    async fn subscribe_to_task(
+        &self,
+        ctx: &CallContext,
+        req: SubscribeToTaskRequest,
+    ) -> Result<HandlerStream, A2aError> {
+        self.check_call(ctx)?;
+        self.require_streaming()?;
+        self.subscribe(ctx, req).await
+    }
+
+    async fn create_task_push_notification_config(
+        &self,
+        ctx: &CallContext,
+        req: TaskPushNotificationConfig,
+    ) -> Result<TaskPushNotificationConfig, A2aError> {
+        self.check_call(ctx)?;
+        self.require_push()?;
+        self.create_push(ctx, req).await
+    }
+
+    async fn get_task_push_notification_config(
+        &self,
+        ctx: &CallContext,
+        req: GetTaskPushNotificationConfigRequest,
+    ) -> Result<TaskPushNotificationConfig, A2aError> {
+        self.check_call(ctx)?;
+        self.require_push()?;
+        self.get_push(ctx, req).await
+    }
+
+    async fn list_task_push_notification_configs(
+        &self,
+        ctx: &CallContext,
+        req: ListTaskPushNotificationConfigsRequest,
+    ) -> Result<ListTaskPushNotificationConfigsResponse, A2aError> {
+        self.check_call(ctx)?;
+        self.require_push()?;
+        self.list_push(ctx, req).await
+    }
+
+    async fn get_extended_agent_card(
+        &self,
+        ctx: &CallContext,
+        req: GetExtendedAgentCardRequest,
+    ) -> Result<AgentCard, A2aError> {
+        self.check_call(ctx)?;
+        let _ = req;
+        if self.capabilities().extended_agent_card != Some(true) {
+            return Err(A2aError::unsupported("this agent has no extended card"));
+        }
+        self.config.extended_card.clone().ok_or_else(|| {
+            A2aError::new(
+                ErrorKind::ExtendedAgentCardNotConfigured,
+                "the extended agent card is declared but not configured",
+            )
+        })
+    }
+
+    async fn delete_task_push_notification_config(
+        &self,
+        ctx: &CallContext,
+        req: DeleteTaskPushNotificationConfigRequest,
+    ) -> Result<(), A2aError> {
+        self.check_call(ctx)?;
+        self.require_push()?;
+        self.delete_push(ctx, req).await
+    }
+
+    async fn agent_card(&self) -> Result<AgentCard, A2aError> {
+        Ok(self.config.card.clone())
+    }
+}

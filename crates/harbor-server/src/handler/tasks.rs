@@ -1,0 +1,132 @@
+//! GetTask, ListTasks, CancelTask and SubscribeToTask.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use harbor_a2a::validate::Validate;
+use harbor_a2a::{
+    A2aError, CancelTaskRequest, GetTaskRequest, ListTasksRequest, ListTasksResponse,
+    SubscribeToTaskRequest, Task, TaskState,
+};
+use harbor_distributed::{CallContext, HandlerStream, TaskQuery};
+
+use super::DefaultHandler;
+use super::send::task_stream;
+use crate::runtime::log::is_terminal;
+use crate::runtime::{limit_history, store_error};
+
+/// The page size when a ListTasks request sets none.
+const DEFAULT_PAGE_SIZE: i32 = 50;
+
+impl DefaultHandler {
+    pub(super) async fn get(
+        &self,
+        ctx: &CallContext,
+        req: GetTaskRequest,
+    ) -> Result<Task, A2aError> {
+        req.validate()?;
+        let stored = self
+            .rt
+            .store()
+            .get(&ctx.identity.owner(), &req.id)
+            .await
+            .map_err(store_error)?;
+        let mut task = stored.task;
+        limit_history(&mut task, req.history_length);
+        Ok(task)
+    }
+
+    pub(super) async fn list(
+        &self,
+        ctx: &CallContext,
+        req: ListTasksRequest,
+    ) -> Result<ListTasksResponse, A2aError> {
+        req.validate()?;
+        let page_size = req.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        let status = match TaskState::try_from(req.status) {
+            Ok(TaskState::Unspecified) => None,
+            Ok(state) => Some(state),
+            Err(_) => {
+                return Err(A2aError::invalid_params(format!(
+                    "status {} is not a task state",
+                    req.status
+                )));
+            }
+        };
+        let status_after = req.status_timestamp_after.map(|t| {
+            let secs = u64::try_from(t.seconds).unwrap_or(0);
+            UNIX_EPOCH + Duration::new(secs, u32::try_from(t.nanos).unwrap_or(0))
+        });
+        let query = TaskQuery {
+            context_id: Some(req.context_id).filter(|c| !c.is_empty()),
+            status,
+            status_after,
+            page_size: u32::try_from(page_size).unwrap_or(0),
+            page_token: req.page_token,
+        };
+        let page = self
+            .rt
+            .store()
+            .list(&ctx.identity.owner(), &query)
+            .await
+            .map_err(|e| match e {
+                harbor_distributed::Error::InvalidArgument(m) => A2aError::invalid_params(m),
+                other => store_error(other),
+            })?;
+        let include_artifacts = req.include_artifacts.unwrap_or(false);
+        let tasks = page
+            .tasks
+            .into_iter()
+            .map(|mut task| {
+                if !include_artifacts {
+                    task.artifacts.clear();
+                }
+                limit_history(&mut task, req.history_length);
+                task
+            })
+            .collect();
+        Ok(ListTasksResponse {
+            tasks,
+            next_page_token: page.next_page_token,
+            page_size,
+            total_size: i32::try_from(page.total_size).unwrap_or(i32::MAX),
+        })
+    }
+
+    pub(super) async fn cancel(
+        &self,
+        ctx: &CallContext,
+        req: CancelTaskRequest,
+    ) -> Result<Task, A2aError> {
+        req.validate()?;
+        let stored = self
+            .rt
+            .store()
+            .get(&ctx.identity.owner(), &req.id)
+            .await
+            .map_err(store_error)?;
+        self.rt.cancel(ctx.clone(), stored).await
+    }
+
+    pub(super) async fn subscribe(
+        &self,
+        ctx: &CallContext,
+        req: SubscribeToTaskRequest,
+    ) -> Result<HandlerStream, A2aError> {
+        req.validate()?;
+        let stored = self
+            .rt
+            .store()
+            .get(&ctx.identity.owner(), &req.id)
+            .await
+            .map_err(store_error)?;
+        if is_terminal(&stored.task) {
+            return Err(A2aError::unsupported(format!(
+                "task {} is in a terminal state; there is nothing to subscribe to",
+                req.id
+            ))
+            .with_metadata("taskId", req.id.as_str()));
+        }
+        let (snapshot, reader) = self.rt.log_for(&stored).subscribe();
+        Ok(task_stream(snapshot, reader, true))
+    }
+}

@@ -1,0 +1,56 @@
+//! The call context of an HTTP request: who calls (from authentication, never from headers
+//! the caller picks) and the A2A service parameters.
+
+use std::collections::BTreeMap;
+
+use axum::http::HeaderMap;
+use harbor_distributed::{CallContext, Identity};
+
+/// The `A2A-Version` header.
+pub(crate) const VERSION_HEADER: &str = "a2a-version";
+/// The `A2A-Extensions` header.
+pub(crate) const EXTENSIONS_HEADER: &str = "a2a-extensions";
+
+/// Builds the context of a request from its headers and, for the version, its query.
+pub(crate) fn call_context(
+    identity: &Identity,
+    headers: &HeaderMap,
+    query_version: Option<String>,
+) -> CallContext {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let version = header(VERSION_HEADER).or(query_version);
+    let extensions = headers
+        .get_all(EXTENSIONS_HEADER)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|uri| !uri.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let headers: BTreeMap<String, String> = headers
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
+    CallContext {
+        identity: identity.clone(),
+        version,
+        extensions,
+        headers,
+    }
+}
+
+/// The `A2A-Version` query parameter, which the specification allows instead of the header.
+pub(crate) fn query_version(query: &[(String, String)]) -> Option<String> {
+    query
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("a2a-version"))
+        .map(|(_, v)| v.clone())
+}

@@ -1,0 +1,134 @@
+//! The JSON-RPC 2.0 binding: one POST endpoint, every method; streams as SSE whose events
+//! are JSON-RPC responses.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use harbor_a2a::{A2aError, ErrorKind, Method};
+use serde_json::{Value, json};
+
+use super::dispatch::{Reply, dispatch};
+use super::sse::sse_response;
+use super::{Shared, context};
+
+/// A JSON-RPC response body with the right content type.
+fn json_response(body: Value) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn error_response(id: &Value, error: &A2aError) -> Response {
+    json_response(json!({"jsonrpc": "2.0", "id": id, "error": error.to_json_rpc_error()}))
+}
+
+/// Whether a Content-Type names JSON (`application/json`, `application/a2a+json`, with
+/// parameters). A missing Content-Type is accepted.
+pub(crate) fn is_json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return true;
+    };
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let mime = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    mime == "application/json" || mime == "application/a2a+json"
+}
+
+/// `POST <jsonrpc path>`.
+pub(crate) async fn endpoint(
+    State(shared): State<Arc<Shared>>,
+    Query(query): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    // The content type is checked before the body is parsed: a non-JSON body sent as
+    // text/plain is a content-type error, not a parse error.
+    if !is_json_content_type(&headers) {
+        let error = A2aError::new(
+            ErrorKind::ContentTypeNotSupported,
+            "JSON-RPC requests must be sent as application/json",
+        );
+        return error_response(&Value::Null, &error);
+    }
+    let request: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return error_response(
+                &Value::Null,
+                &A2aError::new(ErrorKind::JsonParse, format!("invalid JSON: {e}")),
+            );
+        }
+    };
+    let id = request.get("id").cloned().unwrap_or(Value::Null);
+    let (method, params) = match parse_envelope(&request) {
+        Ok(parts) => parts,
+        Err(error) => return error_response(&id, &error),
+    };
+    let ctx = context::call_context(&shared.identity, &headers, context::query_version(&query));
+    match dispatch(shared.handler.as_ref(), method, &ctx, params).await {
+        Ok(Reply::Unary(result)) => {
+            json_response(json!({"jsonrpc": "2.0", "id": id, "result": result}))
+        }
+        Ok(Reply::Stream(stream)) => {
+            let wrap_id = id.clone();
+            let events = stream.map(move |item| match item {
+                Ok(event) => harbor_a2a::to_json(&event)
+                    .map(|result| json!({"jsonrpc": "2.0", "id": wrap_id, "result": result})),
+                Err(error) => Err(error),
+            });
+            let error_id = id;
+            sse_response(
+                events,
+                move |error| json!({"jsonrpc": "2.0", "id": error_id, "error": error.to_json_rpc_error()}),
+                shared.keep_alive,
+                &shared.shutdown,
+            )
+        }
+        Err(error) => error_response(&id, &error),
+    }
+}
+
+/// Checks the JSON-RPC envelope and finds the method; `params` defaults to `{}`.
+fn parse_envelope(request: &Value) -> Result<(Method, Value), A2aError> {
+    let invalid = |why: &str| A2aError::new(ErrorKind::InvalidRequest, why.to_owned());
+    let object = request
+        .as_object()
+        .ok_or_else(|| invalid("a JSON-RPC request must be an object"))?;
+    if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return Err(invalid("jsonrpc must be \"2.0\""));
+    }
+    match object.get("id") {
+        None | Some(Value::String(_) | Value::Number(_) | Value::Null) => {}
+        Some(_) => return Err(invalid("id must be a string, a number or null")),
+    }
+    let name = object
+        .get("method")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("method must be a string"))?;
+    let method = Method::from_json_rpc_name(name).ok_or_else(|| {
+        A2aError::new(
+            ErrorKind::MethodNotFound,
+            format!("method {name:?} not found"),
+        )
+        .with_metadata("method", name)
+    })?;
+    let params = match object.get("params") {
+        None | Some(Value::Null) => Value::Object(serde_json::Map::new()),
+        Some(p @ Value::Object(_)) => p.clone(),
+        Some(_) => return Err(A2aError::invalid_params("params must be an object")),
+    };
+    Ok((method, params))
+}

@@ -1,0 +1,106 @@
+//! The JSON bindings on axum: JSON-RPC 2.0 and HTTP+JSON (REST), both with SSE streaming,
+//! and the well-known agent card.
+
+mod card;
+mod context;
+mod dispatch;
+mod jsonrpc;
+mod rest;
+mod sse;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use harbor_distributed::{A2aHandler, Identity};
+use tokio_util::sync::CancellationToken;
+
+pub use card::AGENT_CARD_PATH;
+
+/// Settings of the HTTP bindings. Data only.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Path of the JSON-RPC endpoint; served with and without a trailing slash.
+    /// Default `/a2a/jsonrpc`.
+    pub jsonrpc_path: String,
+    /// Prefix of the HTTP+JSON routes (`/message:send` ...). Default `/a2a/rest`.
+    pub rest_prefix: String,
+    /// Largest request body, in bytes. Default 8 MiB.
+    pub max_body_bytes: usize,
+    /// The principal every request acts as while the server runs without authentication.
+    /// Default tenant `default`, user `anonymous`, session `anonymous`.
+    pub anonymous: Identity,
+    /// SSE keep-alive comment interval. Default 15 s.
+    pub keep_alive: Duration,
+    /// `max-age` of the agent card. Default 300 s.
+    pub card_max_age: Duration,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            jsonrpc_path: "/a2a/jsonrpc".into(),
+            rest_prefix: "/a2a/rest".into(),
+            max_body_bytes: 8 * 1024 * 1024,
+            anonymous: Identity {
+                tenant: "default".into(),
+                user: "anonymous".into(),
+                session: "anonymous".into(),
+                run: None,
+            },
+            keep_alive: Duration::from_secs(15),
+            card_max_age: Duration::from_secs(300),
+        }
+    }
+}
+
+/// What every route shares.
+pub(crate) struct Shared {
+    shutdown: CancellationToken,
+    handler: Arc<dyn A2aHandler>,
+    identity: Identity,
+    keep_alive: Duration,
+    card_max_age: Duration,
+    started: SystemTime,
+}
+
+/// The router of both JSON bindings and the agent card, for `handler`.
+pub fn router(handler: Arc<dyn A2aHandler>, config: &HttpConfig) -> Router {
+    router_with_shutdown(handler, config, CancellationToken::new())
+}
+
+/// [`router`], whose open streams end when `shutdown` fires (so a graceful shutdown does not
+/// wait for subscriptions that would never end by themselves).
+pub fn router_with_shutdown(
+    handler: Arc<dyn A2aHandler>,
+    config: &HttpConfig,
+    shutdown: CancellationToken,
+) -> Router {
+    let shared = Arc::new(Shared {
+        shutdown,
+        handler,
+        identity: config.anonymous.clone(),
+        keep_alive: config.keep_alive,
+        card_max_age: config.card_max_age,
+        started: SystemTime::now(),
+    });
+    let jsonrpc = config.jsonrpc_path.trim_end_matches('/');
+    let mut app = Router::new().route(AGENT_CARD_PATH, get(card::agent_card));
+    if jsonrpc.is_empty() {
+        app = app.route("/", post(jsonrpc::endpoint));
+    } else {
+        app = app
+            .route(jsonrpc, post(jsonrpc::endpoint))
+            .route(&format!("{jsonrpc}/"), post(jsonrpc::endpoint));
+    }
+    let rest_prefix = config.rest_prefix.trim_end_matches('/');
+    app = if rest_prefix.is_empty() {
+        app.merge(rest::routes())
+    } else {
+        app.nest(rest_prefix, rest::routes())
+    };
+    app.layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .with_state(shared)
+}

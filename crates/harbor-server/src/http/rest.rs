@@ -1,0 +1,397 @@
+//! The HTTP+JSON binding: the routes of the specification, each also under `/{tenant}`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use harbor_a2a::{A2aError, ErrorKind, Method};
+use serde_json::{Map, Value};
+
+use super::dispatch::{Reply, dispatch};
+use super::jsonrpc::is_json_content_type;
+use super::sse::sse_response;
+use super::{Shared, context};
+
+type Query_ = Query<Vec<(String, String)>>;
+
+/// The REST routes, relative to the binding's prefix.
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    let plain = Router::new()
+        .route("/message:send", post(send))
+        .route("/message:stream", post(stream))
+        .route("/tasks", get(list))
+        .route("/tasks/{segment}", get(get_task).post(task_action))
+        .route(
+            "/tasks/{task_id}/pushNotificationConfigs",
+            post(create_push).get(list_push),
+        )
+        .route(
+            "/tasks/{task_id}/pushNotificationConfigs/{id}",
+            get(get_push).delete(delete_push),
+        )
+        .route("/extendedAgentCard", get(extended_card));
+    let tenant = Router::new()
+        .route("/{tenant}/message:send", post(send))
+        .route("/{tenant}/message:stream", post(stream))
+        .route("/{tenant}/tasks", get(list))
+        .route("/{tenant}/tasks/{segment}", get(get_task).post(task_action))
+        .route(
+            "/{tenant}/tasks/{task_id}/pushNotificationConfigs",
+            post(create_push).get(list_push),
+        )
+        .route(
+            "/{tenant}/tasks/{task_id}/pushNotificationConfigs/{id}",
+            get(get_push).delete(delete_push),
+        )
+        .route("/{tenant}/extendedAgentCard", get(extended_card));
+    plain.merge(tenant)
+}
+
+/// An AIP-193 error response.
+pub(crate) fn error_response(error: &A2aError) -> Response {
+    let status =
+        StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    error_with_status(error, status)
+}
+
+/// Path parameters (the optional tenant and the others by name); none on plain routes.
+type Params = Option<Path<HashMap<String, String>>>;
+
+fn params(p: Params) -> HashMap<String, String> {
+    p.map(|Path(p)| p).unwrap_or_default()
+}
+
+/// Runs `method` with `fields` (already holding path and query fields) completed by the
+/// tenant, and renders the reply.
+async fn run(
+    shared: &Shared,
+    method: Method,
+    headers: &HeaderMap,
+    query: &[(String, String)],
+    path: &HashMap<String, String>,
+    mut fields: Map<String, Value>,
+) -> Response {
+    if let Some(tenant) = path.get("tenant") {
+        fields.insert("tenant".into(), Value::String(tenant.clone()));
+    }
+    let ctx = context::call_context(&shared.identity, headers, context::query_version(query));
+    match dispatch(shared.handler.as_ref(), method, &ctx, Value::Object(fields)).await {
+        Ok(Reply::Unary(body)) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response(),
+        Ok(Reply::Stream(stream)) => {
+            use futures::StreamExt;
+            let events = stream.map(|item| item.and_then(|event| harbor_a2a::to_json(&event)));
+            sse_response(
+                events,
+                |error| error.to_rest_body(),
+                shared.keep_alive,
+                &shared.shutdown,
+            )
+        }
+        Err(error) => error_response(&error),
+    }
+}
+
+/// Reads a request body: empty is `{}`; otherwise JSON in a JSON content type.
+fn body_fields(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, A2aError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    if !is_json_content_type(headers) {
+        return Err(A2aError::new(
+            ErrorKind::ContentTypeNotSupported,
+            "request bodies must be application/json or application/a2a+json",
+        ));
+    }
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(A2aError::invalid_params(
+            "the request body must be a JSON object",
+        )),
+        Err(e) => Err(A2aError::new(
+            ErrorKind::JsonParse,
+            format!("invalid JSON body: {e}"),
+        )),
+    }
+}
+
+/// Query parameters as ProtoJSON fields: strings stay strings (ints and enums parse from
+/// them), the known bools become bools, and `A2A-Version` is not a field.
+fn query_fields(query: &[(String, String)]) -> Map<String, Value> {
+    let mut fields = Map::new();
+    for (key, value) in query {
+        if key.eq_ignore_ascii_case("a2a-version") {
+            continue;
+        }
+        let value = match (key.as_str(), value.as_str()) {
+            ("includeArtifacts" | "include_artifacts", "true" | "false") => {
+                Value::Bool(value == "true")
+            }
+            _ => Value::String(value.clone()),
+        };
+        fields.insert(key.clone(), value);
+    }
+    fields
+}
+
+fn with(mut fields: Map<String, Value>, key: &str, value: &str) -> Map<String, Value> {
+    fields.insert(key.to_owned(), Value::String(value.to_owned()));
+    fields
+}
+
+async fn body_method(
+    shared: Arc<Shared>,
+    method: Method,
+    headers: HeaderMap,
+    query: Vec<(String, String)>,
+    path: HashMap<String, String>,
+    body: Bytes,
+    path_fields: &[(&str, &str)],
+) -> Response {
+    let mut fields = match body_fields(&headers, &body) {
+        Ok(fields) => fields,
+        // A body in another content type is refused with 415 (the table's code for the
+        // error is 400, which is for unsupported part media types).
+        Err(error) if error.kind() == ErrorKind::ContentTypeNotSupported => {
+            return error_with_status(&error, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        }
+        Err(error) => return error_response(&error),
+    };
+    // Path parameters override the body, as in HTTP transcoding.
+    for (key, value) in path_fields {
+        fields = with(fields, key, value);
+    }
+    run(&shared, method, &headers, &query, &path, fields).await
+}
+
+/// An error response whose status differs from the table.
+fn error_with_status(error: &A2aError, status: StatusCode) -> Response {
+    let mut body = error.to_rest_body();
+    body["error"]["code"] = Value::from(status.as_u16());
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn send(
+    State(s): State<Arc<Shared>>,
+    p: Params,
+    Query(q): Query_,
+    h: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let p = params(p);
+    body_method(s, Method::SendMessage, h, q, p, body, &[]).await
+}
+
+async fn stream(
+    State(s): State<Arc<Shared>>,
+    p: Params,
+    Query(q): Query_,
+    h: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let p = params(p);
+    body_method(s, Method::SendStreamingMessage, h, q, p, body, &[]).await
+}
+
+async fn list(State(s): State<Arc<Shared>>, p: Params, Query(q): Query_, h: HeaderMap) -> Response {
+    let p = params(p);
+    let fields = query_fields(&q);
+    run(&s, Method::ListTasks, &h, &q, &p, fields).await
+}
+
+/// `GET /tasks/{id}` or `GET /tasks/{id}:subscribe`.
+async fn get_task(
+    State(s): State<Arc<Shared>>,
+    p: Params,
+    Query(q): Query_,
+    h: HeaderMap,
+) -> Response {
+    let p = params(p);
+    let segment = p.get("segment").cloned().unwrap_or_default();
+    match segment.rsplit_once(':') {
+        Some((id, "subscribe")) => {
+            run(
+                &s,
+                Method::SubscribeToTask,
+                &h,
+                &q,
+                &p,
+                with(Map::new(), "id", id),
+            )
+            .await
+        }
+        Some(_) => not_found(),
+        None => {
+            run(
+                &s,
+                Method::GetTask,
+                &h,
+                &q,
+                &p,
+                with(query_fields(&q), "id", &segment),
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /tasks/{id}:cancel` or `POST /tasks/{id}:subscribe`.
+async fn task_action(
+    State(s): State<Arc<Shared>>,
+    p: Params,
+    Query(q): Query_,
+    h: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let p = params(p);
+    let segment = p.get("segment").cloned().unwrap_or_default();
+    match segment.rsplit_once(':') {
+        Some((id, "cancel")) => {
+            body_method(
+                Arc::clone(&s),
+                Method::CancelTask,
+                h,
+                q,
+                p.clone(),
+                body,
+                &[("id", id)],
+            )
+            .await
+        }
+        Some((id, "subscribe")) => {
+            body_method(
+                Arc::clone(&s),
+                Method::SubscribeToTask,
+                h,
+                q,
+                p.clone(),
+                body,
+                &[("id", id)],
+            )
+            .await
+        }
+        _ => not_found(),
+    }
+}
+
+async fn create_push(
+    State(s): State<Arc<Shared>>,
+    p: Params,
+    Query(q): Query_,
+    h: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let p = params(p);
+    let task_id = p.get("task_id").cloned().unwrap_or_default();
+    body_method(
+        Arc::clone(&s),
+        Method::CreateTaskPushNotificationConfig,
+        h,
+        q,
+        p.clone(),
+        body,
+        &[("taskId", &task_id)],
+    )
+    .await
+}
+
+async fn list_push(
+    State(s): State<Arc<Shared>>,
+    p: Params,
+    Query(q): Query_,
+    h: HeaderMap,
+) -> Response {
+    let p = params(p);
+    let task_id = p.get("task_id").cloned().unwrap_or_default();
+    run(
+        &s,
+        Method::ListTaskPushNotificationConfigs,
+        &h,
+        &q,
+        &p,
+        with(query_fields(&q), "taskId", &task_id),
+    )
+    .await
+}
+
+async fn get_push(
+    State(s): State<Arc<Shared>>,
+    p: Params,
+    Query(q): Query_,
+    h: HeaderMap,
+) -> Response {
+    let p = params(p);
+    let fields = with(
+        with(
+            Map::new(),
+            "taskId",
+            p.get("task_id").map_or("", String::as_str),
+        ),
+        "id",
+        p.get("id").map_or("", String::as_str),
+    );
+    run(
+        &s,
+        Method::GetTaskPushNotificationConfig,
+        &h,
+        &q,
+        &p,
+        fields,
+    )
+    .await
+}
+
+async fn delete_push(
+    State(s): State<Arc<Shared>>,
+    p: Params,
+    Query(q): Query_,
+    h: HeaderMap,
+) -> Response {
+    let p = params(p);
+    let fields = with(
+        with(
+            Map::new(),
+            "taskId",
+            p.get("task_id").map_or("", String::as_str),
+        ),
+        "id",
+        p.get("id").map_or("", String::as_str),
+    );
+    run(
+        &s,
+        Method::DeleteTaskPushNotificationConfig,
+        &h,
+        &q,
+        &p,
+        fields,
+    )
+    .await
+}
+
+async fn extended_card(
+    State(s): State<Arc<Shared>>,
+    p: Params,
+    Query(q): Query_,
+    h: HeaderMap,
+) -> Response {
+    let p = params(p);
+    run(&s, Method::GetExtendedAgentCard, &h, &q, &p, Map::new()).await
+}
+
+fn not_found() -> Response {
+    error_response(&A2aError::new(ErrorKind::MethodNotFound, "no such route"))
+}

@@ -1,0 +1,47 @@
+//! Server-sent events: each event's JSON on one `data:` line; an error mid-stream is one
+//! `event: error` and the end of the stream.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::{Stream, StreamExt};
+use harbor_a2a::A2aError;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+/// An SSE response of `events`; `on_error` renders an error event's data.
+pub(crate) fn sse_response<S, F>(
+    events: S,
+    on_error: F,
+    keep_alive: Duration,
+    shutdown: &CancellationToken,
+) -> Response
+where
+    S: Stream<Item = Result<Value, A2aError>> + Send + 'static,
+    F: Fn(&A2aError) -> Value + Send + 'static,
+{
+    let mut failed = false;
+    let shutdown = shutdown.clone().cancelled_owned();
+    let frames = events
+        .take_until(shutdown)
+        .take_while(move |item| {
+            // Stop after the first error event has been sent.
+            let go = !failed;
+            failed |= item.is_err();
+            futures::future::ready(go)
+        })
+        .map(move |item| {
+            let event = match item {
+                Ok(value) => Event::default().data(value.to_string()),
+                Err(error) => Event::default()
+                    .event("error")
+                    .data(on_error(&error).to_string()),
+            };
+            Ok::<_, Infallible>(event)
+        });
+    Sse::new(frames)
+        .keep_alive(KeepAlive::new().interval(keep_alive))
+        .into_response()
+}
