@@ -134,6 +134,17 @@ impl DefaultHandler {
         &self.config
     }
 
+    /// Open streams, subscriptions and blocking sends waiting on a task: zero once every
+    /// client is gone.
+    pub fn open_streams(&self) -> usize {
+        self.rt.open_readers()
+    }
+
+    /// Agent executions still running.
+    pub fn running_executions(&self) -> usize {
+        self.rt.running()
+    }
+
     /// Cancels running executions and waits for them, at most `timeout`.
     pub async fn shutdown(&self, timeout: Duration) {
         self.rt.shutdown(timeout).await;

@@ -6,17 +6,32 @@ use std::collections::BTreeMap;
 use axum::http::HeaderMap;
 use harbor_distributed::{CallContext, Identity};
 
+use super::Shared;
+
 /// The `A2A-Version` header.
 pub(crate) const VERSION_HEADER: &str = "a2a-version";
 /// The `A2A-Extensions` header.
 pub(crate) const EXTENSIONS_HEADER: &str = "a2a-extensions";
 
+/// Identity headers, honoured only with `HttpConfig::trust_identity_headers`.
+pub const IDENTITY_HEADERS: [&str; 4] = [
+    "x-harbor-tenant",
+    "x-harbor-user",
+    "x-harbor-session",
+    "x-harbor-run",
+];
+
 /// Builds the context of a request from its headers and, for the version, its query.
 pub(crate) fn call_context(
-    identity: &Identity,
+    shared: &Shared,
     headers: &HeaderMap,
     query_version: Option<String>,
 ) -> CallContext {
+    let identity = shared
+        .trust_identity_headers
+        .then(|| from_headers(headers))
+        .flatten()
+        .unwrap_or_else(|| shared.identity.clone());
     let header = |name: &str| {
         headers
             .get(name)
@@ -40,7 +55,7 @@ pub(crate) fn call_context(
         })
         .collect();
     CallContext {
-        identity: identity.clone(),
+        identity,
         version,
         extensions,
         headers,
@@ -53,4 +68,23 @@ pub(crate) fn query_version(query: &[(String, String)]) -> Option<String> {
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("a2a-version"))
         .map(|(_, v)| v.clone())
+}
+
+/// The identity named by trusted headers, when tenant, user and session are all present.
+fn from_headers(headers: &HeaderMap) -> Option<Identity> {
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let [tenant, user, session, run] = IDENTITY_HEADERS;
+    let identity = Identity {
+        tenant: get(tenant)?,
+        user: get(user)?,
+        session: get(session)?,
+        run: get(run),
+    };
+    identity.validate().ok().map(|()| identity)
 }

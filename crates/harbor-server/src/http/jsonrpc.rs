@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -13,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::dispatch::{Reply, dispatch};
 use super::sse::sse_response;
-use super::{Shared, context};
+use super::{Body, Shared, body_error, context};
 
 /// A JSON-RPC response body with the right content type.
 fn json_response(body: Value) -> Response {
@@ -52,8 +51,17 @@ pub(crate) async fn endpoint(
     State(shared): State<Arc<Shared>>,
     Query(query): Query<Vec<(String, String)>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let (status, error) = body_error(&rejection);
+            let mut response = error_response(&Value::Null, &error);
+            *response.status_mut() = status;
+            return response;
+        }
+    };
     // The content type is checked before the body is parsed: a non-JSON body sent as
     // text/plain is a content-type error, not a parse error.
     if !is_json_content_type(&headers) {
@@ -77,7 +85,7 @@ pub(crate) async fn endpoint(
         Ok(parts) => parts,
         Err(error) => return error_response(&id, &error),
     };
-    let ctx = context::call_context(&shared.identity, &headers, context::query_version(&query));
+    let ctx = context::call_context(&shared, &headers, context::query_version(&query));
     match dispatch(shared.handler.as_ref(), method, &ctx, params).await {
         Ok(Reply::Unary(result)) => {
             json_response(json!({"jsonrpc": "2.0", "id": id, "result": result}))

@@ -16,8 +16,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use harbor_distributed::{A2aHandler, Identity};
 use tokio_util::sync::CancellationToken;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 pub use card::AGENT_CARD_PATH;
+pub use context::IDENTITY_HEADERS;
 
 /// Settings of the HTTP bindings. Data only.
 #[derive(Debug, Clone)]
@@ -29,9 +31,15 @@ pub struct HttpConfig {
     pub rest_prefix: String,
     /// Largest request body, in bytes. Default 8 MiB.
     pub max_body_bytes: usize,
+    /// How long a client may take to send its request body. Default 30 s.
+    pub body_timeout: Duration,
     /// The principal every request acts as while the server runs without authentication.
     /// Default tenant `default`, user `anonymous`, session `anonymous`.
     pub anonymous: Identity,
+    /// Take the caller's identity from the `x-harbor-tenant`, `x-harbor-user`,
+    /// `x-harbor-session` (and `x-harbor-run`) headers when all three are present.
+    /// Default false. **Only for tests and trusted networks**: anyone can set headers.
+    pub trust_identity_headers: bool,
     /// SSE keep-alive comment interval. Default 15 s.
     pub keep_alive: Duration,
     /// `max-age` of the agent card. Default 300 s.
@@ -44,16 +52,30 @@ impl Default for HttpConfig {
             jsonrpc_path: "/a2a/jsonrpc".into(),
             rest_prefix: "/a2a/rest".into(),
             max_body_bytes: 8 * 1024 * 1024,
+            body_timeout: Duration::from_secs(30),
             anonymous: Identity {
                 tenant: "default".into(),
                 user: "anonymous".into(),
                 session: "anonymous".into(),
                 run: None,
             },
+            trust_identity_headers: false,
             keep_alive: Duration::from_secs(15),
             card_max_age: Duration::from_secs(300),
         }
     }
+}
+
+/// A request body, or why it could not be read (too large, too slow).
+pub(crate) type Body = Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>;
+
+/// The error for an unreadable body, with the HTTP status to answer it with.
+pub(crate) fn body_error(
+    rejection: &axum::extract::rejection::BytesRejection,
+) -> (axum::http::StatusCode, harbor_a2a::A2aError) {
+    let error =
+        harbor_a2a::A2aError::new(harbor_a2a::ErrorKind::InvalidRequest, rejection.body_text());
+    (rejection.status(), error)
 }
 
 /// What every route shares.
@@ -61,6 +83,7 @@ pub(crate) struct Shared {
     shutdown: CancellationToken,
     handler: Arc<dyn A2aHandler>,
     identity: Identity,
+    trust_identity_headers: bool,
     keep_alive: Duration,
     card_max_age: Duration,
     started: SystemTime,
@@ -82,6 +105,7 @@ pub fn router_with_shutdown(
         shutdown,
         handler,
         identity: config.anonymous.clone(),
+        trust_identity_headers: config.trust_identity_headers,
         keep_alive: config.keep_alive,
         card_max_age: config.card_max_age,
         started: SystemTime::now(),
@@ -101,6 +125,8 @@ pub fn router_with_shutdown(
     } else {
         app.nest(rest_prefix, rest::routes())
     };
+    // Bounded bodies, read in bounded time: a slow or vanished client holds nothing for long.
     app.layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(RequestBodyTimeoutLayer::new(config.body_timeout))
         .with_state(shared)
 }

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use super::dispatch::{Reply, dispatch};
 use super::jsonrpc::is_json_content_type;
 use super::sse::sse_response;
-use super::{Shared, context};
+use super::{Body, Shared, body_error, context};
 
 type Query_ = Query<Vec<(String, String)>>;
 
@@ -79,7 +79,7 @@ async fn run(
     if let Some(tenant) = path.get("tenant") {
         fields.insert("tenant".into(), Value::String(tenant.clone()));
     }
-    let ctx = context::call_context(&shared.identity, headers, context::query_version(query));
+    let ctx = context::call_context(shared, headers, context::query_version(query));
     match dispatch(shared.handler.as_ref(), method, &ctx, Value::Object(fields)).await {
         Ok(Reply::Unary(body)) => (
             StatusCode::OK,
@@ -154,9 +154,16 @@ async fn body_method(
     headers: HeaderMap,
     query: Vec<(String, String)>,
     path: HashMap<String, String>,
-    body: Bytes,
+    body: Body,
     path_fields: &[(&str, &str)],
 ) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let (status, error) = body_error(&rejection);
+            return error_with_status(&error, status);
+        }
+    };
     let mut fields = match body_fields(&headers, &body) {
         Ok(fields) => fields,
         // A body in another content type is refused with 415 (the table's code for the
@@ -190,7 +197,7 @@ async fn send(
     p: Params,
     Query(q): Query_,
     h: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let p = params(p);
     body_method(s, Method::SendMessage, h, q, p, body, &[]).await
@@ -201,7 +208,7 @@ async fn stream(
     p: Params,
     Query(q): Query_,
     h: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let p = params(p);
     body_method(s, Method::SendStreamingMessage, h, q, p, body, &[]).await
@@ -255,7 +262,7 @@ async fn task_action(
     p: Params,
     Query(q): Query_,
     h: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let p = params(p);
     let segment = p.get("segment").cloned().unwrap_or_default();
@@ -293,7 +300,7 @@ async fn create_push(
     p: Params,
     Query(q): Query_,
     h: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let p = params(p);
     let task_id = p.get("task_id").cloned().unwrap_or_default();

@@ -1,6 +1,7 @@
 //! The live event log of one task: the current snapshot plus every update since this
 //! process started following the task, so each reader sees the same sequence.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use harbor_a2a::{StreamResponse, Task};
@@ -13,6 +14,8 @@ pub(crate) struct TaskLog {
     changed: watch::Sender<()>,
     /// Held by the execution feeding the log: one execution per task at a time.
     pub(crate) run_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Live readers of every log of the runtime (a leak shows here).
+    readers: Arc<AtomicUsize>,
 }
 
 #[derive(Debug)]
@@ -29,7 +32,7 @@ struct LogState {
 }
 
 impl TaskLog {
-    pub(crate) fn new(task: Task, version: u64) -> Arc<Self> {
+    pub(crate) fn new(task: Task, version: u64, readers: Arc<AtomicUsize>) -> Arc<Self> {
         let closed = is_terminal(&task);
         let state = LogState {
             task,
@@ -42,6 +45,7 @@ impl TaskLog {
             state: Mutex::new(state),
             changed: watch::channel(()).0,
             run_lock: Arc::default(),
+            readers,
         })
     }
 
@@ -81,12 +85,19 @@ impl TaskLog {
     /// The current snapshot and a reader of every event after it.
     pub(crate) fn subscribe(self: &Arc<Self>) -> (Task, LogReader) {
         let state = self.lock();
+        self.readers.fetch_add(1, Ordering::Relaxed);
         let reader = LogReader {
             log: Arc::clone(self),
             next: state.events.len(),
             changed: self.changed.subscribe(),
         };
         (state.task.clone(), reader)
+    }
+}
+
+impl Drop for LogReader {
+    fn drop(&mut self) {
+        self.log.readers.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

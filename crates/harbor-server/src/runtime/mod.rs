@@ -5,6 +5,7 @@ mod apply;
 pub(crate) mod log;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -59,6 +60,8 @@ pub(crate) struct Runtime {
     tracker: TaskTracker,
     shutdown: CancellationToken,
     cancel_timeout: Duration,
+    /// Live log readers (streams, subscriptions, waiting sends).
+    readers: Arc<AtomicUsize>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -85,6 +88,7 @@ impl Runtime {
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             cancel_timeout,
+            readers: Arc::default(),
         })
     }
 
@@ -95,9 +99,13 @@ impl Runtime {
     /// The live log of a stored task, created from the store when nobody follows it yet.
     pub(crate) fn log_for(&self, stored: &StoredTask) -> Arc<TaskLog> {
         let mut logs = lock(&self.logs);
-        let log = logs
-            .entry(stored.task.id.clone())
-            .or_insert_with(|| TaskLog::new(stored.task.clone(), stored.version));
+        let log = logs.entry(stored.task.id.clone()).or_insert_with(|| {
+            TaskLog::new(
+                stored.task.clone(),
+                stored.version,
+                Arc::clone(&self.readers),
+            )
+        });
         let (_, version) = log.current();
         if version < stored.version {
             // Written elsewhere (another replica): catch the snapshot up.
@@ -291,6 +299,16 @@ impl Runtime {
         }
     }
 
+    /// Live readers of task logs: open streams, subscriptions and waiting sends.
+    pub(crate) fn open_readers(&self) -> usize {
+        self.readers.load(Ordering::Relaxed)
+    }
+
+    /// Executions still running.
+    pub(crate) fn running(&self) -> usize {
+        lock(&self.runs).len()
+    }
+
     /// Cancels every execution and waits for them, at most `timeout`.
     pub(crate) async fn shutdown(&self, timeout: Duration) {
         self.shutdown.cancel();
@@ -406,7 +424,7 @@ impl Run {
                 .await
                 .map_err(store_error)?;
         }
-        let log = TaskLog::new(task, version);
+        let log = TaskLog::new(task, version, Arc::clone(&self.rt.readers));
         // A fresh lock: taking it cannot fail, and it keeps follow-ups behind this execution.
         self.guard = Arc::clone(&log.run_lock).try_lock_owned().ok();
         log.set_running(true);
