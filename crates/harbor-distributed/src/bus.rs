@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -233,10 +234,10 @@ impl SubscribeOptions {
                 self.group
             )));
         }
-        if let IdentityScope::Tenant(t) = &self.scope {
-            if t.is_empty() {
-                return Err(Error::IdentityRequired { missing: "tenant" });
-            }
+        if let IdentityScope::Tenant(t) = &self.scope
+            && t.is_empty()
+        {
+            return Err(Error::IdentityRequired { missing: "tenant" });
         }
         if self.max_in_flight == 0 {
             return Err(Error::InvalidArgument(
@@ -271,7 +272,9 @@ pub trait Acknowledger: Send + Sync {
 ///
 /// Dropping a delivery without settling it leaves it to the visibility timeout.
 pub struct Delivery {
-    envelope: Envelope,
+    // Shared so a driver can hand one stored envelope to several groups and keep it for
+    // redelivery without copying it per delivery.
+    envelope: Arc<Envelope>,
     attempt: u32,
     acker: Box<dyn Acknowledger>,
 }
@@ -279,6 +282,16 @@ pub struct Delivery {
 impl Delivery {
     /// A delivery of `envelope`, its `attempt`-th (1 for the first), settled through `acker`.
     pub fn new(envelope: Envelope, attempt: u32, acker: Box<dyn Acknowledger>) -> Self {
+        Self::from_shared(Arc::new(envelope), attempt, acker)
+    }
+
+    /// Like [`new`](Self::new) for an envelope the driver already shares (fan-out to several
+    /// groups, a copy kept for redelivery): no copy is made.
+    pub fn from_shared(
+        envelope: Arc<Envelope>,
+        attempt: u32,
+        acker: Box<dyn Acknowledger>,
+    ) -> Self {
         Self {
             envelope,
             attempt,
@@ -291,8 +304,21 @@ impl Delivery {
         &self.envelope
     }
 
-    /// Takes the envelope out, keeping the means to settle it.
+    /// The envelope as the driver shares it; cloning the `Arc` is cheap.
+    pub fn shared_envelope(&self) -> &Arc<Envelope> {
+        &self.envelope
+    }
+
+    /// Takes the envelope out, keeping the means to settle it. The envelope is copied when
+    /// the driver still holds it (for redelivery); [`into_shared_parts`](Self::into_shared_parts)
+    /// avoids that copy.
     pub fn into_parts(self) -> (Envelope, Settle) {
+        let (envelope, settle) = self.into_shared_parts();
+        (Arc::unwrap_or_clone(envelope), settle)
+    }
+
+    /// Takes the shared envelope out, keeping the means to settle it.
+    pub fn into_shared_parts(self) -> (Arc<Envelope>, Settle) {
         (
             self.envelope,
             Settle {

@@ -16,13 +16,31 @@ pub fn validate_pattern(pattern: &str) -> Result<(), Error> {
     check(pattern, true)
 }
 
+/// The common case in one pass over the bytes: printable ASCII, no wildcard characters, no
+/// empty segment. Such a string is a valid edge and pattern.
+fn plain(s: &str) -> bool {
+    let mut prev = b'.';
+    for &c in s.as_bytes() {
+        if !c.is_ascii_graphic() || c == b'*' || c == b'>' || (c == b'.' && prev == b'.') {
+            return false;
+        }
+        prev = c;
+    }
+    prev != b'.'
+}
+
 fn check(s: &str, pattern: bool) -> Result<(), Error> {
+    // This runs on every publish: the fast path covers the usual edges.
+    if plain(s) {
+        return Ok(());
+    }
     let what = if pattern { "edge pattern" } else { "edge" };
     if s.is_empty() {
         return Err(Error::InvalidEdge(format!("{what} is empty")));
     }
-    let segments: Vec<&str> = s.split('.').collect();
-    for (i, seg) in segments.iter().enumerate() {
+    let mut segments = s.split('.').peekable();
+    while let Some(seg) = segments.next() {
+        let last = segments.peek().is_none();
         if seg.is_empty() {
             return Err(Error::InvalidEdge(format!(
                 "{what} {s:?} has an empty segment"
@@ -33,13 +51,13 @@ fn check(s: &str, pattern: bool) -> Result<(), Error> {
                 "{what} {s:?} contains whitespace"
             )));
         }
-        let wildcard = *seg == "*" || *seg == ">";
+        let wildcard = seg == "*" || seg == ">";
         if wildcard && !pattern {
             return Err(Error::InvalidEdge(format!(
                 "edge {s:?} contains a wildcard"
             )));
         }
-        if *seg == ">" && i + 1 != segments.len() {
+        if seg == ">" && !last {
             return Err(Error::InvalidEdge(format!(
                 "pattern {s:?}: '>' must be last"
             )));
@@ -92,5 +110,12 @@ mod tests {
             assert!(validate_pattern(bad).is_err(), "{bad:?} accepted");
         }
         validate_pattern("a.*.>").expect("valid pattern");
+        for good in ["a", "a.b", "x-y.z_1", "ünï.cödé", "a.b.c.d"] {
+            validate_edge(good).expect(good);
+            validate_pattern(good).expect(good);
+        }
+        for bad in ["a\t.b", "a.\u{7f}", "a. b"] {
+            assert!(validate_edge(bad).is_err(), "{bad:?} accepted");
+        }
     }
 }

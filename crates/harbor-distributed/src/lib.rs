@@ -29,5 +29,5 @@ pub use envelope::{DedupKey, Envelope};
 pub use error::Error;
 pub use identity::{Identity, Owner};
 pub use registry::{BusDriver, Registry, TransportDriver};
-pub use store::{StoredTask, TaskPage, TaskQuery, TaskStore};
+pub use store::{MemoryTaskStore, StoredTask, TaskPage, TaskQuery, TaskStore};
 pub use transport::{A2aHandler, CallContext, EventStream, HandlerStream, Peer, RemoteTransport};
