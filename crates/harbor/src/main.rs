@@ -1,5 +1,43 @@
-//! The `harbor` command.
+//! The `harbor` command: a small dispatcher, one module per subcommand.
 
-fn main() {
-    println!("harbor");
+use clap::{Parser, Subcommand};
+
+mod bench;
+mod serve;
+
+// The bus hands envelopes between threads, so most frees happen on another thread than the
+// allocation: glibc's malloc spends several times longer on that than mimalloc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Harbor: the distributed edge for agent runtimes.
+#[derive(Debug, Parser)]
+#[command(name = "harbor", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the A2A server (JSON-RPC and HTTP+JSON) with the built-in conformance agent.
+    Serve(serve::ServeArgs),
+    /// Measure drivers against raw baselines run in the same process.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Bench(command) => bench::run(command).await,
+    }
 }

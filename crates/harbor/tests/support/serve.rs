@@ -1,0 +1,161 @@
+//! A `harbor serve` child process for the binary's integration tests.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long `harbor serve` may take to print its JSON-RPC endpoint.
+const STARTUP_DEADLINE: Duration = Duration::from_secs(30);
+
+/// A `harbor serve` child process, killed when dropped (also when a test panics).
+pub struct Server {
+    pub child: Child,
+    /// `http://127.0.0.1:PORT`: where the agent card lives.
+    pub base_url: String,
+    /// The JSON-RPC endpoint URL as printed by the server.
+    pub jsonrpc_url: String,
+    /// Everything the server printed, stdout and stderr, for failure messages.
+    output: Arc<Mutex<String>>,
+}
+
+impl Server {
+    pub fn start(extra_args: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_harbor"))
+            .args(["serve", "--host", "127.0.0.1", "--port", "0"])
+            .args(extra_args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start `harbor serve`");
+        let output = Arc::new(Mutex::new(String::new()));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        drain(stderr, Arc::clone(&output), None);
+        let (lines_tx, lines_rx) = mpsc::channel();
+        drain_stdout(stdout, Arc::clone(&output), lines_tx);
+
+        let mut server = Server {
+            child,
+            base_url: String::new(),
+            jsonrpc_url: String::new(),
+            output,
+        };
+        let deadline = Instant::now() + STARTUP_DEADLINE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines_rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(url) = line.trim().strip_prefix("JSON-RPC") {
+                        server.jsonrpc_url = url.trim().to_owned();
+                        break;
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!(
+                    "`harbor serve` printed no JSON-RPC line within {STARTUP_DEADLINE:?}; output:\n{}",
+                    server.output()
+                ),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = server.child.wait().ok();
+                    panic!(
+                        "`harbor serve` stopped before printing its JSON-RPC line (status {status:?}); output:\n{}",
+                        server.output()
+                    )
+                }
+            }
+        }
+        server.base_url = origin_of(&server.jsonrpc_url).unwrap_or_else(|| {
+            panic!(
+                "cannot read a base URL from the JSON-RPC line {:?}",
+                server.jsonrpc_url
+            )
+        });
+        server
+    }
+
+    pub fn output(&self) -> String {
+        self.output.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// `host:port` of the server, for raw TCP requests.
+    pub fn authority(&self) -> &str {
+        self.base_url.trim_start_matches("http://")
+    }
+
+    /// Path of the JSON-RPC endpoint (e.g. `/a2a/jsonrpc`).
+    pub fn jsonrpc_path(&self) -> &str {
+        let path = &self.jsonrpc_url[self.base_url.len()..];
+        if path.is_empty() { "/" } else { path }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// `http://host:port` from `http://host:port/path`.
+fn origin_of(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("http://")?;
+    let authority = rest.split('/').next()?;
+    (!authority.is_empty()).then(|| format!("http://{authority}"))
+}
+
+/// Copies a pipe into `sink` on a thread until EOF (so the child never blocks on a full pipe).
+pub fn drain(
+    pipe: impl Read + Send + 'static,
+    sink: Arc<Mutex<String>>,
+    prefix: Option<&'static str>,
+) {
+    thread::spawn(move || {
+        let mut reader = BufReader::new(pipe);
+        let mut line = String::new();
+        while matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
+            if let Ok(mut s) = sink.lock() {
+                s.push_str(prefix.unwrap_or(""));
+                s.push_str(&line);
+            }
+            line.clear();
+        }
+    });
+}
+
+/// Like [`drain`], and also hands every stdout line to `lines`.
+fn drain_stdout(pipe: ChildStdout, sink: Arc<Mutex<String>>, lines: mpsc::Sender<String>) {
+    thread::spawn(move || {
+        let mut reader = BufReader::new(pipe);
+        let mut line = String::new();
+        while matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
+            if let Ok(mut s) = sink.lock() {
+                s.push_str(&line);
+            }
+            let _ = lines.send(line.clone());
+            line.clear();
+        }
+    });
+}
+
+/// Waits for a child with a deadline; kills it when the deadline passes.
+pub fn wait_with_deadline(child: &mut Child, deadline: Duration) -> Option<ExitStatus> {
+    let end = Instant::now() + deadline;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if Instant::now() < end => thread::sleep(Duration::from_millis(50)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+}
