@@ -9,7 +9,6 @@ use harbor_a2a::{
 use harbor_distributed::CallContext;
 
 use super::DefaultHandler;
-use super::send::with_task;
 use crate::runtime::store_error;
 
 impl DefaultHandler {
@@ -26,14 +25,7 @@ impl DefaultHandler {
             .get(&owner, &req.task_id)
             .await
             .map_err(store_error)?;
-        let mut config = with_task(req, &stored.task);
-        config.tenant.clear();
-        self.rt
-            .store()
-            .put_push_config(&owner, config.clone())
-            .await
-            .map_err(store_error)?;
-        Ok(config)
+        self.rt.register_push(&owner, req, &stored.task.id).await
     }
 
     pub(super) async fn get_push(

@@ -3,8 +3,8 @@
 use futures::StreamExt;
 use harbor_a2a::validate::Validate;
 use harbor_a2a::{
-    A2aError, SendMessageRequest, SendMessageResponse, StreamResponse, Task,
-    TaskPushNotificationConfig, send_message_response, stream_response::Payload,
+    A2aError, SendMessageRequest, SendMessageResponse, StreamResponse, Task, send_message_response,
+    stream_response::Payload,
 };
 use harbor_distributed::{CallContext, HandlerStream};
 
@@ -97,28 +97,13 @@ impl DefaultHandler {
             )));
         }
         if let Some(config) = push {
-            let config = with_task(config, &stored.task);
             self.rt
-                .store()
-                .put_push_config(&owner, config)
-                .await
-                .map_err(store_error)?;
+                .register_push(&owner, config, &stored.task.id)
+                .await?;
         }
         message.context_id.clone_from(&stored.task.context_id);
         self.rt.start_follow_up(ctx.clone(), message, stored).await
     }
-}
-
-/// A push config registered for `task`: its task id, and the task id as id when none given.
-pub(super) fn with_task(
-    mut config: TaskPushNotificationConfig,
-    task: &Task,
-) -> TaskPushNotificationConfig {
-    config.task_id.clone_from(&task.id);
-    if config.id.is_empty() {
-        config.id.clone_from(&task.id);
-    }
-    config
 }
 
 /// Reads until the task is terminal or interrupted, or no execution feeds it any more.
