@@ -1,0 +1,110 @@
+//! The TaskStore conformance suite.
+//!
+//! Every [`TaskStore`] runs these cases against a fresh store:
+//!
+//! ```ignore
+//! harbor_conformance::task_store_suite!(|| async {
+//!     std::sync::Arc::new(harbor_distributed::MemoryTaskStore::new())
+//!         as std::sync::Arc<dyn harbor_distributed::TaskStore>
+//! });
+//! ```
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use harbor_a2a::{Task, TaskPushNotificationConfig, TaskState, TaskStatus};
+use harbor_distributed::{Owner, TaskQuery};
+
+mod content;
+mod listing;
+mod tasks;
+
+pub use content::{push_config_crud, task_content_round_trips_exactly};
+pub use listing::{
+    list_filters, list_is_owner_only_newest_first, list_pages_walk_everything,
+    list_refuses_bad_paging,
+};
+pub use tasks::{
+    concurrent_updates_one_wins, create_then_get, create_twice_is_refused,
+    other_owners_see_not_found, update_is_versioned,
+};
+
+/// Expands to one `#[tokio::test]` per case; `$factory` is an expression of a closure
+/// returning a future of `Arc<dyn TaskStore>` (a fresh, empty store each call).
+#[macro_export]
+macro_rules! task_store_suite {
+    ($factory:expr) => {
+        $crate::task_store_suite!(@cases $factory;
+            create_then_get, create_twice_is_refused, other_owners_see_not_found,
+            update_is_versioned, concurrent_updates_one_wins, list_is_owner_only_newest_first,
+            list_filters, list_pages_walk_everything, list_refuses_bad_paging,
+            push_config_crud, task_content_round_trips_exactly);
+    };
+    (@cases $factory:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let store = ($factory)().await;
+                $crate::store::$case(store).await;
+            }
+        )*
+    };
+}
+
+fn owner(user: &str) -> Owner {
+    Owner {
+        tenant: "tenant-a".into(),
+        user: user.into(),
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{prefix}-{t:x}-{n}")
+}
+
+fn timestamp(at: SystemTime) -> pbjson_types::Timestamp {
+    let d = at.duration_since(UNIX_EPOCH).unwrap_or_default();
+    pbjson_types::Timestamp {
+        seconds: d.as_secs() as i64,
+        nanos: d.subsec_nanos() as i32,
+    }
+}
+
+fn task_at(id: &str, context: &str, state: TaskState, at: SystemTime) -> Task {
+    Task {
+        id: id.into(),
+        context_id: context.into(),
+        status: Some(TaskStatus {
+            state: state as i32,
+            message: None,
+            timestamp: Some(timestamp(at)),
+        }),
+        ..Task::default()
+    }
+}
+
+fn base_time() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+}
+
+fn query(page_size: u32) -> TaskQuery {
+    TaskQuery {
+        page_size,
+        ..TaskQuery::default()
+    }
+}
+
+fn push_config(task_id: &str, id: &str) -> TaskPushNotificationConfig {
+    TaskPushNotificationConfig {
+        id: id.into(),
+        task_id: task_id.into(),
+        url: format!("https://hooks.example/{id}"),
+        token: "tok".into(),
+        ..TaskPushNotificationConfig::default()
+    }
+}
