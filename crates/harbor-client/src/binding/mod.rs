@@ -1,0 +1,234 @@
+//! The wire bindings: one module per binding, chosen per call by the peer's [`Endpoint`].
+//!
+//! Each binding offers the same two operations, generic over the request and response
+//! messages: a unary call, and opening an event stream (a [`Connection`]). A third binding
+//! (gRPC, whose generic client calls take a method path and prost messages the same way)
+//! adds a [`Binding`] variant, a module here, and a [`Connection`] variant for its streams.
+
+mod jsonrpc;
+mod rest;
+
+use std::sync::atomic::AtomicU64;
+
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use harbor_a2a::{Method, StreamResponse};
+use harbor_distributed::Error;
+use reqwest::header::HeaderMap;
+use serde::Serialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde_json::{Map, Value};
+
+use crate::card::Endpoint;
+use crate::config::{Binding, ClientConfig};
+use crate::error::{error_from_response, invalid_response, protocol_error, request_error, snippet};
+use crate::http::{is_event_stream, read_capped};
+use crate::sse::SseEvent;
+
+/// Everything one call needs to go on the wire.
+pub(crate) struct Call<'a> {
+    pub(crate) http: &'a reqwest::Client,
+    pub(crate) config: &'a ClientConfig,
+    pub(crate) endpoint: &'a Endpoint,
+    pub(crate) headers: HeaderMap,
+    pub(crate) method: Method,
+    pub(crate) ids: &'a AtomicU64,
+}
+
+/// A response whose content does not matter (`google.protobuf.Empty`).
+pub(crate) struct Ignored;
+
+impl<'de> serde::Deserialize<'de> for Ignored {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(d).map(|_| Ignored)
+    }
+}
+
+/// An open event stream.
+pub(crate) struct Connection {
+    pub(crate) body: BoxStream<'static, reqwest::Result<Bytes>>,
+    pub(crate) url: String,
+}
+
+/// A unary call.
+pub(crate) async fn unary<Req: Serialize, Resp: DeserializeOwned>(
+    call: &Call<'_>,
+    req: &Req,
+) -> Result<Resp, Error> {
+    match call.endpoint.binding {
+        Binding::JsonRpc => jsonrpc::unary(call, req).await,
+        Binding::HttpJson => rest::unary(call, req).await,
+    }
+}
+
+/// Opens an event stream; `last_event_id` resumes one the server numbered.
+///
+/// Errors the server finds before the stream starts come back as ordinary error responses
+/// and are returned here.
+pub(crate) async fn open_stream<Req: Serialize>(
+    call: &Call<'_>,
+    req: &Req,
+    last_event_id: Option<&str>,
+) -> Result<Connection, Error> {
+    let mut request = match call.endpoint.binding {
+        Binding::JsonRpc => jsonrpc::request(call, req)?,
+        Binding::HttpJson => rest::request(call, req)?,
+    }
+    .header(reqwest::header::ACCEPT, "text/event-stream");
+    if let Some(id) = last_event_id {
+        request = request.header("last-event-id", id);
+    }
+    // The whole-call timeout does not apply to a stream: only waiting for its head does.
+    let timeout = call.config.request_timeout;
+    let url = call.endpoint.url.to_string();
+    let response = match tokio::time::timeout(timeout, request.send()).await {
+        Ok(sent) => sent.map_err(|e| request_error(&url, e, timeout))?,
+        Err(_) => return Err(Error::Timeout(timeout)),
+    };
+    let status = response.status();
+    if status.is_success() && is_event_stream(&response) {
+        let url = response.url().to_string();
+        return Ok(Connection {
+            body: Box::pin(response.bytes_stream()),
+            url,
+        });
+    }
+    let body = read_capped(
+        response,
+        call.config.max_response_bytes,
+        "response body",
+        timeout,
+    )
+    .await?;
+    let error = error_from_response(&url, status.as_u16(), &body);
+    if status.is_success() && !matches!(error, Error::Protocol(_)) {
+        return Err(invalid_response(format!(
+            "{} answered a streaming call with something other than an event stream: {}",
+            call.method.json_rpc_name(),
+            snippet(&body)
+        )));
+    }
+    Err(error)
+}
+
+/// One SSE event of a stream as the binding frames it: a JSON-RPC response (JSON-RPC) or a
+/// bare `StreamResponse` (HTTP+JSON); `event: error`, or an error object, is the peer's error.
+pub(crate) fn decode_event(binding: Binding, event: &SseEvent) -> Result<StreamResponse, Error> {
+    let value: Value = serde_json::from_str(&event.data).map_err(|e| {
+        invalid_response(format!(
+            "an event is not JSON ({e}): {}",
+            snippet(event.data.as_bytes())
+        ))
+    })?;
+    if event.event == "error" || value.get("error").is_some() {
+        return Err(match protocol_error(500, &value) {
+            Some(error) => Error::Protocol(error),
+            None => invalid_response(format!(
+                "an error event without an A2A error: {}",
+                snippet(event.data.as_bytes())
+            )),
+        });
+    }
+    let message = match (binding, value) {
+        (Binding::JsonRpc, Value::Object(mut response)) => response
+            .remove("result")
+            .ok_or_else(|| invalid_response("a JSON-RPC event has neither result nor error"))?,
+        (Binding::JsonRpc, _) => return Err(invalid_response("a JSON-RPC event is not an object")),
+        (Binding::HttpJson, value) => value,
+    };
+    harbor_a2a::from_json_value(message)
+        .map_err(|e| invalid_response(format!("an event is not a StreamResponse: {e}")))
+}
+
+/// The request as a ProtoJSON object, with the interface's tenant (which wins over one the
+/// caller set; without one, the caller's stays).
+pub(crate) fn request_fields<Req: Serialize>(
+    req: &Req,
+    tenant: &str,
+) -> Result<Map<String, Value>, Error> {
+    let value = harbor_a2a::to_json(req).map_err(|e| {
+        Error::InvalidArgument(format!("the request cannot be written as JSON: {e}"))
+    })?;
+    let Value::Object(mut fields) = value else {
+        return Err(Error::InvalidArgument(
+            "the request is not a JSON object".to_owned(),
+        ));
+    };
+    if !tenant.is_empty() {
+        fields.insert("tenant".to_owned(), Value::String(tenant.to_owned()));
+    }
+    Ok(fields)
+}
+
+/// Parses a success body into the response message.
+fn parse_result<Resp: DeserializeOwned>(method: Method, value: Value) -> Result<Resp, Error> {
+    harbor_a2a::from_json_value(value).map_err(|e| {
+        invalid_response(format!(
+            "{} answered with an invalid {}: {e}",
+            method.json_rpc_name(),
+            method.response_type()
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: &str, data: &str) -> SseEvent {
+        SseEvent {
+            event: kind.to_owned(),
+            data: data.to_owned(),
+            id: None,
+        }
+    }
+
+    #[test]
+    fn events_decode_per_binding() {
+        let update = r#"{"statusUpdate":{"taskId":"t","contextId":"c","status":{"state":"TASK_STATE_WORKING"}}}"#;
+        let rpc = format!(r#"{{"jsonrpc":"2.0","id":1,"result":{update}}}"#);
+        for (binding, data) in [
+            (Binding::JsonRpc, rpc.as_str()),
+            (Binding::HttpJson, update),
+        ] {
+            let decoded = decode_event(binding, &event("", data)).expect("decodes");
+            assert_eq!(decoded.state(), Some(harbor_a2a::TaskState::Working));
+        }
+    }
+
+    #[test]
+    fn error_events_are_protocol_errors() {
+        let rest = harbor_a2a::A2aError::task_not_found("t")
+            .to_rest_body()
+            .to_string();
+        let rpc = serde_json::json!({"jsonrpc": "2.0", "id": 1,
+            "error": harbor_a2a::A2aError::task_not_found("t").to_json_rpc_error()})
+        .to_string();
+        for data in [rest, rpc] {
+            match decode_event(Binding::HttpJson, &event("error", &data)) {
+                Err(Error::Protocol(e)) => {
+                    assert_eq!(e.kind(), harbor_a2a::ErrorKind::TaskNotFound)
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        match decode_event(Binding::JsonRpc, &event("error", "oops")) {
+            Err(Error::Protocol(e)) => {
+                assert_eq!(e.kind(), harbor_a2a::ErrorKind::InvalidAgentResponse);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_interface_tenant_wins() -> Result<(), Error> {
+        let req = harbor_a2a::GetTaskRequest {
+            tenant: "mine".into(),
+            id: "t".into(),
+            history_length: None,
+        };
+        assert_eq!(request_fields(&req, "")?["tenant"], "mine");
+        assert_eq!(request_fields(&req, "theirs")?["tenant"], "theirs");
+        Ok(())
+    }
+}

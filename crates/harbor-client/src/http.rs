@@ -1,0 +1,190 @@
+//! HTTP plumbing shared by the card cache and the bindings: the headers of a call and
+//! reading bodies under a size cap.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use harbor_distributed::{CallContext, Error};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::config::{IdentityPolicy, PeerConfig};
+use crate::error::{ClientError, request_error};
+
+/// The protocol version this client speaks, sent as `A2A-Version` on every call.
+pub const A2A_VERSION: &str = "1.0";
+
+/// The identity headers of [`IdentityPolicy::Headers`]: tenant, user, session, run (the
+/// names a Harbor server reads when it trusts them).
+pub const IDENTITY_HEADERS: [&str; 4] = [
+    "x-harbor-tenant",
+    "x-harbor-user",
+    "x-harbor-session",
+    "x-harbor-run",
+];
+
+/// Caller headers passed on to the peer: W3C trace context only. Everything else in a
+/// [`CallContext`] may be the upstream caller's (credentials included) and stays here.
+const FORWARDED: [&str; 3] = ["traceparent", "tracestate", "baggage"];
+
+/// A peer's settings, with its headers checked once at build time.
+#[derive(Clone)]
+pub(crate) struct PeerSettings {
+    pub(crate) identity: IdentityPolicy,
+    pub(crate) headers: HeaderMap,
+}
+
+impl PeerSettings {
+    pub(crate) fn new(config: &PeerConfig) -> Result<Self, Error> {
+        let mut headers = HeaderMap::new();
+        for (name, value) in &config.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| Error::InvalidConfig(format!("header name {name:?}: {e}")))?;
+            let mut value = HeaderValue::from_str(value).map_err(|_| {
+                Error::InvalidConfig(format!("the value of header {name} is not valid"))
+            })?;
+            value.set_sensitive(true);
+            headers.append(name, value);
+        }
+        Ok(Self {
+            identity: config.identity,
+            headers,
+        })
+    }
+}
+
+/// The headers of one call: the peer's own, the service parameters, forwarded trace
+/// context and, when the peer's policy says so, the caller's identity.
+pub(crate) fn call_headers(ctx: &CallContext, peer: &PeerSettings) -> Result<HeaderMap, Error> {
+    let mut headers = peer.headers.clone();
+    headers.insert("a2a-version", HeaderValue::from_static(A2A_VERSION));
+    if !ctx.extensions.is_empty() {
+        let joined = ctx.extensions.join(", ");
+        let value = HeaderValue::from_str(&joined).map_err(|_| {
+            Error::InvalidArgument(format!("extensions {joined:?} do not fit a header"))
+        })?;
+        headers.insert("a2a-extensions", value);
+    }
+    for name in FORWARDED {
+        if let Some(value) = ctx
+            .headers
+            .get(name)
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
+            headers.insert(name, value);
+        }
+    }
+    if peer.identity == IdentityPolicy::Headers {
+        let identity = &ctx.identity;
+        let [tenant, user, session, run] = IDENTITY_HEADERS;
+        let parts = [
+            (tenant, Some(&identity.tenant)),
+            (user, Some(&identity.user)),
+            (session, Some(&identity.session)),
+            (run, identity.run.as_ref()),
+        ];
+        for (name, value) in parts {
+            let Some(value) = value else { continue };
+            let value = HeaderValue::from_str(value).map_err(|_| {
+                Error::InvalidArgument(format!(
+                    "the identity's {} is not printable ASCII, so it cannot be sent as a header",
+                    name.trim_start_matches("x-harbor-")
+                ))
+            })?;
+            headers.insert(name, value);
+        }
+    }
+    Ok(headers)
+}
+
+/// Reads a whole body, failing once it passes `limit` bytes (checked against
+/// `Content-Length` first, then as it arrives).
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+    what: &'static str,
+    timeout: Duration,
+) -> Result<Bytes, Error> {
+    let too_large = || ClientError::TooLarge { what, limit }.into_error();
+    if response
+        .content_length()
+        .is_some_and(|n| usize::try_from(n).map_or(true, |n| n > limit))
+    {
+        return Err(too_large());
+    }
+    let url = response.url().to_string();
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| request_error(&url, e, timeout))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Whether a response's content type is `text/event-stream`.
+pub(crate) fn is_event_stream(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("text/event-stream"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use harbor_distributed::Identity;
+
+    fn ctx() -> CallContext {
+        let identity = Identity::new("t", "u", "s").map(|i| i.with_run("r"));
+        let mut ctx = CallContext::new(identity.unwrap_or_default())
+            .with_extension("urn:a")
+            .with_extension("urn:b");
+        ctx.headers
+            .insert("traceparent".into(), "00-abc-def-01".into());
+        ctx.headers
+            .insert("authorization".into(), "Bearer upstream".into());
+        ctx
+    }
+
+    #[test]
+    fn identity_goes_out_only_when_the_policy_says_so() {
+        let none = PeerSettings::new(&PeerConfig::default()).expect("valid");
+        let headers = call_headers(&ctx(), &none).expect("headers");
+        assert_eq!(headers["a2a-version"], "1.0");
+        assert_eq!(headers["a2a-extensions"], "urn:a, urn:b");
+        assert_eq!(headers["traceparent"], "00-abc-def-01");
+        assert!(
+            headers.get("authorization").is_none(),
+            "upstream credentials stay here"
+        );
+        assert!(IDENTITY_HEADERS.iter().all(|h| headers.get(*h).is_none()));
+
+        let send = PeerSettings::new(&PeerConfig {
+            identity: IdentityPolicy::Headers,
+            ..PeerConfig::default()
+        })
+        .expect("valid");
+        let headers = call_headers(&ctx(), &send).expect("headers");
+        let values: Vec<_> = IDENTITY_HEADERS.iter().map(|h| &headers[*h]).collect();
+        assert_eq!(values, ["t", "u", "s", "r"]);
+    }
+
+    #[test]
+    fn bad_peer_headers_fail_the_build() {
+        let bad = PeerConfig {
+            headers: [("bad name".to_owned(), "x".to_owned())].into(),
+            ..PeerConfig::default()
+        };
+        assert!(matches!(
+            PeerSettings::new(&bad),
+            Err(Error::InvalidConfig(_))
+        ));
+    }
+}

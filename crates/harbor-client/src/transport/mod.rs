@@ -1,0 +1,285 @@
+//! [`A2aTransport`]: the A2A client as a
+//! [`RemoteTransport`](harbor_distributed::RemoteTransport).
+
+mod rpcs;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use harbor_a2a::{GetTaskRequest, Method, SubscribeToTaskRequest, Task};
+use harbor_distributed::{CallContext, Error, EventStream, Peer};
+use reqwest::header::HeaderMap;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use crate::binding::{self, Call, Connection};
+use crate::builder::A2aTransportBuilder;
+use crate::card::ResolvedCard;
+use crate::card::cache::{CardCache, FetchContext};
+use crate::config::{Binding, ClientConfig};
+use crate::events::{EventSource, StreamKind};
+use crate::http::{PeerSettings, call_headers};
+use crate::tracker::Tracker;
+use crate::url_policy;
+
+/// The A2A client: calls agents over JSON-RPC or HTTP+JSON, as their cards say; a
+/// [`RemoteTransport`](harbor_distributed::RemoteTransport).
+///
+/// Build one with [`A2aTransport::builder`]. Every call names its [`Peer`] (the agent's
+/// base URL, whose `/.well-known/agent-card.json` is fetched and cached), validates the
+/// caller's identity before anything is sent, and runs in an `a2a.call` tracing span with
+/// the peer, method and binding. Clones share one connection pool and card cache.
+#[derive(Clone)]
+pub struct A2aTransport {
+    inner: Arc<Inner>,
+}
+
+/// What clones of a transport share.
+pub(crate) struct Inner {
+    pub(crate) config: ClientConfig,
+    pub(crate) http: reqwest::Client,
+    cards: CardCache,
+    tracker: Arc<Tracker>,
+    ids: AtomicU64,
+    default_peer: PeerSettings,
+    peers: HashMap<String, PeerSettings>,
+}
+
+/// A call ready to go: the peer's resolved card and the call's headers.
+struct Prepared {
+    card: Arc<ResolvedCard>,
+    headers: HeaderMap,
+}
+
+impl A2aTransport {
+    /// A builder with [`ClientConfig::default`].
+    pub fn builder() -> A2aTransportBuilder {
+        A2aTransportBuilder::default()
+    }
+
+    pub(crate) fn from_parts(config: ClientConfig, http: reqwest::Client) -> Result<Self, Error> {
+        let default_peer = PeerSettings::new(&config.default_peer)?;
+        let peers = config
+            .peers
+            .iter()
+            .map(|(url, peer)| {
+                Ok((
+                    url.trim_end_matches('/').to_owned(),
+                    PeerSettings::new(peer)?,
+                ))
+            })
+            .collect::<Result<_, Error>>()?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                http,
+                cards: CardCache::default(),
+                tracker: Arc::new(Tracker::default()),
+                ids: AtomicU64::new(0),
+                default_peer,
+                peers,
+            }),
+        })
+    }
+
+    /// The settings this transport runs with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// The peer's public card and the interface chosen from it (cached; see
+    /// [`card`](crate::card)).
+    pub async fn agent_card(&self, peer: &Peer) -> Result<Arc<ResolvedCard>, Error> {
+        let span = tracing::info_span!("a2a.card", peer = %peer);
+        async {
+            self.inner.tracker.check_open()?;
+            let settings = self.inner.settings(peer);
+            self.inner
+                .tracker
+                .run(self.inner.card(peer, &settings.headers))
+                .await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Streams opened by this transport that have neither ended nor been dropped.
+    pub fn open_streams(&self) -> usize {
+        self.inner.tracker.open_streams()
+    }
+
+    /// Non-streaming calls (and stream openings) still running.
+    pub fn open_calls(&self) -> usize {
+        self.inner.tracker.open_calls()
+    }
+
+    /// Whether `close` was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.tracker.is_closed()
+    }
+}
+
+fn call_span(peer: &Peer, method: Method) -> tracing::Span {
+    tracing::info_span!(
+        "a2a.call",
+        transport = "a2a",
+        peer = %peer,
+        method = method.json_rpc_name(),
+        binding = tracing::field::Empty,
+    )
+}
+
+impl Inner {
+    fn settings(&self, peer: &Peer) -> &PeerSettings {
+        let url = peer.url();
+        self.peers
+            .get(url)
+            .or_else(|| self.peers.get(url.strip_prefix("a2a+").unwrap_or(url)))
+            .unwrap_or(&self.default_peer)
+    }
+
+    async fn card(&self, peer: &Peer, headers: &HeaderMap) -> Result<Arc<ResolvedCard>, Error> {
+        let url = url_policy::peer_url(peer.url(), self.config.allow_insecure_http)
+            .map_err(|e| Error::InvalidArgument(e.to_string()))?;
+        let fetch = FetchContext {
+            http: &self.http,
+            config: &self.config,
+            headers,
+        };
+        self.cards.get(&fetch, &url).await
+    }
+
+    async fn prepare(&self, peer: &Peer, ctx: &CallContext) -> Result<Prepared, Error> {
+        let settings = self.settings(peer);
+        let headers = call_headers(ctx, settings)?;
+        let card = self.card(peer, &settings.headers).await?;
+        tracing::Span::current().record("binding", card.endpoint().binding.as_str());
+        Ok(Prepared { card, headers })
+    }
+
+    fn call<'a>(&'a self, prepared: &'a Prepared, method: Method) -> Call<'a> {
+        Call {
+            http: &self.http,
+            config: &self.config,
+            endpoint: prepared.card.endpoint(),
+            headers: prepared.headers.clone(),
+            method,
+            ids: &self.ids,
+        }
+    }
+
+    /// Identity first, then the closed flag: nothing is sent before both pass.
+    fn admit(&self, ctx: &CallContext) -> Result<(), Error> {
+        ctx.identity.validate()?;
+        self.tracker.check_open()
+    }
+
+    pub(super) async fn unary<Req: Serialize + Sync, Resp: DeserializeOwned>(
+        &self,
+        peer: &Peer,
+        ctx: &CallContext,
+        method: Method,
+        req: &Req,
+    ) -> Result<Resp, Error> {
+        async {
+            self.admit(ctx)?;
+            let result = self
+                .tracker
+                .run(async {
+                    let prepared = self.prepare(peer, ctx).await?;
+                    binding::unary(&self.call(&prepared, method), req).await
+                })
+                .await;
+            if let Err(error) = &result {
+                tracing::debug!(%error, "call failed");
+            }
+            result
+        }
+        .instrument(call_span(peer, method))
+        .await
+    }
+
+    pub(super) async fn stream<Req: Serialize + Sync>(
+        self: &Arc<Self>,
+        peer: &Peer,
+        ctx: &CallContext,
+        (method, kind): (Method, StreamKind),
+        req: &Req,
+        task_id: Option<String>,
+    ) -> Result<EventStream, Error> {
+        let span = call_span(peer, method);
+        let opened = async {
+            self.admit(ctx)?;
+            self.tracker
+                .run(async {
+                    let prepared = self.prepare(peer, ctx).await?;
+                    let connection =
+                        binding::open_stream(&self.call(&prepared, method), req, None).await?;
+                    Ok((connection, prepared.card.endpoint().binding))
+                })
+                .await
+        }
+        .instrument(span.clone())
+        .await;
+        let (connection, binding) = opened.inspect_err(|error| {
+            tracing::debug!(%error, %peer, method = method.json_rpc_name(), "stream not opened");
+        })?;
+        let source = EventSource::new(
+            Arc::clone(self),
+            peer.clone(),
+            ctx.clone(),
+            kind,
+            binding,
+            connection,
+            task_id,
+        );
+        Ok(Box::pin(self.tracker.track(source.into_stream(span))))
+    }
+
+    /// Opens `SubscribeToTask` again for a stream that dropped.
+    pub(crate) async fn reopen(
+        &self,
+        peer: &Peer,
+        ctx: &CallContext,
+        task_id: &str,
+        last_event_id: Option<&str>,
+    ) -> Result<(Connection, Binding), Error> {
+        self.admit(ctx)?;
+        let prepared = self.prepare(peer, ctx).await?;
+        let req = SubscribeToTaskRequest {
+            id: task_id.to_owned(),
+            ..SubscribeToTaskRequest::default()
+        };
+        let call = self.call(&prepared, Method::SubscribeToTask);
+        let connection = binding::open_stream(&call, &req, last_event_id).await?;
+        Ok((connection, prepared.card.endpoint().binding))
+    }
+
+    /// `GetTask`, for a stream whose task ended while it was away.
+    pub(crate) async fn fetch_task(
+        &self,
+        peer: &Peer,
+        ctx: &CallContext,
+        task_id: &str,
+    ) -> Result<Task, Error> {
+        let req = GetTaskRequest {
+            id: task_id.to_owned(),
+            ..GetTaskRequest::default()
+        };
+        self.unary(peer, ctx, Method::GetTask, &req).await
+    }
+}
+
+impl fmt::Debug for A2aTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("A2aTransport")
+            .field("config", &self.inner.config)
+            .field("open_calls", &self.open_calls())
+            .field("open_streams", &self.open_streams())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
