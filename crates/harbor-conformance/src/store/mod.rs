@@ -2,7 +2,7 @@
 //!
 //! Every [`TaskStore`] runs these cases against a fresh store:
 //!
-//! ```ignore
+//! ```text
 //! harbor_conformance::task_store_suite!(|| async {
 //!     std::sync::Arc::new(harbor_distributed::MemoryTaskStore::new())
 //!         as std::sync::Arc<dyn harbor_distributed::TaskStore>
