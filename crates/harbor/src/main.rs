@@ -1,8 +1,11 @@
 //! The `harbor` command: a small dispatcher, one module per subcommand.
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod client;
 mod serve;
 
 // The bus hands envelopes between threads, so most frees happen on another thread than the
@@ -25,10 +28,13 @@ enum Command {
     /// Measure drivers against raw baselines run in the same process.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Call any A2A agent: card, send, stream, get, list, cancel, subscribe, push.
+    #[command(flatten)]
+    Client(client::ClientCommand),
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -37,7 +43,8 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve(args) => serve::run(args).await,
-        Command::Bench(command) => bench::run(command).await,
+        Command::Serve(args) => serve::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Bench(command) => bench::run(command).await.map(|()| ExitCode::SUCCESS),
+        Command::Client(command) => Ok(client::run(command).await),
     }
 }

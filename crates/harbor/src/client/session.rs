@@ -1,0 +1,142 @@
+//! One invocation's client: the transport built from the common options, the peer, the
+//! local identity, and the deadline every call runs under.
+
+use std::future::Future;
+use std::time::Duration;
+
+use harbor_client::{A2aTransport, Binding, ClientConfig, Error, IdentityPolicy, PeerConfig};
+use harbor_distributed::{CallContext, Identity, Peer, RemoteTransport};
+
+use super::args::Common;
+use super::exit::Failure;
+
+/// Longest wait for a TCP/TLS connection, even with a longer `--timeout`.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a command needs to call the agent.
+pub(crate) struct Session {
+    pub(crate) transport: A2aTransport,
+    pub(crate) peer: Peer,
+    pub(crate) ctx: CallContext,
+    pub(crate) json: bool,
+    timeout: Duration,
+}
+
+impl Session {
+    /// Builds the transport and the identity from the options; nothing is sent yet.
+    pub(crate) fn open(common: &Common) -> Result<Self, Failure> {
+        let identity = local_identity(common).map_err(|e| Failure::Usage(e.to_string()))?;
+        let mut ctx = CallContext::new(identity);
+        for uri in &common.extensions {
+            ctx = ctx.with_extension(uri.clone());
+        }
+        let transport = A2aTransport::builder()
+            .config(client_config(common))
+            .build()
+            .map_err(|e| Failure::Usage(e.to_string()))?;
+        Ok(Self {
+            transport,
+            peer: Peer::new(common.url.clone()),
+            ctx,
+            json: common.json,
+            timeout: common.timeout,
+        })
+    }
+
+    /// Runs a call (or the opening of a stream) under `--timeout`.
+    pub(crate) async fn call<T>(
+        &self,
+        call: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Failure> {
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(result) => result.map_err(Failure::Call),
+            Err(_) => Err(Failure::Call(Error::Timeout(self.timeout))),
+        }
+    }
+
+    /// Ends open calls and streams (bounded by the client's close deadline).
+    pub(crate) async fn close(&self) {
+        if let Err(error) = self.transport.close().await {
+            tracing::debug!(%error, "the client did not close cleanly");
+        }
+    }
+}
+
+/// The CLI's one local identity: `--tenant`, `--user` (or `$USER`), `--session` (or a UUID).
+fn local_identity(common: &Common) -> Result<Identity, Error> {
+    let user = common
+        .user
+        .clone()
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "local".to_owned());
+    let session = common
+        .session
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    Identity::new(common.tenant.clone(), user, session)
+}
+
+fn client_config(common: &Common) -> ClientConfig {
+    let mut config = ClientConfig {
+        allow_insecure_http: common.allow_insecure_http,
+        request_timeout: common.timeout,
+        card_timeout: common.timeout,
+        connect_timeout: common.timeout.min(CONNECT_TIMEOUT),
+        default_peer: PeerConfig {
+            identity: if common.send_identity {
+                IdentityPolicy::Headers
+            } else {
+                IdentityPolicy::None
+            },
+            headers: common
+                .headers
+                .iter()
+                .map(|h| (h.name.clone(), h.value.0.clone()))
+                .collect(),
+        },
+        ..ClientConfig::default()
+    };
+    if !common.binding.is_empty() {
+        let mut bindings: Vec<Binding> = Vec::new();
+        for binding in common.binding.iter().copied().map(Binding::from) {
+            if !bindings.contains(&binding) {
+                bindings.push(binding);
+            }
+        }
+        config.bindings = bindings;
+        config.prefer_own_binding_order = true;
+    }
+    config
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::args::parse_common as common;
+    use super::*;
+
+    #[test]
+    fn bindings_follow_the_flags_in_order() {
+        let config = client_config(&common(&[
+            "http://127.0.0.1:1",
+            "--binding",
+            "http-json,jsonrpc,http-json",
+        ]));
+        assert_eq!(config.bindings, [Binding::HttpJson, Binding::JsonRpc]);
+        assert!(config.prefer_own_binding_order);
+        let default = client_config(&common(&["http://127.0.0.1:1"]));
+        assert_eq!(default.bindings, ClientConfig::default().bindings);
+        assert!(!default.prefer_own_binding_order);
+        assert_eq!(default.default_peer.identity, IdentityPolicy::None);
+    }
+
+    #[test]
+    fn the_identity_has_defaults_and_stays_local() {
+        let args = common(&["http://127.0.0.1:1", "--user", "ada"]);
+        let identity = local_identity(&args).expect("complete");
+        assert_eq!((&*identity.tenant, &*identity.user), ("local", "ada"));
+        assert!(!identity.session.is_empty());
+        let sent = client_config(&common(&["http://127.0.0.1:1", "--send-identity"]));
+        assert_eq!(sent.default_peer.identity, IdentityPolicy::Headers);
+        assert!(local_identity(&common(&["http://127.0.0.1:1", "--tenant", ""])).is_err());
+    }
+}
