@@ -240,7 +240,10 @@ async fn cancel_stops_a_running_execution() {
     assert_eq!(canceled.state(), TaskState::Canceled);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while handler.running_executions() > 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the execution was not stopped");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the execution was not stopped"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let again = handler

@@ -14,8 +14,8 @@
 pub use harbor_a2a as a2a;
 pub use harbor_client as client;
 pub use harbor_distributed as distributed;
-pub use harbor_server as server;
 use harbor_distributed::{Error, Registry};
+pub use harbor_server as server;
 use std::sync::Arc;
 
 /// Registers every compiled-in driver: the `memory` bus (alias `loopback`, scheme
@@ -46,7 +46,10 @@ mod tests {
         let registry = default_registry().expect("no collisions");
         assert_eq!(registry.bus_names(), ["loopback", "memory"]);
         assert_eq!(registry.transport_names(), ["a2a", "loopback"]);
-        registry.open_bus("memory://").await.expect("memory by scheme");
+        registry
+            .open_bus("memory://")
+            .await
+            .expect("memory by scheme");
         registry.open_transport("a2a").await.expect("a2a by name");
         match registry.open_bus("kafka").await {
             Err(Error::UnknownDriver { name, known }) => {

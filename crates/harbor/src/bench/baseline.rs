@@ -1,6 +1,7 @@
 //! The raw baseline: a bounded tokio mpsc moving the same payloads, no bus.
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -64,9 +65,10 @@ pub(super) async fn envelope_throughput(
         n
     };
     let producer = async move {
+        let edge: Arc<str> = super::bus::EDGE.into();
         for i in 0..messages {
             let body = Bytes::from(vec![i as u8; payload]);
-            let envelope = Envelope::new(super::bus::EDGE, identity.clone(), i.to_string(), body);
+            let envelope = Envelope::new(Arc::clone(&edge), identity.clone(), i.to_string(), body);
             if tx.send(envelope).await.is_err() {
                 break;
             }

@@ -95,10 +95,14 @@ async fn throughput(
     let producer = {
         let bus = Arc::clone(&bus);
         async move {
+            // Edge and identity are shared from a template, as a publisher keeps them; the
+            // event id and payload are new for every envelope.
+            let edge: Arc<str> = EDGE.into();
             for i in 0..messages {
                 let body = Bytes::from(vec![i as u8; payload]);
-                bus.publish(Envelope::new(EDGE, identity.clone(), i.to_string(), body))
-                    .await?;
+                let envelope =
+                    Envelope::new(Arc::clone(&edge), identity.clone(), i.to_string(), body);
+                bus.publish(envelope).await?;
             }
             Ok::<(), anyhow::Error>(())
         }
@@ -128,13 +132,15 @@ async fn latency(args: &BusArgs, placement: Placement, rate: f64) -> anyhow::Res
     let producer = {
         let bus = Arc::clone(&bus);
         async move {
+            let edge: Arc<str> = EDGE.into();
             let pacer = Pacer::new(rate);
             for i in 0..messages {
                 pacer.wait(i).await;
                 let mut body = vec![0u8; payload];
                 stamp(&mut body, base);
-                bus.publish(Envelope::new(EDGE, identity.clone(), i.to_string(), body))
-                    .await?;
+                let envelope =
+                    Envelope::new(Arc::clone(&edge), identity.clone(), i.to_string(), body);
+                bus.publish(envelope).await?;
             }
             Ok::<f64, anyhow::Error>(pacer.achieved(messages))
         }

@@ -3,6 +3,7 @@
 
 use clap::Subcommand;
 
+mod a2a;
 mod baseline;
 mod bus;
 mod latency;
@@ -15,11 +16,16 @@ pub(crate) enum BenchCommand {
     /// A bus driver: publish→deliver→ack throughput against a raw tokio mpsc, then
     /// publish-to-handler latency at half the measured rate.
     Bus(bus::BusArgs),
+    /// An A2A server (ours or any other): blocking SendMessage (and, with --stream,
+    /// SendStreamingMessage) in a closed loop per binding and concurrency, beside a raw
+    /// HTTP baseline.
+    A2a(a2a::A2aArgs),
 }
 
 /// Runs one benchmark command.
 pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Bus(args) => bus::run(args).await,
+        BenchCommand::A2a(args) => a2a::run(args).await,
     }
 }

@@ -32,7 +32,7 @@ pub(super) struct BusReport {
 }
 
 /// `1234567.8` as `1,234,568`.
-fn thousands(n: f64) -> String {
+pub(super) fn thousands(n: f64) -> String {
     let digits = format!("{:.0}", n.max(0.0));
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -1,0 +1,230 @@
+//! `harbor bench a2a`: a closed-loop load tool for any A2A v1.0 server.
+//!
+//! For every target URL it reads the agent card, takes the JSON-RPC and HTTP+JSON interface
+//! URLs from `supportedInterfaces`, and at each concurrency runs N workers that send blocking
+//! `SendMessage` calls one after another (and, with `--stream`, `SendStreamingMessage` calls
+//! read to the end of their SSE). Every response is validated: an error, a task that did not
+//! complete or a malformed stream counts as a failure, never as a success. A raw HTTP
+//! baseline (an in-process axum server answering a fixed JSON) is measured with the same
+//! client at the same concurrency levels, and every A2A row shows its ratio to it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+mod baseline;
+mod card;
+mod load;
+mod report;
+mod request;
+mod sse;
+mod validate;
+
+use card::Interfaces;
+use load::Budget;
+use report::{A2aReport, Row};
+use request::{Endpoint, Mode};
+
+/// Requests a `--duration` run may send at most, so every run is bounded in count too.
+const MAX_REQUESTS: u64 = 10_000_000;
+/// How long a `--requests` run may take at most when no `--duration` is given.
+const MAX_COUNTED_RUN: Duration = Duration::from_secs(300);
+/// Run length when neither `--duration` nor `--requests` is given.
+const DEFAULT_DURATION: Duration = Duration::from_secs(5);
+
+/// Which A2A bindings to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BindingChoice {
+    /// JSON-RPC 2.0 over HTTP.
+    Jsonrpc,
+    /// HTTP+JSON (REST).
+    HttpJson,
+    /// Both.
+    All,
+}
+
+/// Options of `harbor bench a2a`.
+#[derive(Debug, Args)]
+pub(crate) struct A2aArgs {
+    /// Base URL of an A2A server (its card is read from `/.well-known/agent-card.json`), or
+    /// the card's own URL. Repeat to measure several servers in the same run.
+    #[arg(long = "url", required = true, value_name = "BASE_URL")]
+    urls: Vec<String>,
+    /// Bindings to measure.
+    #[arg(long, value_enum, default_value = "all")]
+    binding: BindingChoice,
+    /// Concurrency levels: workers each sending one request after another.
+    #[arg(long, value_delimiter = ',', default_value = "1,16,64",
+          value_parser = clap::value_parser!(u64).range(1..=4096))]
+    concurrency: Vec<u64>,
+    /// Length of each measured row (e.g. `5s`, `500ms`). Default 5s, or up to 300s when
+    /// `--requests` is given.
+    #[arg(long, value_parser = parse_duration)]
+    duration: Option<Duration>,
+    /// Requests per measured row (across all workers) instead of a fixed duration.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_REQUESTS))]
+    requests: Option<u64>,
+    /// Warm-up before each row, with the same load, not counted (also ends after
+    /// `--requests` requests).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    warmup: Duration,
+    /// Also measure `SendStreamingMessage`, reading each SSE stream to its end.
+    #[arg(long)]
+    stream: bool,
+    /// Skip the raw HTTP baseline (and so the ratios).
+    #[arg(long)]
+    no_baseline: bool,
+    /// Longest a single request (including reading its whole body) may take.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+impl A2aArgs {
+    fn budget(&self) -> Budget {
+        match self.requests {
+            Some(n) => Budget::new(n, self.duration.unwrap_or(MAX_COUNTED_RUN)),
+            None => Budget::new(MAX_REQUESTS, self.duration.unwrap_or(DEFAULT_DURATION)),
+        }
+    }
+
+    fn modes(&self) -> Vec<Mode> {
+        if self.stream {
+            vec![Mode::Send, Mode::Stream]
+        } else {
+            vec![Mode::Send]
+        }
+    }
+}
+
+/// `5s`, `250ms`, `1.5s`, `2m`; a bare number is seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 5s or 500ms"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => value,
+        "ms" => value / 1e3,
+        "m" | "min" => value * 60.0,
+        other => return Err(format!("unknown duration unit {other:?} (use ms, s or m)")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
+}
+
+/// One measured row before it is measured: who, over what, how.
+struct Plan {
+    target: String,
+    endpoint: Endpoint,
+    mode: Mode,
+}
+
+/// Runs `harbor bench a2a`.
+pub(crate) async fn run(args: A2aArgs) -> anyhow::Result<()> {
+    let setup = request::client(1, args.timeout)?;
+    let mut targets = Vec::new();
+    let mut notes = Vec::new();
+    for url in &args.urls {
+        let interfaces = card::resolve(&setup, url, args.binding).await?;
+        if args.stream && !interfaces.streaming {
+            notes.push(format!(
+                "{url}: the card does not declare streaming; its stream rows will likely fail"
+            ));
+        }
+        notes.extend(interfaces.notes.iter().cloned());
+        targets.push(interfaces);
+    }
+    let baseline = if args.no_baseline {
+        None
+    } else {
+        Some(baseline::Server::start().await?)
+    };
+    let plans = plans(&args, &targets, baseline.as_ref());
+    let budget = args.budget();
+    let warmup = Budget::new(budget.requests(), args.warmup);
+    let mut rows = Vec::new();
+    for &concurrency in &args.concurrency {
+        for plan in &plans {
+            let concurrency = usize::try_from(concurrency)?;
+            eprintln!(
+                "harbor bench a2a: {} {} {} x{concurrency}",
+                plan.target,
+                plan.endpoint.binding(),
+                plan.mode
+            );
+            let client = request::client(concurrency, args.timeout)?;
+            let op = Arc::new(request::Operation::new(plan.endpoint.clone(), plan.mode));
+            if !args.warmup.is_zero() {
+                load::run(&client, &op, concurrency, warmup).await;
+            }
+            let stats = load::run(&client, &op, concurrency, budget).await;
+            rows.push(Row::new(
+                &plan.target,
+                &plan.endpoint,
+                plan.mode,
+                concurrency,
+                stats,
+            ));
+        }
+    }
+    if let Some(server) = baseline {
+        server.stop().await;
+    }
+    let report = A2aReport::new(&args, budget, targets, notes, rows);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report.json())?);
+    } else {
+        print!("{}", report.table());
+    }
+    report.check()
+}
+
+/// The rows of one concurrency level, baseline first so each A2A row has one to compare to.
+fn plans(args: &A2aArgs, targets: &[Interfaces], baseline: Option<&baseline::Server>) -> Vec<Plan> {
+    let mut plans = Vec::new();
+    if let Some(server) = baseline {
+        for mode in args.modes() {
+            plans.push(Plan {
+                target: report::BASELINE.into(),
+                endpoint: server.endpoint(),
+                mode,
+            });
+        }
+    }
+    for target in targets {
+        for endpoint in &target.endpoints {
+            for mode in args.modes() {
+                plans.push(Plan {
+                    target: target.url.clone(),
+                    endpoint: endpoint.clone(),
+                    mode,
+                });
+            }
+        }
+    }
+    plans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("5h").is_err());
+    }
+}
