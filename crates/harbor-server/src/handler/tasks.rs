@@ -7,7 +7,7 @@ use harbor_a2a::{
     A2aError, CancelTaskRequest, GetTaskRequest, ListTasksRequest, ListTasksResponse,
     SubscribeToTaskRequest, Task, TaskState,
 };
-use harbor_distributed::{CallContext, HandlerStream, TaskQuery};
+use harbor_distributed::{CallContext, HandlerStream, StoredTask, TaskQuery};
 
 use super::DefaultHandler;
 use super::send::task_stream;
@@ -18,18 +18,22 @@ use crate::runtime::{limit_history, store_error};
 const DEFAULT_PAGE_SIZE: i32 = 50;
 
 impl DefaultHandler {
+    /// The caller's task `id` (another owner's is TaskNotFound).
+    async fn load(&self, ctx: &CallContext, id: &str) -> Result<StoredTask, A2aError> {
+        self.rt
+            .store()
+            .get(&ctx.identity.owner(), id)
+            .await
+            .map_err(store_error)
+    }
+
     pub(super) async fn get(
         &self,
         ctx: &CallContext,
         req: GetTaskRequest,
     ) -> Result<Task, A2aError> {
         req.validate()?;
-        let stored = self
-            .rt
-            .store()
-            .get(&ctx.identity.owner(), &req.id)
-            .await
-            .map_err(store_error)?;
+        let stored = self.load(ctx, &req.id).await?;
         let mut task = stored.task;
         limit_history(&mut task, req.history_length);
         Ok(task)
@@ -98,12 +102,7 @@ impl DefaultHandler {
         req: CancelTaskRequest,
     ) -> Result<Task, A2aError> {
         req.validate()?;
-        let stored = self
-            .rt
-            .store()
-            .get(&ctx.identity.owner(), &req.id)
-            .await
-            .map_err(store_error)?;
+        let stored = self.load(ctx, &req.id).await?;
         self.rt.cancel(ctx.clone(), stored).await
     }
 
@@ -113,12 +112,7 @@ impl DefaultHandler {
         req: SubscribeToTaskRequest,
     ) -> Result<HandlerStream, A2aError> {
         req.validate()?;
-        let stored = self
-            .rt
-            .store()
-            .get(&ctx.identity.owner(), &req.id)
-            .await
-            .map_err(store_error)?;
+        let stored = self.load(ctx, &req.id).await?;
         if is_terminal(&stored.task) {
             return Err(A2aError::unsupported(format!(
                 "task {} is in a terminal state; there is nothing to subscribe to",

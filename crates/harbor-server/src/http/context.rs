@@ -77,7 +77,7 @@ fn from_headers(headers: &HeaderMap) -> Option<Identity> {
             .get(name)
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty())
-            .map(str::to_owned)
+            .map(std::sync::Arc::<str>::from)
     };
     let [tenant, user, session, run] = IDENTITY_HEADERS;
     let identity = Identity {

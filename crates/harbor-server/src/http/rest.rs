@@ -335,58 +335,30 @@ async fn list_push(
     .await
 }
 
-async fn get_push(
-    State(s): State<Arc<Shared>>,
-    p: Params,
-    Query(q): Query_,
-    h: HeaderMap,
-) -> Response {
-    let p = params(p);
-    let fields = with(
-        with(
-            Map::new(),
-            "taskId",
-            p.get("task_id").map_or("", String::as_str),
-        ),
-        "id",
-        p.get("id").map_or("", String::as_str),
-    );
-    run(
-        &s,
-        Method::GetTaskPushNotificationConfig,
-        &h,
-        &q,
-        &p,
-        fields,
-    )
-    .await
+async fn get_push(s: State<Arc<Shared>>, p: Params, q: Query_, h: HeaderMap) -> Response {
+    push_by_id(Method::GetTaskPushNotificationConfig, s, p, q, h).await
 }
 
-async fn delete_push(
+async fn delete_push(s: State<Arc<Shared>>, p: Params, q: Query_, h: HeaderMap) -> Response {
+    push_by_id(Method::DeleteTaskPushNotificationConfig, s, p, q, h).await
+}
+
+/// `…/tasks/{task_id}/pushNotificationConfigs/{id}`: the two path fields are the request.
+async fn push_by_id(
+    method: Method,
     State(s): State<Arc<Shared>>,
     p: Params,
     Query(q): Query_,
     h: HeaderMap,
 ) -> Response {
     let p = params(p);
+    let field = |name: &str| p.get(name).map_or("", String::as_str).to_owned();
     let fields = with(
-        with(
-            Map::new(),
-            "taskId",
-            p.get("task_id").map_or("", String::as_str),
-        ),
+        with(Map::new(), "taskId", &field("task_id")),
         "id",
-        p.get("id").map_or("", String::as_str),
+        &field("id"),
     );
-    run(
-        &s,
-        Method::DeleteTaskPushNotificationConfig,
-        &h,
-        &q,
-        &p,
-        fields,
-    )
-    .await
+    run(&s, method, &h, &q, &p, fields).await
 }
 
 async fn extended_card(
