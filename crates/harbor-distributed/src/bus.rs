@@ -268,6 +268,30 @@ pub trait Acknowledger: Send + Sync {
     async fn nack(&self, delay: Duration, reason: Option<String>) -> Result<(), Error>;
 }
 
+/// How a delivery is settled: through its driver's [`Acknowledger`], or directly for the
+/// in-process memory bus, whose settling never waits: that spares the hot path an
+/// allocation for the acknowledger of every delivery and another for every ack's future.
+enum Acker {
+    Driver(Box<dyn Acknowledger>),
+    Memory(crate::memory::MemoryAcker),
+}
+
+impl Acker {
+    async fn ack(&self) -> Result<(), Error> {
+        match self {
+            Self::Driver(acker) => acker.ack().await,
+            Self::Memory(acker) => acker.ack(),
+        }
+    }
+
+    async fn nack(&self, delay: Duration, reason: Option<String>) -> Result<(), Error> {
+        match self {
+            Self::Driver(acker) => acker.nack(delay, reason).await,
+            Self::Memory(acker) => acker.nack(delay, reason).await,
+        }
+    }
+}
+
 /// One envelope handed to one subscriber.
 ///
 /// Dropping a delivery without settling it leaves it to the visibility timeout.
@@ -276,7 +300,7 @@ pub struct Delivery {
     // redelivery without copying it per delivery.
     envelope: Arc<Envelope>,
     attempt: u32,
-    acker: Box<dyn Acknowledger>,
+    acker: Acker,
 }
 
 impl Delivery {
@@ -295,7 +319,20 @@ impl Delivery {
         Self {
             envelope,
             attempt,
-            acker,
+            acker: Acker::Driver(acker),
+        }
+    }
+
+    /// A memory-bus delivery, settled without going through [`Acknowledger`].
+    pub(crate) fn from_memory(
+        envelope: Arc<Envelope>,
+        attempt: u32,
+        acker: crate::memory::MemoryAcker,
+    ) -> Self {
+        Self {
+            envelope,
+            attempt,
+            acker: Acker::Memory(acker),
         }
     }
 
@@ -366,7 +403,7 @@ impl fmt::Debug for Delivery {
 /// The settling half of a [`Delivery`] whose envelope was taken out.
 pub struct Settle {
     attempt: u32,
-    acker: Box<dyn Acknowledger>,
+    acker: Acker,
 }
 
 impl Settle {
@@ -456,7 +493,7 @@ pub mod dead_letter {
     ) -> crate::Envelope {
         original
             .headers
-            .insert(ORIGINAL_EDGE.to_owned(), original.edge.clone());
+            .insert(ORIGINAL_EDGE.to_owned(), original.edge.to_string());
         original
             .headers
             .insert(REASON.to_owned(), reason.to_owned());
@@ -464,7 +501,7 @@ pub mod dead_letter {
             .headers
             .insert(ATTEMPTS.to_owned(), attempts.to_string());
         original.headers.insert(GROUP.to_owned(), group.to_owned());
-        original.edge = edge(group, &original.edge);
+        original.edge = edge(group, &original.edge).into();
         original
     }
 }

@@ -1,6 +1,7 @@
 //! The unit the bus carries.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -12,10 +13,17 @@ use crate::{Error, Identity};
 /// `event_id` is the caller's idempotency key (a ULID is a good choice): consumers dedupe
 /// on `(task_id, edge, event_id)`, and drivers that declare publish dedup store it once.
 /// The payload is opaque: redact secrets before publishing.
+///
+/// `edge` and the [`Identity`] parts are shared strings (`Arc<str>`): a publisher usually
+/// sends many envelopes on the same edge for the same identity, so it keeps them once and
+/// clones them per envelope for a reference-count bump instead of a copy. Set them with
+/// `.into()` from `&str` or `String`. `source` and `target` stay `String`s: they are
+/// usually empty, and an empty `String` costs nothing where an empty `Arc<str>` is one
+/// reference count shared by the whole process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
     /// Routing label, dot-separated segments (`planner.next`). No wildcards.
-    pub edge: String,
+    pub edge: Arc<str>,
     /// Who sent it.
     pub source: String,
     /// Who it is for; empty means broadcast.
@@ -39,8 +47,11 @@ pub struct Envelope {
 impl Envelope {
     /// An envelope on `edge` for `identity` with `event_id` and `payload`; the other fields
     /// are empty and the timestamp is now.
+    ///
+    /// Pass the edge as an `Arc<str>` the publisher keeps (cloned per envelope) to avoid
+    /// copying it; a `&str` or `String` is copied into a new allocation.
     pub fn new(
-        edge: impl Into<String>,
+        edge: impl Into<Arc<str>>,
         identity: Identity,
         event_id: impl Into<String>,
         payload: impl Into<Bytes>,
@@ -91,7 +102,7 @@ impl Envelope {
     pub fn dedup_key(&self) -> DedupKey {
         DedupKey {
             task_id: self.task_id.clone().unwrap_or_default(),
-            edge: self.edge.clone(),
+            edge: self.edge.to_string(),
             event_id: self.event_id.clone(),
         }
     }

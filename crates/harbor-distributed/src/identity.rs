@@ -1,6 +1,7 @@
 //! Who a call or an envelope acts for.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::Error;
 
@@ -10,24 +11,29 @@ use crate::Error;
 /// The fields are public so identities can be built from any source, and every edge
 /// (publish, subscribe, remote call) checks them with [`Identity::validate`] before anything
 /// touches the wire or a store. There is no way to turn that check off.
+///
+/// The parts are shared strings (`Arc<str>`): one identity is typically stamped on thousands
+/// of envelopes, and cloning it only bumps reference counts. Build the parts from `&str` or
+/// `String` with `.into()` (`Identity { tenant: "acme".into(), .. }`); they read as `&str`
+/// through `&*identity.tenant` or `identity.tenant.as_ref()`.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Identity {
     /// The tenant (organisation, workspace).
-    pub tenant: String,
+    pub tenant: Arc<str>,
     /// The user within the tenant.
-    pub user: String,
+    pub user: Arc<str>,
     /// The session within which the user acts.
-    pub session: String,
+    pub session: Arc<str>,
     /// One run of an agent within the session, when there is one.
-    pub run: Option<String>,
+    pub run: Option<Arc<str>>,
 }
 
 impl Identity {
     /// A complete identity; fails with [`Error::IdentityRequired`] when a part is empty.
     pub fn new(
-        tenant: impl Into<String>,
-        user: impl Into<String>,
-        session: impl Into<String>,
+        tenant: impl Into<Arc<str>>,
+        user: impl Into<Arc<str>>,
+        session: impl Into<Arc<str>>,
     ) -> Result<Self, Error> {
         let identity = Self {
             tenant: tenant.into(),
@@ -41,7 +47,7 @@ impl Identity {
 
     /// The same identity within run `run`.
     #[must_use]
-    pub fn with_run(mut self, run: impl Into<String>) -> Self {
+    pub fn with_run(mut self, run: impl Into<Arc<str>>) -> Self {
         self.run = Some(run.into());
         self
     }
@@ -65,8 +71,8 @@ impl Identity {
     /// The owner of resources created under this identity: (tenant, user).
     pub fn owner(&self) -> Owner {
         Owner {
-            tenant: self.tenant.clone(),
-            user: self.user.clone(),
+            tenant: Arc::clone(&self.tenant),
+            user: Arc::clone(&self.user),
         }
     }
 }
@@ -85,12 +91,14 @@ impl fmt::Debug for Identity {
 }
 
 /// Who owns a task: tasks are visible only to their owner.
+///
+/// Like [`Identity`], its parts are shared strings, built with `.into()`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Owner {
     /// The owning tenant.
-    pub tenant: String,
+    pub tenant: Arc<str>,
     /// The owning user.
-    pub user: String,
+    pub user: Arc<str>,
 }
 
 #[cfg(test)]
@@ -114,5 +122,24 @@ mod tests {
             empty_run.map(|i| i.validate()),
             Ok(Err(Error::IdentityRequired { missing: "run" }))
         ));
+    }
+
+    #[test]
+    fn parts_build_from_strings_and_clones_share_them() {
+        let from_literal = Identity {
+            tenant: "t".into(),
+            user: String::from("u").into(),
+            session: "s".into(),
+            run: None,
+        };
+        assert_eq!(
+            Identity::new("t", "u", "s").ok(),
+            Some(from_literal.clone())
+        );
+        let copy = from_literal.clone();
+        assert!(Arc::ptr_eq(&copy.tenant, &from_literal.tenant));
+        let owner = from_literal.owner();
+        assert_eq!((&*owner.tenant, &*owner.user), ("t", "u"));
+        assert!(Arc::ptr_eq(&owner.user, &from_literal.user));
     }
 }

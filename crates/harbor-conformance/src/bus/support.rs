@@ -55,7 +55,7 @@ impl Ctx {
     /// A complete identity in tenant `name` of the namespace.
     pub(crate) fn identity(&self, tenant: &str) -> Identity {
         Identity {
-            tenant: self.tenant(tenant),
+            tenant: self.tenant(tenant).into(),
             user: "user-1".into(),
             session: "session-1".into(),
             run: None,

@@ -1,7 +1,9 @@
 //! The memory bus: routing, subscribing, closing.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use tokio::sync::Notify;
@@ -11,6 +13,8 @@ use tracing::Instrument;
 
 use super::config::MemoryBusConfig;
 use super::group::{Group, Push};
+use super::groups::GroupList;
+use super::publish::Publish;
 use super::settle::DeadLetter;
 use super::subscription::DeliveryStream;
 use super::timer;
@@ -20,8 +24,9 @@ use crate::{
     Subscription,
 };
 
-/// Where a publish has to wait: the group list it read and the first full group in it.
-type Blocked = (Arc<[Arc<Group>]>, usize);
+/// Where a publish has to wait: the admitting groups from the first full one on, and the
+/// envelope still to store in them.
+pub(super) type Blocked = (Vec<Arc<Group>>, Arc<Envelope>);
 
 const OPEN: u8 = 0;
 const DRAINING: u8 = 1;
@@ -44,8 +49,8 @@ pub struct MemoryBus {
 #[derive(Debug)]
 pub(super) struct Router {
     config: MemoryBusConfig,
-    /// Copy-on-write: publishers read it on every envelope, subscribe rarely replaces it.
-    groups: RwLock<Arc<[Arc<Group>]>>,
+    /// Append-only: publishers read it on every envelope without a lock.
+    groups: GroupList,
     phase: AtomicU8,
     sequence: AtomicU64,
     drain: Arc<Notify>,
@@ -60,7 +65,7 @@ impl MemoryBus {
         Self {
             router: Arc::new(Router {
                 config: config.normalized(),
-                groups: RwLock::new(Arc::from(Vec::new())),
+                groups: GroupList::default(),
                 phase: AtomicU8::new(OPEN),
                 sequence: AtomicU64::new(0),
                 drain: Arc::new(Notify::new()),
@@ -96,48 +101,59 @@ impl Drop for MemoryBus {
 }
 
 impl Router {
-    fn snapshot(&self) -> Arc<[Arc<Group>]> {
-        Arc::clone(&self.groups.read().unwrap_or_else(PoisonError::into_inner))
+    /// Every group, read under the writers' lock: after `close` changed the phase, no group
+    /// can be added that this misses.
+    fn snapshot(&self) -> Vec<Arc<Group>> {
+        self.groups.write().iter().cloned().collect()
     }
 
     /// Stores `envelope` in every group that admits it, waiting for room where a group is
     /// full. `force` is for dead letters, which are still taken while the bus drains.
-    pub(super) async fn route(&self, envelope: &Arc<Envelope>, force: bool) -> Result<(), Error> {
+    pub(super) async fn route(&self, envelope: Arc<Envelope>, force: bool) -> Result<(), Error> {
         match self.try_route(envelope, force)? {
             None => Ok(()),
-            Some((groups, from)) => Self::route_from(&groups, from, envelope, force).await,
+            Some((groups, envelope)) => Self::route_from(&groups, &envelope, force).await,
         }
     }
 
-    /// The fast path of [`route`](Self::route), all under the read lock: stores `envelope`
-    /// until a group is full, then returns the groups and the index to go on from.
-    fn try_route(&self, envelope: &Arc<Envelope>, force: bool) -> Result<Option<Blocked>, Error> {
-        let groups = self.groups.read().unwrap_or_else(PoisonError::into_inner);
-        for (i, group) in groups.iter().enumerate() {
-            if !group.admits(envelope) {
-                continue;
-            }
-            match group.try_push(envelope, force, &mut false) {
-                Push::Done => {}
+    /// The fast path of [`route`](Self::route): stores `envelope` in the admitting groups
+    /// until one is full, then returns that one and the admitting groups after it.
+    ///
+    /// Each admitting group is pushed to once the next one is found, so the last one takes
+    /// the caller's reference instead of a clone (one group is the common case).
+    fn try_route(&self, envelope: Arc<Envelope>, force: bool) -> Result<Option<Blocked>, Error> {
+        let len = self.groups.len();
+        let mut admitting = (0..len)
+            .filter_map(|i| self.groups.get(i))
+            .filter(|g| g.admits(&envelope));
+        let Some(mut pending) = admitting.next() else {
+            return Ok(None);
+        };
+        while let Some(next) = admitting.next() {
+            match pending.try_push(Arc::clone(&envelope), force, &mut false) {
+                Push::Done => pending = next,
                 Push::Closed => return Err(Error::Closed),
-                Push::Full => return Ok(Some((Arc::clone(&groups), i))),
+                Push::Full(_) => {
+                    let rest = [pending, next].into_iter().chain(admitting);
+                    return Ok(Some((rest.cloned().collect(), envelope)));
+                }
             }
         }
-        Ok(None)
+        match pending.try_push(envelope, force, &mut false) {
+            Push::Done => Ok(None),
+            Push::Closed => Err(Error::Closed),
+            Push::Full(envelope) => Ok(Some((vec![Arc::clone(pending)], envelope))),
+        }
     }
 
-    /// The slow path: stores `envelope` in the admitting groups from index `from` on,
-    /// waiting for room.
-    async fn route_from(
+    /// The slow path: stores `envelope` in `groups` (which admit it), waiting for room.
+    pub(super) async fn route_from(
         groups: &[Arc<Group>],
-        from: usize,
         envelope: &Arc<Envelope>,
         force: bool,
     ) -> Result<(), Error> {
-        for group in &groups[from..] {
-            if group.admits(envelope) {
-                group.push(envelope, force).await?;
-            }
+        for group in groups {
+            group.push(envelope, force).await?;
         }
         Ok(())
     }
@@ -153,12 +169,33 @@ impl Router {
         );
         let original = Arc::unwrap_or_clone(letter.envelope);
         let envelope = dead_letter::envelope(original, group, letter.attempts, &letter.reason);
-        self.route(&Arc::new(envelope), true).await
+        self.route(Arc::new(envelope), true).await
+    }
+
+    /// The synchronous part of a publish: checks the envelope, numbers it and stores it in
+    /// every admitting group up to the first full one, which it returns to wait on.
+    pub(super) fn start_publish(
+        &self,
+        envelope: Arc<Envelope>,
+    ) -> Result<(u64, Option<Blocked>), Error> {
+        if self.phase.load(Ordering::Acquire) != OPEN {
+            return Err(Error::Closed);
+        }
+        envelope.validate()?;
+        let max = self.config.max_payload;
+        if envelope.payload.len() > max {
+            return Err(Error::PayloadTooLarge {
+                size: envelope.payload.len(),
+                max,
+            });
+        }
+        let sequence = self.sequence.fetch_add(1, Ordering::Relaxed) + 1;
+        Ok((sequence, self.try_route(envelope, false)?))
     }
 
     fn open_group(self: &Arc<Self>, options: &SubscribeOptions) -> Result<Arc<Group>, Error> {
         let edges = Group::normalize_edges(options);
-        let mut groups = self.groups.write().unwrap_or_else(PoisonError::into_inner);
+        let mut groups = self.groups.write();
         // Checked under the lock `close` reads the groups with, so no group escapes it.
         if self.phase.load(Ordering::Acquire) != OPEN {
             return Err(Error::Closed);
@@ -189,9 +226,7 @@ impl Router {
             Arc::clone(&self.drain),
             Arc::downgrade(self),
         ));
-        let mut next: Vec<Arc<Group>> = groups.iter().cloned().collect();
-        next.push(Arc::clone(&group));
-        *groups = Arc::from(next);
+        groups.push(Arc::clone(&group));
         let task = tokio::spawn(timer::run(
             Arc::clone(&group),
             Arc::downgrade(self),
@@ -233,37 +268,18 @@ impl MessageBus for MemoryBus {
             .max_payload(self.router.config.max_payload)
     }
 
-    async fn publish(&self, envelope: Envelope) -> Result<PublishReceipt, Error> {
-        let router = &self.router;
-        let span = tracing::trace_span!("bus.publish", edge = %envelope.edge);
-        // Synchronous up to the first full group; only waiting is instrumented as a future.
-        let (envelope, sequence, blocked) = {
-            let _entered = span.enter();
-            if router.phase.load(Ordering::Acquire) != OPEN {
-                return Err(Error::Closed);
-            }
-            envelope.validate()?;
-            let max = router.config.max_payload;
-            if envelope.payload.len() > max {
-                return Err(Error::PayloadTooLarge {
-                    size: envelope.payload.len(),
-                    max,
-                });
-            }
-            let envelope = Arc::new(envelope);
-            let sequence = router.sequence.fetch_add(1, Ordering::Relaxed) + 1;
-            let blocked = router.try_route(&envelope, false)?;
-            (envelope, sequence, blocked)
-        };
-        if let Some((groups, from)) = blocked {
-            Router::route_from(&groups, from, &envelope, false)
-                .instrument(span)
-                .await?;
-        }
-        Ok(PublishReceipt {
-            sequence: Some(sequence),
-            duplicate: false,
-        })
+    // Written out rather than as an `async fn`: the envelope goes into its `Arc` before the
+    // future is boxed, and the future is a small hand-written one (see `Publish`), so the
+    // box holds two pointers instead of a copy of the envelope. It does nothing until polled.
+    fn publish<'life0, 'async_trait>(
+        &'life0 self,
+        envelope: Envelope,
+    ) -> Pin<Box<dyn Future<Output = Result<PublishReceipt, Error>> + Send + 'async_trait>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(Publish::new(&self.router, Arc::new(envelope)))
     }
 
     async fn subscribe(&self, options: SubscribeOptions) -> Result<Subscription, Error> {
@@ -278,9 +294,9 @@ impl MessageBus for MemoryBus {
             return Err(Error::Closed);
         }
         let group = self.router.open_group(&options)?;
-        let sub = group.attach(&options)?;
+        let (sub, aged) = group.attach(&options)?;
         let batch = self.router.config.delivery_batch.min(options.max_in_flight);
-        let stream = DeliveryStream::new(group, sub, batch, options.visibility_timeout);
+        let stream = DeliveryStream::new(group, sub, aged, batch, options.visibility_timeout);
         Ok(Subscription::new(Box::pin(stream)))
     }
 

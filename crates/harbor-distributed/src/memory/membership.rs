@@ -1,6 +1,8 @@
 //! Subscriptions joining and leaving a group, and handing back leases they cannot use.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use super::group::{Group, Leased, wake};
@@ -9,14 +11,18 @@ use super::state::{GroupState, Phase, SubState};
 use crate::{Error, SubscribeOptions};
 
 impl Group {
-    /// Adds a subscription to the group.
-    pub(super) fn attach(&self, options: &SubscribeOptions) -> Result<u32, Error> {
+    /// Adds a subscription to the group; returns its slot and its `aged` flag.
+    pub(super) fn attach(
+        &self,
+        options: &SubscribeOptions,
+    ) -> Result<(u32, Arc<AtomicBool>), Error> {
         let mut st = self.lock();
         if st.phase != Phase::Open {
             return Err(Error::Closed);
         }
         let list = st.leases.list_for(options.visibility_timeout);
-        Ok(st.add_sub(SubState {
+        let aged = Arc::new(AtomicBool::new(false));
+        let slot = st.add_sub(SubState {
             in_flight: 0,
             max_in_flight: options.max_in_flight,
             max_attempts: options.max_attempts,
@@ -26,7 +32,10 @@ impl Group {
             idle_waker: None,
             queued: false,
             budget_waker: None,
-        }))
+            stale_at: None,
+            aged: Arc::clone(&aged),
+        });
+        Ok((slot, aged))
     }
 
     /// Removes subscription `sub`; the leases it had not handed out go back to the front of

@@ -29,12 +29,18 @@
 //!   tasks. Nothing keeps running after it returns.
 //!
 //! Performance shape: an envelope is stored once behind an `Arc` and shared by every group;
-//! publishing takes each matching group's lock once; a subscription leases a batch of
-//! envelopes per lock; a timer task per group handles every deadline of that group. A
-//! leased envelope's visibility timeout runs while it waits in its subscription's batch, so
-//! the batch adapts to the consumer: it starts at one, doubles up to
+//! publishing reads the group list without a lock (it only grows), takes each matching
+//! group's lock once, and in the common case completes in the first poll of a future of two
+//! words; a subscription leases a batch of envelopes per lock; a delivery is settled
+//! directly, without a boxed acknowledger or future; a timer task per group handles every
+//! deadline of that group. Publishing and receiving spend tokio's cooperative budget, as
+//! its channels do, so a publisher and its consumers on one thread take turns. A leased
+//! envelope's visibility timeout runs while it waits in its subscription's batch, so the
+//! batch adapts to the consumer: it starts at one, doubles up to
 //! [`MemoryBusConfig::delivery_batch`] while each batch is worked through within a quarter
-//! of the visibility timeout, and falls back to one when it is not.
+//! of the visibility timeout, and falls back to one when it is not; the group's timer tells
+//! the subscription when its batch is that old, so handing out a delivery reads a flag
+//! rather than the clock.
 //!
 //! ```
 //! use harbor_distributed::memory::{MemoryBus, MemoryBusConfig};
@@ -62,8 +68,10 @@ mod bus;
 mod config;
 mod driver;
 mod group;
+mod groups;
 mod leases;
 mod membership;
+mod publish;
 mod settle;
 mod state;
 mod subscription;
@@ -75,3 +83,4 @@ mod tests;
 pub use bus::MemoryBus;
 pub use config::MemoryBusConfig;
 pub use driver::MemoryBusDriver;
+pub(crate) use subscription::MemoryAcker;

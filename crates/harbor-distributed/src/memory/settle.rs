@@ -1,6 +1,7 @@
 //! Ending leases: ack, nack, visibility-timeout expiry.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
@@ -39,11 +40,16 @@ impl Group {
         })
     }
 
-    /// Whether waiting publishers should be woken now that `retained` fell.
-    fn wake_publishers(&self, st: &GroupState) -> bool {
+    /// Whether waiting publishers should be woken now that `retained` fell; marks the
+    /// wake-up as sent.
+    fn wake_publishers(&self, st: &mut GroupState) -> bool {
         // Waking only at the low-water mark (or when nothing waits to be leased) spares a
         // task switch per ack while the buffer is full.
-        st.publishers_waiting > 0 && (st.retained <= self.low_water || st.ready.is_empty())
+        let wake = st.publishers_waiting > 0
+            && !st.space_signalled
+            && (st.retained <= self.low_water || st.ready.is_empty());
+        st.space_signalled |= wake;
+        wake
     }
 
     /// Acknowledges lease `key`.
@@ -52,7 +58,7 @@ impl Group {
         let lease = self.take_lease(&mut st, key)?;
         let budget = st.release(lease.sub);
         st.retained -= 1;
-        let space = self.wake_publishers(&st);
+        let space = self.wake_publishers(&mut st);
         let draining = st.phase == Phase::Draining;
         drop(st);
         // The envelope may be freed here: outside the lock.
@@ -75,7 +81,7 @@ impl Group {
         let entry = lease.entry;
         if entry.deliveries >= lease.max_attempts {
             st.retained -= 1;
-            let space = self.wake_publishers(&st);
+            let space = self.wake_publishers(&mut st);
             drop(st);
             self.after_settle(budget, None, space, false, draining);
             return Ok(Nacked::Dead(DeadLetter {
@@ -133,6 +139,14 @@ impl Group {
             st.timer_at = None;
             return None;
         }
+        // Batches that waited long enough first: their subscriptions check before handing
+        // out more (and give the rest back), so those leases do not run out unseen.
+        for s in st.subs.iter_mut().flatten() {
+            if s.stale_at.is_some_and(|at| at <= now) {
+                s.stale_at = None;
+                s.aged.store(true, Ordering::Relaxed);
+            }
+        }
         let mut wakers: Vec<Waker> = Vec::new();
         let mut moved = 0usize;
         while let Some(lease) = st.leases.pop_expired(now) {
@@ -167,7 +181,7 @@ impl Group {
         }
         let next = st.next_deadline();
         st.timer_at = next;
-        let space = !dead.is_empty() && self.wake_publishers(&st);
+        let space = !dead.is_empty() && self.wake_publishers(&mut st);
         let draining = st.phase == Phase::Draining;
         drop(st);
         wakers.into_iter().for_each(Waker::wake);

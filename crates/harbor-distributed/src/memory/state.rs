@@ -2,6 +2,8 @@
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
@@ -34,6 +36,13 @@ pub(super) struct SubState {
     pub(super) queued: bool,
     /// Set while the subscription waits for one of its leases to end.
     pub(super) budget_waker: Option<Waker>,
+    /// When the subscription's current batch has waited long enough that what is left of it
+    /// should be checked before it is handed out (a quarter of the visibility timeout after
+    /// it was leased); the timer then raises `aged`.
+    pub(super) stale_at: Option<Instant>,
+    /// Raised by the timer at `stale_at`, lowered by the next lease; the subscription reads
+    /// it for every delivery instead of reading the clock.
+    pub(super) aged: Arc<AtomicBool>,
 }
 
 /// An envelope nacked with a delay, waiting for its time.
@@ -75,6 +84,9 @@ pub(super) struct GroupState {
     pub(super) retained: usize,
     /// Publishers waiting for room.
     pub(super) publishers_waiting: usize,
+    /// A waiting publisher was told of room and has not tried again yet: one wake-up is
+    /// enough until it has (the acks in between would otherwise each notify again).
+    pub(super) space_signalled: bool,
     /// Subscriber slots waiting for an envelope, oldest first (entries may be stale).
     pub(super) idle: VecDeque<u32>,
     pub(super) subs: Vec<Option<SubState>>,
@@ -93,6 +105,7 @@ impl GroupState {
             delayed_seq: 0,
             retained: 0,
             publishers_waiting: 0,
+            space_signalled: false,
             idle: VecDeque::new(),
             subs: Vec::new(),
             live_subs: 0,
@@ -169,9 +182,11 @@ impl GroupState {
     /// The next time the timer must look.
     pub(super) fn next_deadline(&self) -> Option<Instant> {
         let delayed = self.delayed.peek().map(|d| d.at);
-        match (self.leases.earliest(), delayed) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let stale = self.subs.iter().flatten().filter_map(|s| s.stale_at);
+        [self.leases.earliest(), delayed]
+            .into_iter()
+            .flatten()
+            .chain(stale)
+            .min()
     }
 }

@@ -3,16 +3,16 @@
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use futures::Stream;
 
 use super::group::{Group, Leased};
 use super::leases::LeaseKey;
 use super::settle::Nacked;
-use crate::{Acknowledger, Delivery, Error};
+use crate::{Delivery, Error};
 
 /// Deliveries of one subscription. Leases a batch from the group under one lock and hands
 /// them out one by one.
@@ -29,6 +29,8 @@ pub(super) struct DeliveryStream {
     max_batch: usize,
     slow_after: Duration,
     last_lease: Option<Instant>,
+    /// Raised by the group's timer once the current batch has waited `slow_after`.
+    aged: Arc<AtomicBool>,
     /// Whether the next envelope in `buffer` is the first of its batch (handed out at once,
     /// so its lease needs no check).
     fresh: bool,
@@ -36,7 +38,13 @@ pub(super) struct DeliveryStream {
 }
 
 impl DeliveryStream {
-    pub(super) fn new(group: Arc<Group>, sub: u32, max_batch: usize, timeout: Duration) -> Self {
+    pub(super) fn new(
+        group: Arc<Group>,
+        sub: u32,
+        aged: Arc<AtomicBool>,
+        max_batch: usize,
+        timeout: Duration,
+    ) -> Self {
         Self {
             buffer: VecDeque::with_capacity(max_batch),
             group,
@@ -45,6 +53,7 @@ impl DeliveryStream {
             max_batch,
             slow_after: timeout / 4,
             last_lease: None,
+            aged,
             fresh: false,
             ended: false,
         }
@@ -72,17 +81,15 @@ impl DeliveryStream {
     /// Whether `leased`, taken from the batch, can be handed out. When the consumer took
     /// long enough for the batch to age, this one's timeout restarts now and the rest of
     /// the batch goes back to the group for whoever is free.
+    ///
+    /// The group's timer raises `aged` when the batch has waited `slow_after`, well before
+    /// it expires any of its leases (the same timer does both, in deadline order), so this
+    /// reads a flag rather than the clock for every delivery.
     fn still_held(&mut self, leased: &Leased) -> bool {
-        if std::mem::take(&mut self.fresh) {
+        if std::mem::take(&mut self.fresh) || !self.aged.load(Ordering::Relaxed) {
             return true;
         }
         let now = Instant::now();
-        if self
-            .last_lease
-            .is_none_or(|last| now.duration_since(last) <= self.slow_after)
-        {
-            return true;
-        }
         self.batch = 1;
         self.last_lease = Some(now);
         let rest = std::mem::take(&mut self.buffer);
@@ -102,16 +109,22 @@ impl Stream for DeliveryStream {
             if this.ended {
                 return Poll::Ready(None);
             }
-            if let Some(leased) = this.buffer.pop_front() {
+            if !this.buffer.is_empty() {
+                // A delivery spends the task's cooperative budget, as a channel receive does.
+                let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+                let Some(leased) = this.buffer.pop_front() else {
+                    continue;
+                };
                 if !this.still_held(&leased) {
                     // Its timeout passed before the consumer got to it: it was redelivered.
                     continue;
                 }
-                let acker = Box::new(MemoryAcker {
+                coop.made_progress();
+                let acker = MemoryAcker {
                     group: Arc::clone(&this.group),
                     key: leased.key,
-                });
-                return Poll::Ready(Some(Ok(Delivery::from_shared(
+                };
+                return Poll::Ready(Some(Ok(Delivery::from_memory(
                     leased.envelope,
                     leased.attempt,
                     acker,
@@ -133,27 +146,28 @@ impl Drop for DeliveryStream {
     }
 }
 
-/// Settles one memory-bus delivery.
-struct MemoryAcker {
+/// Settles one memory-bus delivery. [`Delivery`] calls it directly rather than through a
+/// boxed [`Acknowledger`](crate::Acknowledger): an ack never waits, so it needs no future.
+pub(crate) struct MemoryAcker {
     group: Arc<Group>,
     key: LeaseKey,
 }
 
-#[async_trait]
-impl Acknowledger for MemoryAcker {
-    async fn ack(&self) -> Result<(), Error> {
+impl MemoryAcker {
+    pub(crate) fn ack(&self) -> Result<(), Error> {
         tracing::trace_span!("bus.ack", group = %self.group.name)
             .in_scope(|| self.group.ack(self.key))
     }
 
-    async fn nack(&self, delay: Duration, reason: Option<String>) -> Result<(), Error> {
+    pub(crate) async fn nack(&self, delay: Duration, reason: Option<String>) -> Result<(), Error> {
         let span = tracing::trace_span!("bus.nack", group = %self.group.name, ?delay);
         let nacked = span.in_scope(|| self.group.nack(self.key, delay, reason))?;
         if let Nacked::Dead(dead) = nacked {
             // The nacking consumer carries the dead letter to its edge, so backpressure on
-            // the dead-letter groups reaches the consumer that produced it.
+            // the dead-letter groups reaches the consumer that produced it. Boxed: a rare
+            // path that should not size every nack's future.
             if let Some(router) = self.group.router.upgrade() {
-                router.dead_letter(&self.group.name, dead).await?;
+                Box::pin(router.dead_letter(&self.group.name, dead)).await?;
             }
         }
         Ok(())

@@ -54,7 +54,7 @@ pub async fn payload_and_headers_exact(factory: &dyn BusFactory) {
             .with_header("traceparent", format!("00-{:032x}-{:016x}-01", i, i));
         env.source = "conformance.source".into();
         env.target = if i % 2 == 0 {
-            String::new()
+            "".into()
         } else {
             "agent-b".into()
         };
@@ -102,7 +102,7 @@ pub async fn round_trip_byte_exact(factory: &dyn BusFactory) {
     ];
     let mut published = HashMap::new();
     for (i, payload) in payloads.into_iter().enumerate() {
-        let mut env = Envelope::new(&edge, identity.clone(), event_id(i), payload)
+        let mut env = Envelope::new(edge.as_str(), identity.clone(), event_id(i), payload)
             .with_task(format!("tâche-{}", ctx.ns.id()))
             .with_header("ключ", "значение 🚀")
             .with_header("empty", "")
@@ -223,7 +223,7 @@ pub async fn multiple_edges_concurrently(factory: &dyn BusFactory) {
             (0..EACH).map(|i| event_id(e * 1000 + i)),
         );
         assert!(
-            seen.iter().all(|s| s.envelope.edge == edges[e]),
+            seen.iter().all(|s| *s.envelope.edge == *edges[e]),
             "edge {e} saw a foreign edge"
         );
     }

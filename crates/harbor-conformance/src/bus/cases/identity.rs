@@ -15,10 +15,10 @@ pub async fn identity_is_mandatory(factory: &dyn BusFactory) {
     let watcher = Collector::spawn("admin subscriber", ctx.subscribe(admin).await);
     type Strip = fn(&mut harbor_distributed::Identity);
     let cases: [(&str, Strip); 4] = [
-        ("tenant", |i| i.tenant.clear()),
-        ("user", |i| i.user.clear()),
-        ("session", |i| i.session.clear()),
-        ("run", |i| i.run = Some(String::new())),
+        ("tenant", |i| i.tenant = "".into()),
+        ("user", |i| i.user = "".into()),
+        ("session", |i| i.session = "".into()),
+        ("run", |i| i.run = Some("".into())),
     ];
     for (n, (missing, strip)) in cases.into_iter().enumerate() {
         let mut env = ctx.envelope(&edge, 100 + n);

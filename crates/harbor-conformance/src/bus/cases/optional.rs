@@ -78,7 +78,7 @@ pub async fn dead_letter_with_reason_and_count(factory: &dyn BusFactory) {
     );
     let letter = &seen[0].envelope;
     assert_eq!(
-        letter.edge,
+        &*letter.edge,
         dead_letter::edge(&group, &edge),
         "dead-letter edge"
     );
@@ -204,7 +204,7 @@ pub async fn per_edge_order_single_subscriber(factory: &dyn BusFactory) {
     let seen = collector.finish().await;
     let mut last: BTreeMap<&str, &str> = BTreeMap::new();
     for s in &seen {
-        let (edge, id) = (s.envelope.edge.as_str(), s.envelope.event_id.as_str());
+        let (edge, id) = (&*s.envelope.edge, s.envelope.event_id.as_str());
         if let Some(prev) = last.insert(edge, id) {
             assert!(
                 prev < id,

@@ -146,21 +146,21 @@ pub async fn identity_required(factory: &dyn TransportFactory) {
         (
             "tenant",
             Identity {
-                tenant: String::new(),
+                tenant: "".into(),
                 ..full.clone()
             },
         ),
         (
             "user",
             Identity {
-                user: String::new(),
+                user: "".into(),
                 ..full.clone()
             },
         ),
         (
             "session",
             Identity {
-                session: String::new(),
+                session: "".into(),
                 ..full.clone()
             },
         ),
