@@ -59,6 +59,7 @@ pub mod builders;
 pub mod error;
 pub mod json;
 pub mod methods;
+mod redact;
 pub mod state;
 pub mod validate;
 
