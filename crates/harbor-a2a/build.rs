@@ -46,7 +46,10 @@ fn main() -> Result<(), BoxError> {
         .compile_well_known_types(true)
         .extern_path(".google.protobuf", "::pbjson_types")
         // These carry webhook credentials: their Debug, written in `src/redact.rs`, hides them.
-        .skip_debug([".lf.a2a.v1.AuthenticationInfo", ".lf.a2a.v1.TaskPushNotificationConfig"])
+        .skip_debug([
+            ".lf.a2a.v1.AuthenticationInfo",
+            ".lf.a2a.v1.TaskPushNotificationConfig",
+        ])
         .compile_fds(fds.clone())?;
 
     pbjson_build::Builder::new()

@@ -48,7 +48,10 @@ mod tests {
             ..TaskPushNotificationConfig::default()
         };
         let shown = format!("{config:?}");
-        assert!(!shown.contains("tok-secret") && !shown.contains("cred-secret"), "{shown}");
+        assert!(
+            !shown.contains("tok-secret") && !shown.contains("cred-secret"),
+            "{shown}"
+        );
         assert!(shown.contains("Bearer") && shown.contains("c1") && shown.contains("<redacted>"));
     }
 }
