@@ -1,6 +1,6 @@
 //! The TaskStore conformance suite.
 //!
-//! Every [`TaskStore`] runs these cases against a fresh store:
+//! Every [`TaskStore`](harbor_distributed::TaskStore) runs these cases against a fresh store:
 //!
 //! ```text
 //! harbor_conformance::task_store_suite!(|| async {
