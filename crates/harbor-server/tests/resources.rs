@@ -239,3 +239,43 @@ async fn a_slow_body_times_out() {
     // Nothing stays open for the abandoned request.
     assert_eq!(server.handler.open_streams(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rest_route_also_answers_under_a_tenant() {
+    let server = start(HttpConfig::default()).await;
+    let client = reqwest::Client::new();
+    let rest = format!("{}/a2a/rest/acme", server.base);
+    let sent: serde_json::Value = client
+        .post(format!("{rest}/message:send"))
+        .json(&serde_json::json!({"message": message("tck-complete-task-1", None)}))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let task_id = sent["task"]["id"]
+        .as_str()
+        .expect("a task under the tenant route");
+    let got = client
+        .get(format!("{rest}/tasks/{task_id}"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(got.status(), 200);
+    let listed: serde_json::Value = client
+        .get(format!("{rest}/tasks"))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["totalSize"], 1, "{listed}");
+    let canceled = client
+        .post(format!("{rest}/tasks/{task_id}:cancel"))
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(canceled.status(), 400, "a completed task is not cancelable");
+}

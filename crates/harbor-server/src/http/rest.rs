@@ -19,37 +19,29 @@ use super::{Body, Shared, body_error, context};
 
 type Query_ = Query<Vec<(String, String)>>;
 
-/// The REST routes, relative to the binding's prefix.
+/// The REST routes, relative to the binding's prefix: each route plain and under `/{tenant}`.
 pub(crate) fn routes() -> Router<Arc<Shared>> {
-    let plain = Router::new()
-        .route("/message:send", post(send))
-        .route("/message:stream", post(stream))
-        .route("/tasks", get(list))
-        .route("/tasks/{segment}", get(get_task).post(task_action))
-        .route(
-            "/tasks/{task_id}/pushNotificationConfigs",
-            post(create_push).get(list_push),
-        )
-        .route(
-            "/tasks/{task_id}/pushNotificationConfigs/{id}",
-            get(get_push).delete(delete_push),
-        )
-        .route("/extendedAgentCard", get(extended_card));
-    let tenant = Router::new()
-        .route("/{tenant}/message:send", post(send))
-        .route("/{tenant}/message:stream", post(stream))
-        .route("/{tenant}/tasks", get(list))
-        .route("/{tenant}/tasks/{segment}", get(get_task).post(task_action))
-        .route(
-            "/{tenant}/tasks/{task_id}/pushNotificationConfigs",
-            post(create_push).get(list_push),
-        )
-        .route(
-            "/{tenant}/tasks/{task_id}/pushNotificationConfigs/{id}",
-            get(get_push).delete(delete_push),
-        )
-        .route("/{tenant}/extendedAgentCard", get(extended_card));
-    plain.merge(tenant)
+    ["", "/{tenant}"]
+        .into_iter()
+        .fold(Router::new(), |router, prefix| {
+            router
+                .route(&format!("{prefix}/message:send"), post(send))
+                .route(&format!("{prefix}/message:stream"), post(stream))
+                .route(&format!("{prefix}/tasks"), get(list))
+                .route(
+                    &format!("{prefix}/tasks/{{segment}}"),
+                    get(get_task).post(task_action),
+                )
+                .route(
+                    &format!("{prefix}/tasks/{{task_id}}/pushNotificationConfigs"),
+                    post(create_push).get(list_push),
+                )
+                .route(
+                    &format!("{prefix}/tasks/{{task_id}}/pushNotificationConfigs/{{id}}"),
+                    get(get_push).delete(delete_push),
+                )
+                .route(&format!("{prefix}/extendedAgentCard"), get(extended_card))
+        })
 }
 
 /// An AIP-193 error response.
