@@ -113,106 +113,63 @@ fn config(args: &CreateArgs) -> TaskPushNotificationConfig {
 }
 
 async fn create(args: CreateArgs) -> Outcome {
-    let session = Session::open(&args.common)?;
     let req = config(&args);
-    let outcome = async {
-        let created = session
-            .call(session.transport.create_task_push_notification_config(
-                &session.peer,
-                &session.ctx,
-                req,
-            ))
-            .await?;
-        show(&session, &created)
-    }
-    .await;
-    session.close().await;
-    outcome
+    Session::with(&args.common, async |s| {
+        let call = s
+            .transport
+            .create_task_push_notification_config(&s.peer, &s.ctx, req);
+        s.show(call, render::push_config).await
+    })
+    .await
 }
 
 async fn get(args: ConfigArgs) -> Outcome {
-    let session = Session::open(&args.common)?;
     let req = GetTaskPushNotificationConfigRequest {
         task_id: args.task_id,
         id: args.id,
         ..GetTaskPushNotificationConfigRequest::default()
     };
-    let outcome = async {
-        let found = session
-            .call(session.transport.get_task_push_notification_config(
-                &session.peer,
-                &session.ctx,
-                req,
-            ))
-            .await?;
-        show(&session, &found)
-    }
-    .await;
-    session.close().await;
-    outcome
+    Session::with(&args.common, async |s| {
+        let call = s
+            .transport
+            .get_task_push_notification_config(&s.peer, &s.ctx, req);
+        s.show(call, render::push_config).await
+    })
+    .await
 }
 
 async fn list(args: ListArgs) -> Outcome {
-    let session = Session::open(&args.common)?;
     let req = ListTaskPushNotificationConfigsRequest {
         task_id: args.task_id,
         page_size: args.page_size.unwrap_or_default(),
         page_token: args.page_token.unwrap_or_default(),
         ..ListTaskPushNotificationConfigsRequest::default()
     };
-    let outcome = async {
-        let page = session
-            .call(session.transport.list_task_push_notification_configs(
-                &session.peer,
-                &session.ctx,
-                req,
-            ))
-            .await?;
-        if session.json {
-            output::document(&page)
-        } else {
-            output::text(&render::push_configs(&page))
-        }
-    }
-    .await;
-    session.close().await;
-    outcome
+    Session::with(&args.common, async |s| {
+        let call = s
+            .transport
+            .list_task_push_notification_configs(&s.peer, &s.ctx, req);
+        s.show(call, render::push_configs).await
+    })
+    .await
 }
 
 async fn delete(args: ConfigArgs) -> Outcome {
-    let session = Session::open(&args.common)?;
     let shown = format!("deleted push config {} of task {}", args.id, args.task_id);
     let req = DeleteTaskPushNotificationConfigRequest {
         task_id: args.task_id,
         id: args.id,
         ..DeleteTaskPushNotificationConfigRequest::default()
     };
-    let outcome = async {
-        session
-            .call(session.transport.delete_task_push_notification_config(
-                &session.peer,
-                &session.ctx,
-                req,
-            ))
-            .await?;
-        if session.json {
-            // google.protobuf.Empty, the RPC's result.
-            output::text("{}")
-        } else {
-            output::text(&shown)
-        }
-    }
-    .await;
-    session.close().await;
-    outcome
-}
-
-fn show(session: &Session, config: &TaskPushNotificationConfig) -> Outcome {
-    if session.json {
-        output::document(config)
-    } else {
-        output::text(&render::push_config(config))
-    }
+    Session::with(&args.common, async |s| {
+        let call = s
+            .transport
+            .delete_task_push_notification_config(&s.peer, &s.ctx, req);
+        s.call(call).await?;
+        // The RPC's result is google.protobuf.Empty.
+        output::text(if s.json { "{}" } else { &shown })
+    })
+    .await
 }
 
 #[cfg(test)]

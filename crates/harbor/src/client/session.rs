@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use harbor_client::{A2aTransport, Binding, ClientConfig, Error, IdentityPolicy, PeerConfig};
 use harbor_distributed::{CallContext, Identity, Peer, RemoteTransport};
+use serde::Serialize;
 
 use super::args::Common;
-use super::exit::Failure;
+use super::exit::{Failure, Outcome};
+use super::output;
 
 /// Longest wait for a TCP/TLS connection, even with a longer `--timeout`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -51,6 +53,32 @@ impl Session {
         match tokio::time::timeout(self.timeout, call).await {
             Ok(result) => result.map_err(Failure::Call),
             Err(_) => Err(Failure::Call(Error::Timeout(self.timeout))),
+        }
+    }
+
+    /// Opens a session for `common`, runs `work` with it, and closes it whatever happened.
+    pub(crate) async fn with(
+        common: &Common,
+        work: impl AsyncFnOnce(&Session) -> Outcome,
+    ) -> Outcome {
+        let session = Session::open(common)?;
+        let outcome = work(&session).await;
+        session.close().await;
+        outcome
+    }
+
+    /// Makes one call under `--timeout` and prints its result: ProtoJSON with `--json`,
+    /// otherwise `human` of it.
+    pub(crate) async fn show<T: Serialize>(
+        &self,
+        call: impl Future<Output = Result<T, Error>>,
+        human: impl FnOnce(&T) -> String,
+    ) -> Outcome {
+        let value = self.call(call).await?;
+        if self.json {
+            output::document(&value)
+        } else {
+            output::text(&human(&value))
         }
     }
 

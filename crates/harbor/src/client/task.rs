@@ -9,7 +9,7 @@ use harbor_distributed::RemoteTransport;
 use super::args::{Common, parse_state};
 use super::exit::Outcome;
 use super::session::Session;
-use super::{output, render, stream};
+use super::{render, stream};
 
 /// Options of `harbor get`.
 #[derive(Debug, Args)]
@@ -71,25 +71,16 @@ pub(crate) struct SubscribeArgs {
 
 /// `harbor get`: GetTask.
 pub(crate) async fn get(args: GetArgs) -> Outcome {
-    let session = Session::open(&args.common)?;
     let req = GetTaskRequest {
         id: args.task_id,
         history_length: args.history_length,
         ..GetTaskRequest::default()
     };
-    let outcome = async {
-        let task = session
-            .call(session.transport.get_task(&session.peer, &session.ctx, req))
-            .await?;
-        if session.json {
-            output::document(&task)
-        } else {
-            output::text(&render::task(&task))
-        }
-    }
-    .await;
-    session.close().await;
-    outcome
+    Session::with(&args.common, async |s| {
+        s.show(s.transport.get_task(&s.peer, &s.ctx, req), render::task)
+            .await
+    })
+    .await
 }
 
 fn list_request(args: &ListArgs) -> ListTasksRequest {
@@ -106,51 +97,28 @@ fn list_request(args: &ListArgs) -> ListTasksRequest {
 
 /// `harbor list`: ListTasks, one page.
 pub(crate) async fn list(args: ListArgs) -> Outcome {
-    let session = Session::open(&args.common)?;
     let req = list_request(&args);
-    let outcome = async {
-        let page = session
-            .call(
-                session
-                    .transport
-                    .list_tasks(&session.peer, &session.ctx, req),
-            )
-            .await?;
-        if session.json {
-            output::document(&page)
-        } else {
-            output::text(&render::task_list(&page))
-        }
-    }
-    .await;
-    session.close().await;
-    outcome
+    Session::with(&args.common, async |s| {
+        s.show(
+            s.transport.list_tasks(&s.peer, &s.ctx, req),
+            render::task_list,
+        )
+        .await
+    })
+    .await
 }
 
 /// `harbor cancel`: CancelTask, then the task as it is afterwards.
 pub(crate) async fn cancel(args: CancelArgs) -> Outcome {
-    let session = Session::open(&args.common)?;
     let req = CancelTaskRequest {
         id: args.task_id,
         ..CancelTaskRequest::default()
     };
-    let outcome = async {
-        let task = session
-            .call(
-                session
-                    .transport
-                    .cancel_task(&session.peer, &session.ctx, req),
-            )
-            .await?;
-        if session.json {
-            output::document(&task)
-        } else {
-            output::text(&render::task(&task))
-        }
-    }
-    .await;
-    session.close().await;
-    outcome
+    Session::with(&args.common, async |s| {
+        s.show(s.transport.cancel_task(&s.peer, &s.ctx, req), render::task)
+            .await
+    })
+    .await
 }
 
 /// `harbor subscribe`: SubscribeToTask, each event printed until the task ends.
