@@ -21,9 +21,40 @@
 /// ```text
 /// harbor_conformance::bus_suite!(@cases my_factory; concurrent_subscribe, edge_isolation);
 /// ```
+///
+/// A driver backed by a server reads the server's URL from an environment variable; with
+/// `env = "VAR"` every test prints why it skipped and passes when `VAR` is unset, and the
+/// factory is a closure taking the URL:
+///
+/// ```text
+/// harbor_conformance::bus_suite!(env = "HARBOR_NATS_URL", |url: String| async move {
+///     harbor_nats::NatsBus::connect(&url).await.expect("connect")
+///         as std::sync::Arc<dyn harbor_distributed::MessageBus>
+/// });
+/// ```
 #[macro_export]
 macro_rules! bus_suite {
+    (env = $var:literal, $factory:expr) => {
+        $crate::bus_suite!(@cases {
+            match ::std::env::var($var) {
+                Ok(url) if !url.is_empty() => {
+                    let make = $factory;
+                    move || make(url.clone())
+                }
+                _ => {
+                    eprintln!(
+                        "skipped: set {} to the server's URL to run this case (.ci/run sets it)",
+                        $var
+                    );
+                    return;
+                }
+            }
+        });
+    };
     ($factory:expr) => {
+        $crate::bus_suite!(@cases $factory);
+    };
+    (@cases $factory:expr) => {
         $crate::bus_suite!(@cases $factory;
             delivers_to_subscribers,
             payload_and_headers_exact,
