@@ -36,6 +36,7 @@
 
 pub mod cases;
 mod factory;
+pub mod faults;
 mod namespace;
 mod suite;
 mod support;
