@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use harbor_a2a::{Task, TaskPushNotificationConfig};
 
-use super::cursor::{Cursor, sort_key};
+use super::cursor::{PageCursor, sort_key};
 use crate::{Error, Owner, StoredTask, TaskPage, TaskQuery, TaskStore};
 
 /// Tasks and push configs in memory; nothing survives the process.
@@ -92,7 +92,7 @@ impl TaskStore for MemoryTaskStore {
 
     async fn list(&self, owner: &Owner, query: &TaskQuery) -> Result<TaskPage, Error> {
         let page_size = super::check_page_size(query.page_size)?;
-        let after = Cursor::parse(&query.page_token)?;
+        let after = PageCursor::parse(&query.page_token)?;
         let inner = self.lock();
         let mut matching: Vec<&StoredTask> = inner
             .tasks
@@ -108,7 +108,7 @@ impl TaskStore for MemoryTaskStore {
             .map(|s| s.task.clone())
             .collect();
         let next_page_token = match page.last() {
-            Some(last) if start + page.len() < matching.len() => Cursor::of(last).encode(),
+            Some(last) if start + page.len() < matching.len() => PageCursor::of(last).encode(),
             _ => String::new(),
         };
         Ok(TaskPage {

@@ -15,6 +15,7 @@ use crate::{Error, Owner};
 mod cursor;
 mod memory;
 
+pub use cursor::{PageCursor, sort_key};
 pub use memory::MemoryTaskStore;
 
 /// The largest ListTasks page.
@@ -79,7 +80,11 @@ impl TaskQuery {
 }
 
 /// Checks what every store requires of a task it keeps: an id and a status.
-pub(crate) fn check_task(task: &Task) -> Result<(), Error> {
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] naming what is missing.
+pub fn check_task(task: &Task) -> Result<(), Error> {
     if task.id.is_empty() {
         return Err(Error::InvalidArgument("task id is empty".into()));
     }
@@ -92,8 +97,12 @@ pub(crate) fn check_task(task: &Task) -> Result<(), Error> {
     Ok(())
 }
 
-/// Checks a page size (1..=100) and returns it as a length.
-pub(crate) fn check_page_size(page_size: u32) -> Result<usize, Error> {
+/// Checks a page size (1..=[`MAX_PAGE_SIZE`]) and returns it as a length.
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] for a size outside the range.
+pub fn check_page_size(page_size: u32) -> Result<usize, Error> {
     if page_size == 0 || page_size > MAX_PAGE_SIZE {
         return Err(Error::InvalidArgument(format!(
             "page size {page_size} is outside 1..={MAX_PAGE_SIZE}"

@@ -1,23 +1,261 @@
-//! The embedded task store (placeholder until the store lands).
+//! The embedded [`TaskStore`]: tasks and push configs in redb tables of the data directory.
+//!
+//! Every write commits in a redb write transaction with [`redb::Durability::Immediate`]:
+//! when the call returns, the task, its index rows and its owner's count are on disk
+//! together. Writes go through one writer thread that commits whatever writes are queued
+//! in one transaction (group commit: one fsync for many writers), running them in order, so
+//! the version check of an update and its write are never interleaved with another
+//! update: of two writers holding the same version, the second gets
+//! [`Error::VersionConflict`]. Reads run on tokio's blocking pool in read transactions
+//! (snapshots), never on a runtime worker.
+//!
+//! # Tables
+//!
+//! | table | key | value |
+//! |---|---|---|
+//! | `harbor_store_tasks` | task id | owner, version, index fields, prost-encoded task |
+//! | `harbor_store_index` | (tenant, user, facet, status nanos, task id) | (state, has timestamp) |
+//! | `harbor_store_counts` | (tenant, user) | number of tasks |
+//! | `harbor_store_terminal` | (terminal since, task id) | — |
+//! | `harbor_store_owner_terminal` | (tenant, user, terminal since, task id) | — |
+//! | `harbor_store_push` | (task id, config id) | prost-encoded push config |
+//!
+//! Task ids are unique across owners (the contract makes a second create of an id
+//! `AlreadyExists` whoever asks), so the task and push tables are keyed by id, and the
+//! owner check reads the task row: another owner's task is [`Error::TaskNotFound`].
+//!
+//! Each task has three index rows, one per facet: `all`, `context:<id>` and
+//! `state:<n>`. A list reads one facet's range backwards (newest status first, then the
+//! larger id, the order of the reference memory store), bounded below by `status_after`
+//! and above by the page cursor; a context-and-state query filters the state from the
+//! index value. `total_size` is the stored count when nothing filters, otherwise a
+//! key-only count over the range.
+//!
+//! # Example
+//!
+//! ```
+//! use harbor_a2a::{Task, TaskState, TaskStatus};
+//! use harbor_distributed::{Owner, TaskQuery, TaskStore};
+//! use harbor_embedded::{Embedded, EmbeddedConfig};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), harbor_distributed::Error> {
+//! # let dir = tempfile::tempdir().expect("tempdir");
+//! let engine = Embedded::open(EmbeddedConfig::new(dir.path()))?;
+//! let store = engine.task_store();
+//! let owner = Owner { tenant: "acme".into(), user: "ada".into() };
+//! let mut task = Task {
+//!     id: "task-1".into(),
+//!     context_id: "ctx-1".into(),
+//!     status: Some(TaskStatus { state: TaskState::Submitted as i32, ..TaskStatus::default() }),
+//!     ..Task::default()
+//! };
+//! let version = store.create(&owner, task.clone()).await?;
+//! task.status = Some(TaskStatus { state: TaskState::Working as i32, ..TaskStatus::default() });
+//! assert_eq!(store.update(&owner, task, version).await?, 2);
+//! let page = store.list(&owner, &TaskQuery { page_size: 10, ..TaskQuery::default() }).await?;
+//! assert_eq!((page.tasks.len(), page.total_size), (1, 1));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Retention
+//!
+//! See [`StoreConfig`]: terminal tasks can expire after a TTL (counted on the store's clock
+//! from the write that made them terminal) and an owner can be capped; expired tasks go
+//! with their index rows and push configs. [`EmbeddedTaskStore::prune`] prunes on demand;
+//! with a TTL set, a background thread prunes every `prune_interval`.
 
+use std::fmt;
 use std::sync::Arc;
+use std::time::SystemTime;
 
-use harbor_distributed::Error;
+use async_trait::async_trait;
+use harbor_a2a::{Task, TaskPushNotificationConfig};
+use harbor_distributed::{Error, Owner, StoredTask, TaskPage, TaskQuery, TaskStore};
 use redb::Database;
+use tracing::Span;
 
-/// Settings of the embedded task store.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct StoreConfig {}
+mod config;
+#[cfg(test)]
+mod consistency_tests;
+mod cursor;
+mod list;
+mod push;
+mod retention;
+mod tables;
+mod tasks;
+mod writer;
 
-/// The embedded task store.
-#[derive(Debug)]
+pub use config::StoreConfig;
+
+use crate::engine::backend;
+
+/// A durable [`TaskStore`] in the data directory's redb file; see the [module docs](self).
+///
+/// Reads run on tokio's blocking pool, so calls must be made inside a tokio runtime.
+/// Dropping the store waits for queued writes and a running prune to finish.
 pub struct EmbeddedTaskStore {
-    _db: Arc<Database>,
+    db: Arc<Database>,
+    config: StoreConfig,
+    writer: writer::Writer,
+    _pruner: Option<retention::Pruner>,
+}
+
+impl fmt::Debug for EmbeddedTaskStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmbeddedTaskStore")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl EmbeddedTaskStore {
-    /// Opens the task tables of `db`.
-    pub fn new(db: Arc<Database>, _config: StoreConfig) -> Result<Self, Error> {
-        Ok(Self { _db: db })
+    /// Opens the task tables of `db`, creating them when missing, and starts the writer
+    /// thread, and the pruning thread when `config.terminal_task_ttl` is set.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when the tables cannot be created or a thread cannot start.
+    pub fn new(db: Arc<Database>, config: StoreConfig) -> Result<Self, Error> {
+        // Create every table now, so read transactions never meet a missing one.
+        let txn = tasks::begin_write(&db)?;
+        drop(tables::Tables::open(&txn)?);
+        txn.commit().map_err(backend)?;
+        let pruner = match config.terminal_task_ttl {
+            Some(_) => Some(retention::Pruner::start(&db, config.clone())?),
+            None => None,
+        };
+        Ok(Self {
+            writer: writer::Writer::start(Arc::clone(&db))?,
+            db,
+            config,
+            _pruner: pruner,
+        })
+    }
+
+    /// The settings this store was opened with.
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
+    /// Deletes what retention allows as of `now`: terminal tasks stored terminal longer ago
+    /// than `terminal_task_ttl`, and each owner's oldest terminal tasks beyond
+    /// `max_tasks_per_owner`, each with its index rows and push configs. Returns how many
+    /// tasks were deleted; with neither setting it deletes nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when the database fails; batches committed before it stay done.
+    pub async fn prune(&self, now: SystemTime) -> Result<u64, Error> {
+        let config = self.config.clone();
+        let span = tracing::debug_span!("store.prune");
+        self.blocking(span, move |db| retention::prune(db, &config, now))
+            .await
+    }
+
+    /// Runs `work` on the blocking pool inside `span`.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        span: Span,
+        work: impl FnOnce(&Database) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || span.in_scope(|| work(&db)))
+            .await
+            .map_err(|e| Error::Backend {
+                driver: "embedded",
+                retryable: false,
+                source: Box::new(e),
+            })?
+    }
+}
+
+#[async_trait]
+impl TaskStore for EmbeddedTaskStore {
+    async fn create(&self, owner: &Owner, task: Task) -> Result<u64, Error> {
+        harbor_distributed::store::check_task(&task)?;
+        let (owner, config) = (owner.clone(), self.config.clone());
+        let span = tracing::debug_span!("store.create", task_id = %task.id);
+        self.writer
+            .write(span, move |tables| {
+                tasks::create(tables, &config, &owner, &task)
+            })
+            .await
+    }
+
+    async fn get(&self, owner: &Owner, task_id: &str) -> Result<StoredTask, Error> {
+        let (owner, task_id) = (owner.clone(), task_id.to_owned());
+        let span = tracing::debug_span!("store.get", task_id = %task_id);
+        self.blocking(span, move |db| tasks::get(db, &owner, &task_id))
+            .await
+    }
+
+    async fn update(&self, owner: &Owner, task: Task, expected_version: u64) -> Result<u64, Error> {
+        harbor_distributed::store::check_task(&task)?;
+        let owner = owner.clone();
+        let span = tracing::debug_span!("store.update", task_id = %task.id, expected_version);
+        self.writer
+            .write(span, move |tables| {
+                tasks::update(tables, &owner, &task, expected_version)
+            })
+            .await
+    }
+
+    async fn list(&self, owner: &Owner, query: &TaskQuery) -> Result<TaskPage, Error> {
+        let (owner, query) = (owner.clone(), query.clone());
+        let span = tracing::debug_span!("store.list", page_size = query.page_size);
+        self.blocking(span, move |db| list::list(db, &owner, &query))
+            .await
+    }
+
+    async fn put_push_config(
+        &self,
+        owner: &Owner,
+        config: TaskPushNotificationConfig,
+    ) -> Result<(), Error> {
+        let owner = owner.clone();
+        let span = tracing::debug_span!("store.put_push_config", task_id = %config.task_id);
+        self.writer
+            .write(span, move |tables| push::put(tables, &owner, &config))
+            .await
+    }
+
+    async fn get_push_config(
+        &self,
+        owner: &Owner,
+        task_id: &str,
+        id: &str,
+    ) -> Result<TaskPushNotificationConfig, Error> {
+        let (owner, task_id, id) = (owner.clone(), task_id.to_owned(), id.to_owned());
+        let span = tracing::debug_span!("store.get_push_config", task_id = %task_id);
+        self.blocking(span, move |db| push::get(db, &owner, &task_id, &id))
+            .await
+    }
+
+    async fn list_push_configs(
+        &self,
+        owner: &Owner,
+        task_id: &str,
+    ) -> Result<Vec<TaskPushNotificationConfig>, Error> {
+        let (owner, task_id) = (owner.clone(), task_id.to_owned());
+        let span = tracing::debug_span!("store.list_push_configs", task_id = %task_id);
+        self.blocking(span, move |db| push::list(db, &owner, &task_id))
+            .await
+    }
+
+    async fn delete_push_config(
+        &self,
+        owner: &Owner,
+        task_id: &str,
+        id: &str,
+    ) -> Result<(), Error> {
+        let (owner, task_id, id) = (owner.clone(), task_id.to_owned(), id.to_owned());
+        let span = tracing::debug_span!("store.delete_push_config", task_id = %task_id);
+        self.writer
+            .write(span, move |tables| {
+                push::delete(tables, &owner, &task_id, &id)
+            })
+            .await
     }
 }

@@ -1,0 +1,124 @@
+//! Restarts and retention of the embedded bus.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use harbor_distributed::{
+    Envelope, Identity, IdentityScope, MessageBus, StartPosition, SubscribeOptions, Subscription,
+};
+
+use crate::{BusConfig, Embedded, EmbeddedConfig};
+
+fn envelope(id: &str) -> Envelope {
+    let identity = Identity::new("acme", "ada", "s").expect("identity");
+    Envelope::new("t.e", identity, id, id.as_bytes().to_vec())
+}
+
+fn options(group: &str) -> SubscribeOptions {
+    SubscribeOptions::new(["t.>"], group, IdentityScope::Admin).start(StartPosition::Earliest)
+}
+
+async fn next(sub: &mut Subscription) -> harbor_distributed::Delivery {
+    tokio::time::timeout(Duration::from_secs(10), sub.next())
+        .await
+        .expect("a delivery in time")
+        .expect("not ended")
+        .expect("no error")
+}
+
+fn open(dir: &std::path::Path, bus: BusConfig) -> Embedded {
+    Embedded::open(EmbeddedConfig {
+        bus,
+        ..EmbeddedConfig::new(dir)
+    })
+    .expect("open")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsettled_deliveries_come_back_after_a_restart_with_their_attempts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let engine = open(dir.path(), BusConfig::default());
+        let bus = engine.bus();
+        let mut sub = bus.subscribe(options("g")).await.expect("subscribe");
+        for id in ["a", "b", "c", "d"] {
+            bus.publish(envelope(id)).await.expect("publish");
+        }
+        let a = next(&mut sub).await;
+        a.ack().await.expect("ack a");
+        let b = next(&mut sub).await;
+        b.nack(Duration::ZERO).await.expect("nack b");
+        let b = next(&mut sub).await;
+        assert_eq!((b.envelope().event_id.as_str(), b.attempt()), ("b", 2));
+        let c = next(&mut sub).await;
+        assert_eq!(c.envelope().event_id, "c");
+        // b (2 deliveries) and c (1) stay unsettled; d was never delivered.
+        drop((b, c, sub));
+        bus.close().await.expect("close");
+    }
+    let engine = open(dir.path(), BusConfig::default());
+    let bus = engine.bus();
+    let mut sub = bus.subscribe(options("g")).await.expect("resubscribe");
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        let d = next(&mut sub).await;
+        got.push((d.envelope().event_id.clone(), d.attempt()));
+        d.ack().await.expect("ack");
+    }
+    got.sort();
+    assert_eq!(
+        got,
+        [("b".into(), 3), ("c".into(), 2), ("d".into(), 1)],
+        "a was acked; b and c continue their attempt counters"
+    );
+    let receipt = bus.publish(envelope("a")).await.expect("republish");
+    assert!(receipt.duplicate, "dedup survives the restart");
+    bus.close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_deletes_what_every_group_settled() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = BusConfig {
+        retain_for: Duration::ZERO,
+        retain_max: 0,
+        prune_interval: Duration::from_millis(10),
+        ..BusConfig::default()
+    };
+    let engine = open(dir.path(), config);
+    let bus = engine.bus();
+    let mut fast = bus.subscribe(options("fast")).await.expect("fast");
+    let _slow = bus.subscribe(options("slow")).await.expect("slow");
+    for i in 0..5 {
+        bus.publish(envelope(&format!("e{i}")))
+            .await
+            .expect("publish");
+    }
+    for _ in 0..5 {
+        next(&mut fast).await.ack().await.expect("ack");
+    }
+    // The slow group settled nothing: a late group still replays everything.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut late = bus.subscribe(options("late")).await.expect("late");
+    assert_eq!(next(&mut late).await.envelope().event_id, "e0");
+    drop((late, _slow, fast));
+    bus.close().await.expect("close");
+    drop((bus, engine));
+
+    // Without the slow groups, everything but the newest entry goes.
+    let engine = open(dir.path(), BusConfig::default());
+    let db = Arc::clone(&engine.bus().shared.db);
+    let remaining = super::retention::prune(&db, &config_zero(), 5, 5).expect("prune");
+    assert_eq!(remaining, 4, "e0..e3 deleted, the newest kept");
+    let receipt = engine.bus().publish(envelope("e0")).await.expect("publish");
+    assert!(!receipt.duplicate, "the dedup key went with the entry");
+    assert_eq!(receipt.sequence, Some(5), "numbering continues");
+}
+
+fn config_zero() -> BusConfig {
+    BusConfig {
+        retain_for: Duration::ZERO,
+        retain_max: 0,
+        ..BusConfig::default()
+    }
+}

@@ -1,0 +1,179 @@
+//! The `embedded` bus driver for the registry.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use harbor_distributed::{BusDriver, Error, MessageBus};
+
+use crate::{Embedded, EmbeddedConfig};
+
+/// Opens the bus of an embedded data directory: name `embedded`, scheme `embedded`.
+///
+/// - `embedded` opens `./harbor-data` with default settings;
+/// - `embedded:///var/lib/harbor` opens an absolute directory;
+/// - `embedded://./data` or `embedded://../data` a directory relative to the working
+///   directory (`%XX` escapes in the path are decoded);
+/// - query parameters set [`EmbeddedConfig`] and [`BusConfig`](crate::BusConfig) fields:
+///   `cache_size` (bytes), `max_payload` (bytes), `max_batch`, `tail_cache`, `read_ahead`,
+///   `retain_for_ms`, `retain_max`, `prune_interval_ms`, `drain_timeout_ms`, e.g.
+///   `embedded:///srv/harbor?max_payload=65536&retain_for_ms=600000`.
+///
+/// A directory is open in one process at a time: a second open fails with
+/// [`Error::InvalidConfig`] until the first bus is dropped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EmbeddedBusDriver;
+
+#[async_trait]
+impl BusDriver for EmbeddedBusDriver {
+    fn name(&self) -> &'static str {
+        "embedded"
+    }
+
+    fn schemes(&self) -> &'static [&'static str] {
+        &["embedded"]
+    }
+
+    async fn open(&self, target: &str) -> Result<Arc<dyn MessageBus>, Error> {
+        let config = parse_target(target)?;
+        let engine = tokio::task::spawn_blocking(move || Embedded::open(config))
+            .await
+            .map_err(|e| Error::Backend {
+                driver: "embedded",
+                retryable: false,
+                source: Box::new(e),
+            })??;
+        Ok(engine.bus())
+    }
+}
+
+const KNOWN: &str = "cache_size, max_payload, max_batch, tail_cache, read_ahead, retain_for_ms, retain_max, prune_interval_ms, drain_timeout_ms";
+
+/// The configuration a target names: the driver name, or an `embedded://` URL.
+pub(crate) fn parse_target(target: &str) -> Result<EmbeddedConfig, Error> {
+    let mut config = EmbeddedConfig::default();
+    if target == "embedded" {
+        return Ok(config);
+    }
+    let Some(rest) = target.strip_prefix("embedded://") else {
+        return Err(Error::InvalidConfig(format!(
+            "embedded bus target {target:?} must be `embedded` or an `embedded://` URL"
+        )));
+    };
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if !path.is_empty() {
+        if !(path.starts_with('/') || path.starts_with("./") || path.starts_with("../")) {
+            return Err(Error::InvalidConfig(format!(
+                "embedded bus URL {target:?}: the path must be absolute (embedded:///dir) or start with ./ or ../ (embedded://./dir)"
+            )));
+        }
+        config.data_dir = PathBuf::from(decode(path, target)?);
+    }
+    let bus = &mut config.bus;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let number = || {
+            value.parse::<u64>().map_err(|_| {
+                Error::InvalidConfig(format!(
+                    "embedded bus URL parameter {key}={value:?} is not a whole number"
+                ))
+            })
+        };
+        let size = || number().map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        let millis = || number().map(Duration::from_millis);
+        match key {
+            "cache_size" => config.cache_size = size()?,
+            "max_payload" => bus.max_payload = size()?,
+            "max_batch" => bus.max_batch = size()?,
+            "tail_cache" => bus.tail_cache = size()?,
+            "read_ahead" => bus.read_ahead = size()?,
+            "retain_for_ms" => bus.retain_for = millis()?,
+            "retain_max" => bus.retain_max = number()?,
+            "prune_interval_ms" => bus.prune_interval = millis()?,
+            "drain_timeout_ms" => bus.drain_timeout = millis()?,
+            other => {
+                return Err(Error::InvalidConfig(format!(
+                    "unknown embedded bus URL parameter {other:?} (known: {KNOWN})"
+                )));
+            }
+        }
+    }
+    Ok(config)
+}
+
+/// Decodes `%XX` escapes.
+fn decode(path: &str, target: &str) -> Result<String, Error> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = path
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            let Some(byte) = hex else {
+                return Err(Error::InvalidConfig(format!(
+                    "embedded bus URL {target:?}: bad %-escape in the path"
+                )));
+            };
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| {
+        Error::InvalidConfig(format!(
+            "embedded bus URL {target:?}: the path is not UTF-8"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_urls_parse() {
+        let default = parse_target("embedded").expect("name");
+        assert_eq!(default, EmbeddedConfig::default());
+        let abs =
+            parse_target("embedded:///srv/h%20d?max_payload=10&retain_for_ms=5").expect("absolute");
+        assert_eq!(abs.data_dir, PathBuf::from("/srv/h d"));
+        assert_eq!(abs.bus.max_payload, 10);
+        assert_eq!(abs.bus.retain_for, Duration::from_millis(5));
+        let rel = parse_target("embedded://./data").expect("relative");
+        assert_eq!(rel.data_dir, PathBuf::from("./data"));
+        for bad in [
+            "embedded://data",
+            "embedded:///x?nope=1",
+            "embedded:///x?max_batch=y",
+            "embedded:///x%zz",
+            "nats://x",
+        ] {
+            assert!(
+                matches!(parse_target(bad), Err(Error::InvalidConfig(_))),
+                "{bad} accepted"
+            );
+        }
+        let unknown = parse_target("embedded:///x?nope=1").expect_err("unknown");
+        assert!(unknown.to_string().contains("retain_max"), "{unknown}");
+    }
+
+    #[tokio::test]
+    async fn the_registry_opens_a_directory_by_url() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut registry = harbor_distributed::Registry::new();
+        registry
+            .register_bus(Arc::new(EmbeddedBusDriver))
+            .expect("register");
+        let url = format!("embedded://{}?read_ahead=64", dir.path().display());
+        let bus = registry.open_bus(&url).await.expect("open");
+        let caps = bus.capabilities();
+        assert!(caps.persistent && caps.replay && caps.publish_dedup && caps.dead_letter);
+        bus.close().await.expect("close");
+        assert!(dir.path().join(crate::FILE_NAME).exists());
+    }
+}

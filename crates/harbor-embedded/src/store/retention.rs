@@ -1,0 +1,161 @@
+//! Retention: the terminal-task TTL, the per-owner cap, and the thread that prunes.
+
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use harbor_distributed::Error;
+use redb::{Database, ReadableTable};
+
+use super::StoreConfig;
+use super::tables::Tables;
+use super::tasks::begin_write;
+use crate::engine::backend;
+
+/// Most tasks one pruning transaction deletes, so a large backlog never holds the single
+/// writer for long: writers queue behind it.
+const PRUNE_BATCH: usize = 512;
+
+/// Deletes the owner's oldest terminal tasks while the owner has more than `cap`, never
+/// `keep` (the task a create just stored). Stops when no terminal task is left.
+pub(super) fn enforce_cap(
+    tables: &mut Tables<'_>,
+    tenant: &str,
+    user: &str,
+    cap: u64,
+    keep: Option<&str>,
+) -> Result<u64, Error> {
+    let excess = tables.count(tenant, user)?.saturating_sub(cap);
+    if excess == 0 {
+        return Ok(0);
+    }
+    let next_user = format!("{user}\0");
+    let mut victims = Vec::new();
+    for entry in tables
+        .owner_terminal
+        .range::<(&str, &str, u64, &str)>(
+            (tenant, user, 0, "")..(tenant, next_user.as_str(), 0, ""),
+        )
+        .map_err(backend)?
+    {
+        let (key, _) = entry.map_err(backend)?;
+        let (_, _, _, id) = key.value();
+        if Some(id) != keep {
+            victims.push(id.to_owned());
+        }
+        if victims.len() as u64 >= excess {
+            break;
+        }
+    }
+    for id in &victims {
+        tables.delete(id)?;
+    }
+    Ok(victims.len() as u64)
+}
+
+/// Deletes terminal tasks stored terminal before `now - ttl`, and trims owners over the
+/// cap; returns how many tasks were deleted. Works in batches of [`PRUNE_BATCH`].
+pub(super) fn prune(db: &Database, config: &StoreConfig, now: SystemTime) -> Result<u64, Error> {
+    let mut deleted = 0;
+    if let Some(cutoff) = config
+        .terminal_task_ttl
+        .and_then(|ttl| now.checked_sub(ttl))
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+    {
+        let cutoff = u64::try_from(cutoff.as_nanos()).unwrap_or(u64::MAX);
+        loop {
+            let txn = begin_write(db)?;
+            let batch = {
+                let mut tables = Tables::open(&txn)?;
+                let mut expired = Vec::with_capacity(PRUNE_BATCH);
+                for entry in tables
+                    .terminal
+                    .range::<(u64, &str)>(..(cutoff, ""))
+                    .map_err(backend)?
+                    .take(PRUNE_BATCH)
+                {
+                    let (key, _) = entry.map_err(backend)?;
+                    expired.push(key.value().1.to_owned());
+                }
+                for id in &expired {
+                    tables.delete(id)?;
+                }
+                expired.len()
+            };
+            txn.commit().map_err(backend)?;
+            deleted += batch as u64;
+            if batch < PRUNE_BATCH {
+                break;
+            }
+        }
+    }
+    if let Some(cap) = config.max_tasks_per_owner {
+        let txn = begin_write(db)?;
+        {
+            let mut tables = Tables::open(&txn)?;
+            let mut over = Vec::new();
+            for entry in tables.counts.iter().map_err(backend)? {
+                let (key, count) = entry.map_err(backend)?;
+                if count.value() > cap {
+                    let (tenant, user) = key.value();
+                    over.push((tenant.to_owned(), user.to_owned()));
+                }
+            }
+            for (tenant, user) in &over {
+                deleted += enforce_cap(&mut tables, tenant, user, cap, None)?;
+            }
+        }
+        txn.commit().map_err(backend)?;
+    }
+    Ok(deleted)
+}
+
+/// The background pruning thread; stopping it (on drop) waits for a prune in progress, so
+/// the database is released when the store is.
+#[derive(Debug)]
+pub(super) struct Pruner {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Pruner {
+    /// Starts pruning every `config.prune_interval`. A thread, not a tokio task: the store
+    /// may be opened outside a runtime, and pruning is blocking disk work anyway.
+    pub(super) fn start(db: &Arc<Database>, config: StoreConfig) -> Result<Self, Error> {
+        let db: Weak<Database> = Arc::downgrade(db);
+        let (stop, stopped) = mpsc::channel::<()>();
+        let every = config.prune_every();
+        let thread = std::thread::Builder::new()
+            .name("harbor-store-prune".into())
+            .spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                    let Some(db) = db.upgrade() else { return };
+                    match prune(&db, &config, SystemTime::now()) {
+                        Ok(0) => {}
+                        Ok(n) => tracing::debug!(deleted = n, "pruned tasks"),
+                        Err(error) => tracing::warn!(%error, "pruning tasks failed"),
+                    }
+                }
+            })
+            .map_err(|e| Error::Backend {
+                driver: "embedded",
+                retryable: false,
+                source: Box::new(e),
+            })?;
+        Ok(Self {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Pruner {
+    fn drop(&mut self) {
+        // Dropping the sender wakes the thread with `Disconnected`.
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! The redb tables of the task store and the rows one task owns in them.
+//!
+//! A task id is unique across owners (a second create of the same id by anyone is
+//! `AlreadyExists`), so the task table is keyed by id alone and its row names the owner.
+//! Every other table starts its key with what a lookup knows first: the owner for lists,
+//! the store's clock for pruning, the task id for push configs (whose owner check reads the
+//! task row anyway).
+
+use harbor_a2a::{Task, TaskState};
+use harbor_distributed::{Error, Owner};
+use prost::Message;
+use redb::{ReadableTable, Table, TableDefinition, WriteTransaction};
+
+use crate::engine::backend;
+
+/// The task row: owner, version, the fields the indexes are keyed by, and the encoded task.
+/// `(tenant, user, version, status nanos, has timestamp, context id, state, terminal since,
+/// prost-encoded Task)`.
+type Row<'a> = (
+    &'a str,
+    &'a str,
+    u64,
+    i128,
+    bool,
+    &'a str,
+    i32,
+    Option<u64>,
+    &'a [u8],
+);
+
+/// Task id → [`Row`].
+pub(super) const TASKS: TableDefinition<&str, Row<'static>> =
+    TableDefinition::new("harbor_store_tasks");
+/// `(tenant, user, facet, nanos, id)` → [`IndexValue`]: each task once per [`Facet`], so
+/// every list is one range of this table, already in list order (read backwards).
+pub(super) const INDEX: TableDefinition<(&str, &str, &str, i128, &str), IndexValue> =
+    TableDefinition::new("harbor_store_index");
+/// `(terminal since, id)` → `()`: terminal tasks, oldest first, for the TTL.
+pub(super) const TERMINAL: TableDefinition<(u64, &str), ()> =
+    TableDefinition::new("harbor_store_terminal");
+/// `(tenant, user, terminal since, id)` → `()`: an owner's terminal tasks, for the cap.
+pub(super) const OWNER_TERMINAL: TableDefinition<(&str, &str, u64, &str), ()> =
+    TableDefinition::new("harbor_store_owner_terminal");
+/// `(tenant, user)` → how many tasks the owner has (no row for zero).
+pub(super) const COUNTS: TableDefinition<(&str, &str), u64> =
+    TableDefinition::new("harbor_store_counts");
+/// `(task id, config id)` → prost-encoded `TaskPushNotificationConfig`.
+pub(super) const PUSH: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("harbor_store_push");
+
+/// The index partition a list reads: all of an owner's tasks, those of one context, or
+/// those in one state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Facet<'a> {
+    All,
+    Context(&'a str),
+    State(i32),
+}
+
+impl Facet<'_> {
+    /// The facet column of the index key.
+    pub(super) fn key(&self) -> String {
+        match self {
+            Self::All => "all".to_owned(),
+            Self::Context(context) => format!("context:{context}"),
+            Self::State(state) => format!("state:{state}"),
+        }
+    }
+}
+
+/// What an index row carries so every filter is decided without reading the task:
+/// `(state, has a status timestamp)`.
+pub(super) type IndexValue = (i32, bool);
+
+/// A task row without its encoded task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Meta {
+    pub(super) tenant: String,
+    pub(super) user: String,
+    pub(super) version: u64,
+    /// Status timestamp in nanoseconds since the epoch; 0 when there is none.
+    pub(super) nanos: i128,
+    pub(super) stamped: bool,
+    pub(super) context: String,
+    pub(super) state: i32,
+    /// The store's clock (nanoseconds since the epoch) when the task was stored terminal.
+    pub(super) terminal_since: Option<u64>,
+}
+
+impl Meta {
+    /// The row fields of `task` stored by `owner` at `version`; `now` is the store's clock.
+    pub(super) fn of(owner: &Owner, task: &Task, version: u64, now: u64) -> Self {
+        let nanos = super::cursor::status_nanos(task);
+        let state = task.status.as_ref().map_or(0, |s| s.state);
+        let terminal = TaskState::try_from(state).is_ok_and(TaskState::is_terminal);
+        Self {
+            tenant: owner.tenant.to_string(),
+            user: owner.user.to_string(),
+            version,
+            nanos: nanos.unwrap_or(0),
+            stamped: nanos.is_some(),
+            context: task.context_id.clone(),
+            state,
+            terminal_since: terminal.then_some(now),
+        }
+    }
+
+    pub(super) fn owned_by(&self, owner: &Owner) -> bool {
+        *self.tenant == *owner.tenant && *self.user == *owner.user
+    }
+
+    fn from_row(row: &Row<'_>) -> Self {
+        let (tenant, user, version, nanos, stamped, context, state, terminal_since, _) = *row;
+        Self {
+            tenant: tenant.to_owned(),
+            user: user.to_owned(),
+            version,
+            nanos,
+            stamped,
+            context: context.to_owned(),
+            state,
+            terminal_since,
+        }
+    }
+
+    /// The facet keys the task is indexed under.
+    fn facets(&self) -> [String; 3] {
+        [
+            Facet::All.key(),
+            Facet::Context(&self.context).key(),
+            Facet::State(self.state).key(),
+        ]
+    }
+
+    fn index_value(&self) -> IndexValue {
+        (self.state, self.stamped)
+    }
+}
+
+/// Reads the row of `id`: its meta and, when `with_task`, the decoded task.
+pub(super) fn read_row(
+    table: &impl ReadableTable<&'static str, Row<'static>>,
+    id: &str,
+    with_task: bool,
+) -> Result<Option<(Meta, Option<Task>)>, Error> {
+    let Some(guard) = table.get(id).map_err(backend)? else {
+        return Ok(None);
+    };
+    let row = guard.value();
+    let task = if with_task {
+        Some(Task::decode(row.8).map_err(corrupt)?)
+    } else {
+        None
+    };
+    Ok(Some((Meta::from_row(&row), task)))
+}
+
+/// A stored value that no longer decodes: the file was damaged or written by other code.
+pub(super) fn corrupt(error: prost::DecodeError) -> Error {
+    Error::Backend {
+        driver: "embedded",
+        retryable: false,
+        source: Box::new(error),
+    }
+}
+
+/// Every table of the store, open in one write transaction.
+pub(super) struct Tables<'txn> {
+    pub(super) tasks: Table<'txn, &'static str, Row<'static>>,
+    index: Table<'txn, (&'static str, &'static str, &'static str, i128, &'static str), IndexValue>,
+    pub(super) terminal: Table<'txn, (u64, &'static str), ()>,
+    pub(super) owner_terminal: Table<'txn, (&'static str, &'static str, u64, &'static str), ()>,
+    pub(super) counts: Table<'txn, (&'static str, &'static str), u64>,
+    pub(super) push: Table<'txn, (&'static str, &'static str), &'static [u8]>,
+}
+
+impl<'txn> Tables<'txn> {
+    /// Opens (creating when missing) every table.
+    pub(super) fn open(txn: &'txn WriteTransaction) -> Result<Self, Error> {
+        Ok(Self {
+            tasks: txn.open_table(TASKS).map_err(backend)?,
+            index: txn.open_table(INDEX).map_err(backend)?,
+            terminal: txn.open_table(TERMINAL).map_err(backend)?,
+            owner_terminal: txn.open_table(OWNER_TERMINAL).map_err(backend)?,
+            counts: txn.open_table(COUNTS).map_err(backend)?,
+            push: txn.open_table(PUSH).map_err(backend)?,
+        })
+    }
+
+    /// The row of `id`, without decoding the task.
+    pub(super) fn meta(&self, id: &str) -> Result<Option<Meta>, Error> {
+        Ok(read_row(&self.tasks, id, false)?.map(|(meta, _)| meta))
+    }
+
+    /// Writes the task row and its index rows. The caller has removed the old index rows.
+    pub(super) fn put(&mut self, id: &str, meta: &Meta, task: &Task) -> Result<(), Error> {
+        let body = task.encode_to_vec();
+        let row: Row<'_> = (
+            &meta.tenant,
+            &meta.user,
+            meta.version,
+            meta.nanos,
+            meta.stamped,
+            &meta.context,
+            meta.state,
+            meta.terminal_since,
+            &body,
+        );
+        self.tasks.insert(id, row).map_err(backend)?;
+        let (t, u, n, v) = (
+            meta.tenant.as_str(),
+            meta.user.as_str(),
+            meta.nanos,
+            meta.index_value(),
+        );
+        for facet in meta.facets() {
+            self.index
+                .insert((t, u, facet.as_str(), n, id), v)
+                .map_err(backend)?;
+        }
+        if let Some(since) = meta.terminal_since {
+            self.terminal.insert((since, id), ()).map_err(backend)?;
+            self.owner_terminal
+                .insert((t, u, since, id), ())
+                .map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    /// Removes the index rows of the task `id` stored as `meta` (not the task row).
+    pub(super) fn unindex(&mut self, id: &str, meta: &Meta) -> Result<(), Error> {
+        let (t, u, n) = (meta.tenant.as_str(), meta.user.as_str(), meta.nanos);
+        for facet in meta.facets() {
+            self.index
+                .remove((t, u, facet.as_str(), n, id))
+                .map_err(backend)?;
+        }
+        if let Some(since) = meta.terminal_since {
+            self.terminal.remove((since, id)).map_err(backend)?;
+            self.owner_terminal
+                .remove((t, u, since, id))
+                .map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the task `id` with its index rows and push configs; false when it is absent.
+    pub(super) fn delete(&mut self, id: &str) -> Result<bool, Error> {
+        let Some(meta) = self.meta(id)? else {
+            return Ok(false);
+        };
+        self.unindex(id, &meta)?;
+        self.tasks.remove(id).map_err(backend)?;
+        // Push config ids are any strings, "" the smallest: (id, "").. up to the next task id.
+        let next = format!("{id}\0");
+        self.push
+            .retain_in::<(&str, &str), _>((id, "")..(next.as_str(), ""), |_, _| false)
+            .map_err(backend)?;
+        self.add_count(&meta.tenant, &meta.user, -1)?;
+        Ok(true)
+    }
+
+    /// How many tasks the owner has.
+    pub(super) fn count(&self, tenant: &str, user: &str) -> Result<u64, Error> {
+        Ok(self
+            .counts
+            .get((tenant, user))
+            .map_err(backend)?
+            .map_or(0, |g| g.value()))
+    }
+
+    /// Adds `delta` (±1) to the owner's task count.
+    pub(super) fn add_count(&mut self, tenant: &str, user: &str, delta: i64) -> Result<(), Error> {
+        let count = self.count(tenant, user)?.saturating_add_signed(delta);
+        if count == 0 {
+            self.counts.remove((tenant, user)).map_err(backend)?;
+        } else {
+            self.counts.insert((tenant, user), count).map_err(backend)?;
+        }
+        Ok(())
+    }
+}
