@@ -1,0 +1,371 @@
+//! The bus: connections, publishing, the life cycle.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use harbor_distributed::{
+    Capabilities, Envelope, Error, MessageBus, PublishReceipt, SubscribeOptions, Subscription,
+};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::acker::{self, AckRequest};
+use crate::backend::{backend, with_retry};
+use crate::config::{Config, redact};
+use crate::subscription::Sub;
+use crate::{codec, keys, reply, scripts, trim};
+
+pub(crate) const OPEN: u8 = 0;
+pub(crate) const DRAINING: u8 = 1;
+pub(crate) const ENDED: u8 = 2;
+
+/// At-least-once delivery over Redis Streams; see the [crate docs](crate).
+#[derive(Debug)]
+pub struct RedisBus {
+    inner: Arc<Inner>,
+}
+
+/// What the bus's tasks share.
+pub(crate) struct Inner {
+    pub(crate) config: Config,
+    client: redis::Client,
+    conn: RwLock<Option<ConnectionManager>>,
+    acks: Mutex<Option<mpsc::UnboundedSender<AckRequest>>>,
+    phase: AtomicU8,
+    /// Cancelled when the bus has ended: every task stops.
+    pub(crate) cancel: CancellationToken,
+    /// A subscription finished draining.
+    pub(crate) drained: Notify,
+    consumer: String,
+    next_sub: AtomicU64,
+    subs: Mutex<Vec<Arc<Sub>>>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+    acker: Mutex<Option<JoinHandle<()>>>,
+    /// Streams read through this bus: the trimmer's work list.
+    pub(crate) streams: Mutex<HashSet<String>>,
+    persistent: bool,
+    closing: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisBus")
+            .field("server", &redact(&self.config.server))
+            .field("prefix", &self.config.prefix)
+            .field("consumer", &self.consumer)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Inner {
+    pub(crate) fn phase(&self) -> u8 {
+        self.phase.load(Ordering::Acquire)
+    }
+
+    /// The shared connection (multiplexed, reconnecting), or `Closed` after close.
+    pub(crate) fn conn(&self) -> Result<ConnectionManager, Error> {
+        self.conn
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or(Error::Closed)
+    }
+
+    /// Queues an ack for the batcher; `None` once the bus has ended.
+    pub(crate) fn send_ack(&self, request: AckRequest) -> Result<(), Error> {
+        match &*lock(&self.acks) {
+            Some(tx) => tx.send(request).map_err(|_| Error::Closed),
+            None => Err(Error::Closed),
+        }
+    }
+
+    /// A connection of its own for one subscription's blocking reads: its reply timeout
+    /// covers the `BLOCK` time (redis-rs's default of 500 ms would cut every idle read).
+    pub(crate) async fn reader_connection(&self) -> Result<ConnectionManager, Error> {
+        connect(
+            &self.client,
+            self.config.block + self.config.response_timeout,
+            self.config.response_timeout,
+        )
+        .await
+    }
+
+    pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let handle = tokio::spawn(task);
+        let mut tasks = lock(&self.tasks);
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(handle);
+    }
+
+    pub(crate) fn consumer_name(&self) -> String {
+        format!(
+            "{}-{}",
+            self.consumer,
+            self.next_sub.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+}
+
+async fn connect(
+    client: &redis::Client,
+    response: Duration,
+    connect: Duration,
+) -> Result<ConnectionManager, Error> {
+    let config = ConnectionManagerConfig::new()
+        .set_response_timeout(Some(response))
+        .set_connection_timeout(Some(connect))
+        .set_number_of_retries(3)
+        .set_max_delay(Duration::from_millis(500));
+    ConnectionManager::new_with_config(client.clone(), config)
+        .await
+        .map_err(backend)
+}
+
+impl RedisBus {
+    /// Connects with `config`; fails when the server cannot be reached.
+    pub async fn connect(config: Config) -> Result<Self, Error> {
+        let client = redis::Client::open(config.server.as_str()).map_err(|e| {
+            Error::InvalidConfig(format!("redis bus URL {}: {e}", redact(&config.server)))
+        })?;
+        let mut conn = connect(&client, config.response_timeout, config.response_timeout).await?;
+        // Persistent only when the server keeps an append-only file; CONFIG may be disabled
+        // on managed servers, and then the driver does not claim what it cannot see.
+        let persistent = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("appendonly")
+            .query_async::<Vec<String>>(&mut conn)
+            .await
+            .map(|v| v.get(1).is_some_and(|s| s == "yes"))
+            .unwrap_or(false);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let acker = tokio::spawn(acker::run(rx, conn.clone(), config.ack_batch, config.retry));
+        let consumer = config
+            .consumer
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        let inner = Arc::new(Inner {
+            client,
+            conn: RwLock::new(Some(conn)),
+            acks: Mutex::new(Some(tx)),
+            phase: AtomicU8::new(OPEN),
+            cancel: CancellationToken::new(),
+            drained: Notify::new(),
+            consumer,
+            next_sub: AtomicU64::new(0),
+            subs: Mutex::new(Vec::new()),
+            tasks: Mutex::new(Vec::new()),
+            acker: Mutex::new(Some(acker)),
+            streams: Mutex::new(HashSet::new()),
+            persistent,
+            closing: tokio::sync::Mutex::new(()),
+            config,
+        });
+        if !inner.config.trim_interval.is_zero() {
+            inner.spawn(trim::run(Arc::downgrade(&inner), inner.cancel.clone()));
+        }
+        Ok(Self { inner })
+    }
+
+    /// Connects to a `redis://` URL (see [`Config::from_url`]).
+    pub async fn open(url: &str) -> Result<Self, Error> {
+        Self::connect(Config::from_url(url)?).await
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Deletes every key under this bus's prefix: streams, groups, retries, dedup keys.
+    /// Destructive; for tests and tools that own the prefix. Works after `close` too (on a
+    /// connection of its own), which is when it belongs.
+    pub async fn purge(&self) -> Result<(), Error> {
+        let timeout = self.inner.config.response_timeout;
+        let mut conn = connect(&self.inner.client, timeout, timeout).await?;
+        purge(&mut conn, &self.inner.config.prefix).await
+    }
+}
+
+/// Deletes every key starting with `<prefix>:`.
+pub(crate) async fn purge(conn: &mut ConnectionManager, prefix: &str) -> Result<(), Error> {
+    let pattern = format!("{}:*", prefix.replace(['*', '?', '[', ']', '\\'], "\\$0"));
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(&pattern)
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(conn)
+            .await
+            .map_err(backend)?;
+        if !keys.is_empty() {
+            redis::cmd("DEL")
+                .arg(&keys)
+                .query_async::<()>(conn)
+                .await
+                .map_err(backend)?;
+        }
+        if next == 0 {
+            return Ok(());
+        }
+        cursor = next;
+    }
+}
+
+impl Drop for RedisBus {
+    fn drop(&mut self) {
+        // Dropped without close: stop every task; unsettled entries stay pending and come
+        // back after their visibility timeout.
+        self.inner.phase.store(ENDED, Ordering::Release);
+        self.inner.cancel.cancel();
+    }
+}
+
+#[async_trait]
+impl MessageBus for RedisBus {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+            .persistent(self.inner.persistent)
+            .ordered_per_edge(true)
+            .replay(true)
+            .dead_letter(true)
+            .publish_dedup(self.inner.config.dedup)
+            .max_payload(self.inner.config.max_payload)
+    }
+
+    async fn publish(&self, envelope: Envelope) -> Result<PublishReceipt, Error> {
+        let span = tracing::debug_span!("bus.publish", edge = %envelope.edge);
+        publish(&self.inner, &envelope).instrument(span).await
+    }
+
+    async fn subscribe(&self, options: SubscribeOptions) -> Result<Subscription, Error> {
+        let span =
+            tracing::debug_span!("bus.subscribe", group = %options.group, edges = ?options.edges);
+        Sub::open(&self.inner, options).instrument(span).await
+    }
+
+    async fn close(&self) -> Result<(), Error> {
+        close(&self.inner)
+            .instrument(tracing::debug_span!("bus.close"))
+            .await
+    }
+}
+
+async fn publish(inner: &Inner, envelope: &Envelope) -> Result<PublishReceipt, Error> {
+    if inner.phase() != OPEN {
+        return Err(Error::Closed);
+    }
+    envelope.validate()?;
+    let max = inner.config.max_payload;
+    if envelope.payload.len() > max {
+        return Err(Error::PayloadTooLarge {
+            size: envelope.payload.len(),
+            max,
+        });
+    }
+    let stream = keys::stream_of_edge(&inner.config.prefix, &envelope.edge);
+    let data = codec::encode(envelope);
+    let conn = inner.conn()?;
+    let budget = inner.config.retry;
+    let (duplicate, id) = if inner.config.dedup {
+        let task = envelope.task_id.as_deref().unwrap_or_default();
+        let key = keys::dedup_key(
+            &inner.config.prefix,
+            task,
+            &envelope.edge,
+            &envelope.event_id,
+        );
+        let window = inner.config.dedup_window.as_millis() as u64;
+        let (result, _) = with_retry(budget, || {
+            let mut conn = conn.clone();
+            let mut call = scripts::PUBLISH.prepare_invoke();
+            call.key(&stream).key(&key).arg(window).arg(&data);
+            async move { call.invoke_async::<(u8, String)>(&mut conn).await }
+        })
+        .await;
+        let (dup, id) = result?;
+        (dup == 1, id)
+    } else {
+        let (result, _) = with_retry(budget, || {
+            let mut conn = conn.clone();
+            let mut cmd = redis::cmd("XADD");
+            cmd.arg(&stream).arg("*").arg("d").arg(&data);
+            async move { cmd.query_async::<String>(&mut conn).await }
+        })
+        .await;
+        (false, result?)
+    };
+    Ok(PublishReceipt {
+        sequence: reply::sequence_of(&id),
+        duplicate,
+    })
+}
+
+impl Inner {
+    pub(crate) fn register(&self, sub: &Arc<Sub>) {
+        lock(&self.subs).push(Arc::clone(sub));
+    }
+}
+
+async fn close(inner: &Arc<Inner>) -> Result<(), Error> {
+    let _closing = inner.closing.lock().await;
+    if inner.phase() == ENDED && lock(&inner.acks).is_none() {
+        return Ok(());
+    }
+    inner.phase.store(DRAINING, Ordering::Release);
+    let subs: Vec<Arc<Sub>> = lock(&inner.subs).clone();
+    for sub in &subs {
+        sub.wake();
+    }
+    let deadline = tokio::time::Instant::now() + inner.config.drain_timeout;
+    loop {
+        let notified = inner.drained.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if subs.iter().all(|s| s.is_done()) {
+            break;
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            tracing::warn!("redis bus closed with deliveries still unsettled");
+            break;
+        }
+    }
+    inner.phase.store(ENDED, Ordering::Release);
+    inner.cancel.cancel();
+    for sub in &subs {
+        sub.wake();
+    }
+    let tasks = std::mem::take(&mut *lock(&inner.tasks));
+    for task in tasks {
+        if let Err(error) = task.await {
+            tracing::warn!(%error, "redis bus task failed");
+        }
+    }
+    for sub in &subs {
+        sub.end();
+    }
+    lock(&inner.subs).clear();
+    drop(lock(&inner.acks).take());
+    let acker = lock(&inner.acker).take();
+    if let Some(acker) = acker {
+        let _ = acker.await;
+    }
+    inner
+        .conn
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    Ok(())
+}

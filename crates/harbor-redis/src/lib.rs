@@ -1,0 +1,159 @@
+//! Harbor's Redis Streams [`MessageBus`](harbor_distributed::MessageBus) driver.
+//!
+//! At-least-once delivery over Redis Streams consumer groups (server 6.2 or later; tested
+//! on 7.0), with redis-rs 1.8.
+//!
+//! # URL
+//!
+//! `redis://[user:password@]host[:port][/db][?param=value&...]`, registered by the name
+//! `redis` (which means `redis://127.0.0.1:6379`) and the scheme `redis`. `rediss://` (TLS) is
+//! **not** supported: redis-rs needs an extra TLS stack for it, which this crate does not
+//! pull in. Every query parameter sets the [`Config`] field of the same name; durations
+//! are in milliseconds:
+//!
+//! | parameter | default | meaning |
+//! |---|---|---|
+//! | `prefix` | `harbor` | first part of every key |
+//! | `dedup` | `true` | client-side publish dedup (declares `publish_dedup`) |
+//! | `dedup_window_ms` | 120000 | how long an idempotency key lives |
+//! | `max_payload` | 1048576 | largest payload, bytes |
+//! | `block_ms` | 250 | `BLOCK` of one read on a subscription's own connection |
+//! | `claim_interval_ms` | 1000 | longest pause between scans for timed-out deliveries |
+//! | `drain_timeout_ms` | 5000 | how long `close` waits for in-flight work |
+//! | `response_timeout_ms` | 2000 | reply timeout of a command |
+//! | `retry_ms` | 5000 | how long publish/ack/nack retry a lost connection |
+//! | `ack_batch` | 512 | most ids per batched `XACK` |
+//! | `trim_interval_ms` | 10000 | how often read streams are trimmed (0: never) |
+//! | `consumer` | random | stable consumer name prefix (see below) |
+//!
+//! The password never appears in logs or `Debug` output.
+//!
+//! # Layout
+//!
+//! - **Streams per edge prefix.** An edge is stored in the stream of its first segment
+//!   (`<prefix>:s:orders` holds `orders.created` and `orders.paid.eu`); a dead-letter edge
+//!   `dead-letter.<group>.<edge>` in the stream of its first two segments. A subscription
+//!   reads the streams its patterns name and matches `*` / `>` on the client. That is why
+//!   the first segment of a pattern (the first two of a dead-letter pattern) must be
+//!   concrete: `orders.*` and `orders.>` work, `*.created` and `>` are refused with
+//!   `InvalidArgument`. The alternative, one stream per edge plus a registry of stream
+//!   keys that every wildcard subscriber rescans, needs a moving set of streams per group
+//!   and loses one-stream ordering; the first segment is in practice the application's
+//!   namespace, so one stream per namespace keeps reads to one or two streams.
+//! - **Groups.** A group is named for its name *and* scope (`<len>:<group>:t=<tenant>` or
+//!   `…:admin`), so tenant `a`'s `workers` and tenant `b`'s `workers` are two Redis groups.
+//!   It is created on its streams at subscribe time (`$` for
+//!   [`StartPosition::New`](harbor_distributed::StartPosition), `0` for `Earliest`, the id
+//!   for `Sequence`), and its edge patterns are registered in `<prefix>:groups`: members
+//!   must subscribe to the same edges.
+//! - **Tenant scope.** Entries carry the tenant; a tenant-scoped group's reader decodes each
+//!   entry and acks away (batched, without delivering) the ones of other tenants or of
+//!   edges its patterns do not match, so the group never hands out another tenant's
+//!   envelope and skipped entries never linger in its pending list.
+//! - **Retries.** Each group has its own retry stream `<prefix>:r:<group>` (read with the
+//!   main streams in the same `XREADGROUP`) and delay set `<prefix>:z:<group>`. A nack
+//!   writes the envelope with the attempts made so far to the retry stream (zero delay) or
+//!   to the delay set scored with the server's clock (non-zero delay), and acks the
+//!   original, in one Lua script; a janitor moves due entries to the retry stream. This
+//!   way a nacked envelope is available to every member at once (the memory bus's
+//!   behaviour), the delay survives the consumer's death, and other groups never see it.
+//!   Leaving the entry pending and claiming it after the delay was the alternative; it
+//!   keeps the envelope with one consumer and mixes nack delays with the visibility
+//!   timeout, so a dead consumer's delayed entry would wait for the longer of the two.
+//! - **Attempts.** `attempt = a + delivery count`, where the delivery count is the
+//!   server's (`XPENDING`, raised by every `XCLAIM`) and `a` is the attempts recorded in a
+//!   retry entry (0 in the main streams). A nack carries the count over in `a`, so it
+//!   survives the ack of the original.
+//! - **Visibility timeout** is the `XCLAIM` min-idle time: each subscription's janitor
+//!   scans its group's pending entries idle longer than the timeout (`XPENDING … IDLE`),
+//!   claims them to itself and delivers them again; past `max_attempts` they go to the
+//!   dead-letter edge instead, published once (dedup key) and acked in one script.
+//! - **Own pending entries first.** On start and after every failed read, a reader takes
+//!   back the entries in its own consumer's pending list it does not hold before reading
+//!   new ones with `>` (a reply lost with the connection leaves entries there). With the
+//!   default random consumer names a restarted process has no own entries; set `consumer`
+//!   to a stable name and it takes them back at once instead of after the visibility
+//!   timeout.
+//! - **Publish dedup** (the server is 7.0, without `XADD IDMP`): a Lua script `GET`s the
+//!   idempotency key of `(task_id, edge, event_id)`, and if absent `XADD`s and `SET`s the
+//!   key with the entry id and an expiry, atomically. A publish retried after a lost reply
+//!   is therefore stored once.
+//! - **Trimming** never removes a pending entry: each stream a bus reads is cut with
+//!   `XTRIM MINID ~` below the oldest entry any of its groups still needs. A stream no group
+//!   reads is not trimmed; a group nobody consumes any more holds its stream's history.
+//!
+//! # Connections and failures
+//!
+//! One multiplexed, self-reconnecting connection (`ConnectionManager`) carries publishes,
+//! scripts, claims and acks; concurrent publishes are pipelined on it. Each subscription
+//! reads on a connection of its own, with a reply timeout of `block + response_timeout`:
+//! a blocking `XREADGROUP` on the shared connection would stall every command behind it,
+//! and redis-rs's 500 ms default would cut it. `ConnectionManager` drops the command that
+//! hit a broken connection, so publish, ack and nack retry retryable errors for `retry_ms`,
+//! idempotently (dedup key; `XACK` is idempotent; the settle scripts check the pending
+//! entry's consumer and delivery count, and a retry that finds its own effect done counts
+//! as success). Publish returns only after the server stored the entry.
+//!
+//! Acks are batched: one task gathers every ack of the bus and sends one `XACK` per stream
+//! and group per round trip; each `ack()` still returns only after its `XACK` was answered.
+//! While a delivery is well inside its visibility timeout no other consumer can have
+//! claimed it, so the plain batched `XACK` is exact; later, ack and nack run a script that
+//! checks the entry is still this delivery's and otherwise fail with `DeliveryExpired`.
+//!
+//! # Capabilities
+//!
+//! - `persistent`: only when the server runs with `appendonly yes` (asked with
+//!   `CONFIG GET` at connect; false when that is refused). Redis without AOF loses
+//!   everything on restart.
+//! - `ordered_per_edge`: an edge lives in one stream, read in id order by a single
+//!   subscriber; redeliveries excepted.
+//! - `replay`: groups can start at `0` or at a sequence (a sequence is the entry id as
+//!   `ms << 20 | seq`), over what trimming left.
+//! - `dead_letter`: as above.
+//! - `publish_dedup`: when `dedup` is on (the default).
+//!
+//! Redis Cluster is not supported: the scripts touch several keys (stream, dedup key,
+//! retry stream), which a cluster would need in one hash slot.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use harbor_distributed::{Envelope, Identity, IdentityScope, MessageBus, SubscribeOptions};
+//! use harbor_redis::RedisBus;
+//!
+//! # async fn run() -> Result<(), harbor_distributed::Error> {
+//! let bus = RedisBus::open("redis://127.0.0.1:6379?prefix=demo").await?;
+//! let scope = IdentityScope::Tenant("acme".into());
+//! let mut sub = bus
+//!     .subscribe(SubscribeOptions::new(["planner.*"], "planners", scope))
+//!     .await?;
+//! let who = Identity::new("acme", "ada", "s-1")?;
+//! bus.publish(Envelope::new("planner.next", who, "01J0000000000000000000000A", "hi"))
+//!     .await?;
+//! if let Some(delivery) = sub.next().await {
+//!     delivery?.ack().await?;
+//! }
+//! bus.close().await?;
+//! # Ok(())
+//! # }
+//! ```
+
+mod acker;
+mod backend;
+mod bus;
+mod codec;
+mod config;
+mod driver;
+mod janitor;
+mod keys;
+pub mod raw;
+mod reader;
+mod reply;
+mod scripts;
+mod settle;
+mod subscription;
+mod trim;
+
+pub use bus::RedisBus;
+pub use config::Config;
+pub use driver::RedisBusDriver;
