@@ -1,0 +1,299 @@
+//! [`PostgresBus`]: the [`MessageBus`] over one schema of a PostgreSQL database.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use harbor_distributed::{
+    Capabilities, Envelope, Error, MessageBus, PublishReceipt, SubscribeOptions, Subscription,
+};
+use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio_postgres::NoTls;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+use crate::config::Config;
+use crate::groups::{self, Groups};
+use crate::publish::{self, PublishOp};
+use crate::settle::{self, SettleOp};
+use crate::statements::Statements;
+use crate::{batcher, codec, errors, listener, schema, subscription};
+
+/// What every part of a bus reaches the database with.
+#[derive(Debug)]
+pub(crate) struct Db {
+    pub(crate) config: Config,
+    /// Durable commits: publishes, group registration, the schema.
+    pub(crate) pool: Pool,
+    /// `synchronous_commit = off`: claims, acks, nacks and releases.
+    pub(crate) settle_pool: Pool,
+    pub(crate) sql: Statements,
+}
+
+fn build_pool(config: &Config, server: tokio_postgres::Config) -> Result<Pool, Error> {
+    let manager = Manager::from_config(
+        server,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(config.pool_size)
+        .runtime(Runtime::Tokio1)
+        .create_timeout(Some(config.connect_timeout))
+        .recycle_timeout(Some(config.connect_timeout))
+        .wait_timeout(Some(config.connect_timeout * 2))
+        .build()
+        .map_err(|e| Error::InvalidConfig(format!("connection pool: {e}")))
+}
+
+/// The state a bus shares with its tasks, deliveries and subscriptions.
+pub(crate) struct Inner {
+    pub(crate) db: Arc<Db>,
+    pub(crate) groups: Groups,
+    accepting: AtomicBool,
+    /// `close` began: subscriptions drain and end once nothing is left.
+    pub(crate) draining: CancellationToken,
+    /// Subscriptions end now.
+    pub(crate) ended: CancellationToken,
+    /// The listener and the janitor stop.
+    pub(crate) stopped: CancellationToken,
+    stop_publishing: CancellationToken,
+    stop_settling: CancellationToken,
+    publisher: mpsc::UnboundedSender<PublishOp>,
+    pub(crate) settler: mpsc::UnboundedSender<SettleOp>,
+    pub(crate) subscriptions: TaskTracker,
+    tasks: TaskTracker,
+    closed: Mutex<bool>,
+}
+
+impl Inner {
+    pub(crate) fn is_draining(&self) -> bool {
+        self.draining.is_cancelled()
+    }
+
+    pub(crate) fn is_ended(&self) -> bool {
+        self.ended.is_cancelled()
+    }
+
+    /// Stops everything at once, without draining (the bus was dropped unclosed).
+    fn abandon(&self) {
+        self.accepting.store(false, Ordering::SeqCst);
+        self.draining.cancel();
+        self.ended.cancel();
+        self.stopped.cancel();
+        self.stop_publishing.cancel();
+        self.stop_settling.cancel();
+    }
+}
+
+/// A message bus in one PostgreSQL schema; see the [crate docs](crate) for the design.
+pub struct PostgresBus {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for PostgresBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresBus")
+            .field("config", &self.inner.db.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresBus {
+    /// Opens a bus at `url` (see the crate docs for the query parameters).
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        Self::with_config(Config::from_url(url)?).await
+    }
+
+    /// Opens a bus with `config`: creates or migrates its schema, then starts the
+    /// publishing, settling and listening tasks.
+    pub async fn with_config(config: Config) -> Result<Self, Error> {
+        config.validate()?;
+        let server = config.server_config()?;
+        let pool = build_pool(&config, server.clone())?;
+        // Claims and settles may be lost in a server crash without harm (the delivery is
+        // redelivered, which at-least-once allows), so they skip the commit flush.
+        let mut relaxed = server;
+        let options = match relaxed.get_options() {
+            Some(o) => format!("{o} -c synchronous_commit=off"),
+            None => "-c synchronous_commit=off".to_owned(),
+        };
+        relaxed.options(&options);
+        let settle_pool = build_pool(&config, relaxed)?;
+        let span = tracing::info_span!("bus.open", server = %config.redacted_server(), schema = %config.schema);
+        schema::migrate(&pool, &config.schema, &config.channel())
+            .instrument(span)
+            .await?;
+        let db = Arc::new(Db {
+            sql: Statements::new(&config.schema),
+            config,
+            pool,
+            settle_pool,
+        });
+        let tasks = TaskTracker::new();
+        let (stop_publishing, stop_settling) = (CancellationToken::new(), CancellationToken::new());
+        let publisher = batcher::spawn(
+            &tasks,
+            stop_publishing.clone(),
+            db.config.publish_batch,
+            db.config.publish_pipeline,
+            {
+                let db = Arc::clone(&db);
+                move |batch| publish::run_batch(Arc::clone(&db), batch)
+            },
+        );
+        let settler = batcher::spawn(&tasks, stop_settling.clone(), db.config.ack_batch, 2, {
+            let db = Arc::clone(&db);
+            move |batch| settle::run_batch(Arc::clone(&db), batch)
+        });
+        let inner = Arc::new(Inner {
+            db,
+            groups: Groups::default(),
+            accepting: AtomicBool::new(true),
+            draining: CancellationToken::new(),
+            ended: CancellationToken::new(),
+            stopped: CancellationToken::new(),
+            stop_publishing,
+            stop_settling,
+            publisher,
+            settler,
+            subscriptions: TaskTracker::new(),
+            tasks,
+            closed: Mutex::new(false),
+        });
+        inner.tasks.spawn(listener::run(Arc::clone(&inner)));
+        inner.tasks.spawn(sweep(Arc::clone(&inner)));
+        Ok(Self { inner })
+    }
+
+    /// The configuration the bus was opened with.
+    pub fn config(&self) -> &Config {
+        &self.inner.db.config
+    }
+}
+
+/// Deletes settled envelopes past the retention now and then.
+async fn sweep(inner: Arc<Inner>) {
+    let config = &inner.db.config;
+    let every = (config.retention / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    let ms = i64::try_from(config.retention.as_millis()).unwrap_or(i64::MAX);
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = inner.stopped.cancelled() => return,
+        }
+        let run = async {
+            let client = inner.db.pool.get().await.map_err(errors::pool)?;
+            client
+                .execute(&inner.db.sql.sweep, &[&ms])
+                .await
+                .map_err(errors::backend)
+        };
+        match run.await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(deleted = n, "bus retention sweep"),
+            Err(error) => tracing::debug!(%error, "bus retention sweep failed"),
+        }
+    }
+}
+
+#[async_trait]
+impl MessageBus for PostgresBus {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+            .persistent(true)
+            .ordered_per_edge(true)
+            .replay(true)
+            .dead_letter(true)
+            .publish_dedup(true)
+            .max_payload(self.inner.db.config.max_payload)
+    }
+
+    async fn publish(&self, envelope: Envelope) -> Result<PublishReceipt, Error> {
+        let span = tracing::debug_span!("bus.publish", edge = %envelope.edge, event_id = %envelope.event_id);
+        async {
+            envelope.validate()?;
+            let max = self.inner.db.config.max_payload;
+            if envelope.payload.len() > max {
+                return Err(Error::PayloadTooLarge {
+                    size: envelope.payload.len(),
+                    max,
+                });
+            }
+            codec::check_storable(&envelope)?;
+            if !self.inner.accepting.load(Ordering::SeqCst) {
+                return Err(Error::Closed);
+            }
+            let (reply, answer) = oneshot::channel();
+            self.inner
+                .publisher
+                .send(PublishOp { envelope, reply })
+                .map_err(|_| Error::Closed)?;
+            answer.await.map_err(|_| errors::lost("publish"))?
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn subscribe(&self, options: SubscribeOptions) -> Result<Subscription, Error> {
+        let span =
+            tracing::debug_span!("bus.subscribe", group = %options.group, edges = ?options.edges);
+        async {
+            if !self.inner.accepting.load(Ordering::SeqCst) {
+                return Err(Error::Closed);
+            }
+            options.validate()?;
+            let db = &self.inner.db;
+            let id = groups::register(&db.pool, &db.config.schema, &options).await?;
+            let group = self.inner.groups.get_or_insert(id, &options.group);
+            Ok(subscription::start(Arc::clone(&self.inner), group, options))
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn close(&self) -> Result<(), Error> {
+        let inner = &self.inner;
+        let mut closed = inner.closed.lock().await;
+        if *closed {
+            return Ok(());
+        }
+        let span = tracing::debug_span!("bus.close", schema = %inner.db.config.schema);
+        async {
+            inner.accepting.store(false, Ordering::SeqCst);
+            // Publishes already queued are stored; later ones fail with `Closed`.
+            inner.stop_publishing.cancel();
+            inner.draining.cancel();
+            inner.subscriptions.close();
+            let drained =
+                tokio::time::timeout(inner.db.config.drain_timeout, inner.subscriptions.wait())
+                    .await;
+            if drained.is_err() {
+                tracing::warn!("bus close: subscriptions did not drain in time; ending them");
+            }
+            inner.ended.cancel();
+            inner.subscriptions.wait().await;
+            inner.stop_settling.cancel();
+            inner.stopped.cancel();
+            inner.tasks.close();
+            inner.tasks.wait().await;
+            inner.db.pool.close();
+            inner.db.settle_pool.close();
+        }
+        .instrument(span)
+        .await;
+        *closed = true;
+        Ok(())
+    }
+}
+
+impl Drop for PostgresBus {
+    fn drop(&mut self) {
+        self.inner.abandon();
+    }
+}

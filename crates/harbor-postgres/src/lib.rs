@@ -1,0 +1,104 @@
+//! Harbor's PostgreSQL [`MessageBus`](harbor_distributed::MessageBus) driver.
+//!
+//! A durable, at-least-once bus in one schema of a PostgreSQL (15+) database, on
+//! `tokio-postgres` with a `deadpool-postgres` pool. Nothing needs installing in the
+//! database: the driver creates its schema and versions it (a `schema_version` table;
+//! migrations run under a transaction-scoped advisory lock, so concurrent opens are safe).
+//!
+//! # Design
+//!
+//! - **Publish.** Concurrent publishes are grouped into one multi-row `INSERT … ON CONFLICT
+//!   DO NOTHING` per transaction (up to `publish_batch` rows, `publish_pipeline` batches
+//!   in flight); a lone publish goes out at once. `publish` returns only after its batch
+//!   committed. The unique key `(task_id, edge, event_id)` makes a second publish of the
+//!   same key a no-op that reports `duplicate: true`.
+//! - **Fan-out.** A statement-level trigger creates one `deliveries` row per matching
+//!   consumer group (edge equal, or matching a wildcard pattern as a regular expression;
+//!   tenant equal, or an admin group) in the publishing transaction, and sends one `NOTIFY`
+//!   naming the groups. Groups are keyed by (name, tenant scope).
+//! - **Claim.** Each subscription has a task that claims up to `claim_batch` deliveries
+//!   (never more than its free `max_in_flight`) with `FOR UPDATE SKIP LOCKED`, setting the
+//!   visibility timeout (`vt`) and raising the attempt counter in the same statement. It
+//!   wakes on a notification for its group, on its group's timers (nack delays, deliveries
+//!   dropped unsettled), and every `poll_interval` otherwise (deliveries whose timeout
+//!   passed in another process, notifications missed while reconnecting).
+//! - **Settle.** Concurrent acks become one `DELETE` per batch. The attempt counter is the
+//!   lease token: settling a delivery that was handed out again fails with
+//!   `DeliveryExpired`. A nack sets `vt = now() + delay`; the nack of the last attempt, or a
+//!   last attempt whose visibility timeout expired, moves the envelope to
+//!   `dead-letter.<group>.<edge>` (with the reason and attempt headers) in one statement.
+//! - **Close** refuses new publishes and subscriptions, lets subscriptions drain their
+//!   groups and settle what they hold (up to `drain_timeout`), then stops every task and
+//!   closes the pool. Connections are re-opened by themselves after a failure; errors of a
+//!   lost connection are `retryable`.
+//! - **Retention.** Settled envelopes are deleted after `retention` (default 24 h): that is
+//!   the replay window and the publish dedup window.
+//!
+//! # URL
+//!
+//! `postgres://user:password@host:5432/database?schema=harbor` (or `postgresql://`).
+//! The driver's query parameters, each optional ([`Config`] documents the defaults):
+//! `schema`, `pool_size`, `publish_batch`, `publish_pipeline`, `claim_batch`, `ack_batch`,
+//! `poll_interval`, `drain_timeout`, `connect_timeout`, `max_payload`, `retention`
+//! (durations as `250ms`, `2s`, `5m`, `1h`). The PostgreSQL client's own parameters
+//! (`sslmode`, `application_name`, …) pass through. Passwords never appear in logs or
+//! `Debug` output.
+//!
+//! # Capabilities
+//!
+//! - `persistent`: envelopes and deliveries are rows committed before `publish` returns.
+//! - `ordered_per_edge`: a subscription claims in sequence order and hands out in that
+//!   order, so one subscriber of a group sees one publisher's envelopes in publish order
+//!   (redeliveries excepted).
+//! - `replay`: envelopes are kept for `retention`; a new group at `Earliest` or a
+//!   sequence is filled from them.
+//! - `dead_letter`: see Settle above.
+//! - `publish_dedup`: the unique key, within `retention`.
+//! - `max_payload`: `max_payload` (default 1 MiB).
+//!
+//! Text fields cannot hold NUL characters (PostgreSQL `text` refuses them); such an
+//! envelope is refused with `InvalidEnvelope`.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use harbor_distributed::{Envelope, Identity, IdentityScope, MessageBus, SubscribeOptions};
+//! use harbor_postgres::PostgresBus;
+//!
+//! # async fn demo() -> Result<(), harbor_distributed::Error> {
+//! let bus = PostgresBus::connect("postgres://postgres@127.0.0.1:5432/test?schema=harbor").await?;
+//! let scope = IdentityScope::Tenant("acme".into());
+//! let mut sub = bus
+//!     .subscribe(SubscribeOptions::new(["planner.*"], "planners", scope))
+//!     .await?;
+//! let who = Identity::new("acme", "ada", "s-1")?;
+//! bus.publish(Envelope::new("planner.next", who, "01J0000000000000000000000A", "hi"))
+//!     .await?;
+//! if let Some(delivery) = sub.next().await {
+//!     delivery?.ack().await?;
+//! }
+//! bus.close().await?;
+//! # Ok(())
+//! # }
+//! ```
+
+mod batcher;
+mod bus;
+mod codec;
+mod config;
+mod delivery;
+mod driver;
+mod errors;
+mod groups;
+mod listener;
+mod pattern;
+mod publish;
+pub mod raw;
+mod schema;
+mod settle;
+mod statements;
+mod subscription;
+
+pub use bus::PostgresBus;
+pub use config::Config;
+pub use driver::PostgresBusDriver;

@@ -1,0 +1,140 @@
+//! The bus schema: its tables, the fan-out trigger, and the versioned migrations applied
+//! under an advisory lock so that concurrent opens are safe.
+//!
+//! - `messages`: one row per stored envelope (`seq` is the driver sequence), unique on
+//!   `(task_id, edge, event_id)` for publish dedup (`task_id` is `''` when absent).
+//! - `groups`: consumer groups by `(name, tenant)`; tenant `''` is the admin scope. `exact`
+//!   holds plain edges, `patterns` the wildcard patterns as anchored regular expressions.
+//! - `deliveries`: one row per (group, message) not yet settled: `vt` is when it may be
+//!   claimed (visibility timeout, nack delay), `attempts` how many deliveries were made (and
+//!   the lease token a settle must name), `reason` the last nack reason.
+//! - A statement-level trigger on `messages` creates the `deliveries` rows of every
+//!   matching group in the publishing transaction and sends one NOTIFY naming the groups.
+
+use deadpool_postgres::Pool;
+use harbor_distributed::Error;
+
+use crate::errors;
+
+/// The schema version this driver writes.
+pub(crate) const VERSION: i32 = 1;
+
+/// Migration `n` (1-based) for `schema` notifying on `channel`.
+fn migration(n: i32, schema: &str, channel: &str) -> Option<String> {
+    let s = schema;
+    match n {
+        1 => Some(format!(
+            r#"
+CREATE TABLE {s}.messages (
+    seq bigserial PRIMARY KEY,
+    edge text NOT NULL,
+    tenant text NOT NULL,
+    user_id text NOT NULL,
+    session_id text NOT NULL,
+    run_id text,
+    task_id text NOT NULL,
+    event_id text NOT NULL,
+    source text NOT NULL,
+    target text NOT NULL,
+    payload bytea NOT NULL,
+    headers jsonb NOT NULL,
+    meta jsonb NOT NULL,
+    ts_secs bigint NOT NULL,
+    ts_nanos integer NOT NULL,
+    stored_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (task_id, edge, event_id)
+);
+CREATE TABLE {s}.groups (
+    id serial PRIMARY KEY,
+    name text NOT NULL,
+    tenant text NOT NULL,
+    exact text[] NOT NULL,
+    patterns text[] NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (name, tenant)
+);
+CREATE TABLE {s}.deliveries (
+    group_id integer NOT NULL,
+    seq bigint NOT NULL,
+    vt timestamptz NOT NULL DEFAULT now(),
+    attempts integer NOT NULL DEFAULT 0,
+    reason text,
+    PRIMARY KEY (group_id, seq)
+) WITH (fillfactor = 70);
+CREATE FUNCTION {s}.fan_out() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+    ids text;
+BEGIN
+    WITH made AS (
+        INSERT INTO {s}.deliveries (group_id, seq)
+        SELECT g.id, n.seq
+        FROM new_rows n
+        JOIN {s}.groups g
+          ON (g.tenant = '' OR g.tenant = n.tenant)
+         AND (n.edge = ANY (g.exact) OR n.edge ~ ANY (g.patterns))
+        RETURNING group_id
+    )
+    SELECT string_agg(DISTINCT group_id::text, ',') INTO ids FROM made;
+    IF ids IS NOT NULL THEN
+        PERFORM pg_notify('{channel}', ids);
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER fan_out AFTER INSERT ON {s}.messages
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION {s}.fan_out();
+"#
+        )),
+        _ => None,
+    }
+}
+
+/// Creates the schema or brings it to [`VERSION`]. Concurrent callers serialise on a
+/// transaction-scoped advisory lock keyed by the schema name; a schema written by a newer
+/// driver is refused.
+pub(crate) async fn migrate(pool: &Pool, schema: &str, channel: &str) -> Result<(), Error> {
+    let mut client = pool.get().await.map_err(errors::pool)?;
+    let tx = client.transaction().await.map_err(errors::backend)?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtext($1))",
+        &[&format!("harbor-bus:{schema}")],
+    )
+    .await
+    .map_err(errors::backend)?;
+    tx.batch_execute(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema};
+         CREATE TABLE IF NOT EXISTS {schema}.schema_version (
+             version integer NOT NULL,
+             applied_at timestamptz NOT NULL DEFAULT now()
+         );"
+    ))
+    .await
+    .map_err(errors::backend)?;
+    let row = tx
+        .query_one(
+            &format!("SELECT coalesce(max(version), 0) FROM {schema}.schema_version"),
+            &[],
+        )
+        .await
+        .map_err(errors::backend)?;
+    let current: i32 = row.get(0);
+    if current > VERSION {
+        return Err(Error::InvalidConfig(format!(
+            "schema {schema} is at version {current}, newer than this driver's {VERSION}; upgrade the driver or use another schema"
+        )));
+    }
+    for n in current + 1..=VERSION {
+        if let Some(sql) = migration(n, schema, channel) {
+            tx.batch_execute(&sql).await.map_err(errors::backend)?;
+            tx.execute(
+                &format!("INSERT INTO {schema}.schema_version (version) VALUES ($1)"),
+                &[&n],
+            )
+            .await
+            .map_err(errors::backend)?;
+            tracing::info!(schema, version = n, "bus schema migrated");
+        }
+    }
+    tx.commit().await.map_err(errors::backend)
+}

@@ -1,0 +1,71 @@
+//! Fault cases against a PostgreSQL cluster each test starts for itself: a server
+//! restart, a consumer that dies holding deliveries, and connections cut and refused.
+
+mod support;
+
+use std::sync::Arc;
+
+use harbor_conformance::bus::faults::{self, CutProxy};
+use harbor_conformance::bus::run;
+use harbor_distributed::MessageBus;
+use harbor_postgres::PostgresBus;
+use support::server::{PgServer, unavailable};
+
+async fn open(url: String) -> Arc<dyn MessageBus> {
+    match PostgresBus::connect(&url).await {
+        Ok(bus) => Arc::new(bus),
+        Err(error) => panic!("cannot open a bus on the test cluster: {error}"),
+    }
+}
+
+fn skip() -> bool {
+    match unavailable() {
+        Some(why) => {
+            eprintln!("skipped: {why}");
+            true
+        }
+        None => false,
+    }
+}
+
+#[test]
+fn restart_loses_nothing() {
+    if skip() {
+        return;
+    }
+    run(async {
+        let server = PgServer::start().await;
+        let url = server.url();
+        let factory = move || open(url.clone());
+        faults::restart_loses_nothing(&factory, &server, 10_000).await;
+    });
+}
+
+#[test]
+fn dead_consumer_hands_over() {
+    if skip() {
+        return;
+    }
+    run(async {
+        let server = PgServer::start().await;
+        let url = server.url();
+        let factory = move || open(url.clone());
+        faults::dead_consumer_hands_over(&factory).await;
+    });
+}
+
+#[test]
+fn connection_cut_recovers() {
+    if skip() {
+        return;
+    }
+    run(async {
+        let server = PgServer::start().await;
+        let proxy = CutProxy::start(server.addr())
+            .await
+            .expect("start the proxy");
+        let url = format!("postgres://postgres@{}/postgres", proxy.addr());
+        let factory = move || open(url.clone());
+        faults::connection_cut_recovers(&factory, &proxy).await;
+    });
+}
