@@ -13,7 +13,8 @@
 //!   [`TaskState::can_transition_to`], [`state::check_transition`]);
 //! - [`methods`]: the 11 RPCs and their JSON-RPC names, gRPC paths and HTTP+JSON routes;
 //! - [`error`]: [`A2aError`] and [`ERROR_TABLE`], the one table that maps each protocol error
-//!   to its JSON-RPC code, HTTP status, gRPC code and ErrorInfo reason, with the wire forms;
+//!   to its JSON-RPC code, HTTP status, gRPC code and ErrorInfo reason, with the wire forms
+//!   (JSON-RPC `error`, AIP-193 body, `google.rpc.Status` with ErrorInfo for gRPC);
 //! - [`builders`]: small constructors such as [`Part::text`], [`Message::user`] and
 //!   [`TaskStatus::now`].
 //!
@@ -66,7 +67,7 @@ pub mod validate;
 pub use builders::TimestampExt;
 pub use error::{
     A2aError, ERROR_DOMAIN, ERROR_INFO_TYPE, ERROR_TABLE, ErrorKind, ErrorMapping, GrpcCode,
-    VersionErrorCode,
+    RpcAny, RpcErrorInfo, RpcStatus, VersionErrorCode,
 };
 pub use json::{from_json, from_json_slice, from_json_value, to_json, to_json_string};
 pub use methods::{HttpVerb, Method, RestRoute};

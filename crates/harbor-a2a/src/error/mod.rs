@@ -1,10 +1,13 @@
 //! Protocol errors and the one table that maps each to every binding's wire form.
 //!
 //! [`ERROR_TABLE`] is the single source: the JSON-RPC, HTTP+JSON and gRPC forms (see
-//! [`A2aError::to_json_rpc_error`], [`A2aError::to_rest_body`], [`A2aError::grpc_code`]) and
-//! their parsers all read it.
+//! [`A2aError::to_json_rpc_error`], [`A2aError::to_rest_body`], [`A2aError::grpc_code`] with
+//! [`A2aError::to_grpc_status_details`]) and their parsers all read it.
 
+mod grpc;
 mod wire;
+
+pub use grpc::{RpcAny, RpcErrorInfo, RpcStatus};
 
 use std::collections::BTreeMap;
 use std::fmt;

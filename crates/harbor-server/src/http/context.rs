@@ -27,11 +27,26 @@ pub(crate) fn call_context(
     headers: &HeaderMap,
     query_version: Option<String>,
 ) -> CallContext {
-    let identity = shared
-        .trust_identity_headers
+    context_from_headers(
+        &shared.identity,
+        shared.trust_identity_headers,
+        headers,
+        query_version,
+    )
+}
+
+/// The context of a call from its headers (HTTP) or metadata (gRPC): `anonymous` unless
+/// `trust_identity_headers` and the identity headers name a complete identity.
+pub(crate) fn context_from_headers(
+    anonymous: &Identity,
+    trust_identity_headers: bool,
+    headers: &HeaderMap,
+    query_version: Option<String>,
+) -> CallContext {
+    let identity = trust_identity_headers
         .then(|| from_headers(headers))
         .flatten()
-        .unwrap_or_else(|| shared.identity.clone());
+        .unwrap_or_else(|| anonymous.clone());
     let header = |name: &str| {
         headers
             .get(name)

@@ -2,7 +2,7 @@
 //! and the well-known agent card.
 
 mod card;
-mod context;
+pub(crate) mod context;
 mod dispatch;
 mod jsonrpc;
 mod rest;

@@ -1,0 +1,212 @@
+//! [`GrpcService`]: the tonic `A2AService` over an [`A2aHandler`], one span per RPC.
+
+use std::sync::Arc;
+
+use harbor_a2a::pb::a2a_service_server::A2aService;
+use harbor_a2a::{
+    AgentCard, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest,
+    GetExtendedAgentCardRequest, GetTaskPushNotificationConfigRequest, GetTaskRequest,
+    ListTaskPushNotificationConfigsRequest, ListTaskPushNotificationConfigsResponse,
+    ListTasksRequest, ListTasksResponse, Method, SendMessageRequest, SendMessageResponse,
+    SubscribeToTaskRequest, Task, TaskPushNotificationConfig, VersionErrorCode,
+};
+use harbor_distributed::{A2aHandler, CallContext, Identity};
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+use tracing::Instrument;
+
+use super::GrpcConfig;
+use super::context::call_context;
+use super::status::to_status;
+use super::stream::{GrpcEventStream, grpc_stream};
+
+/// The A2A gRPC service of one handler. Build it with [`service`](super::service).
+pub struct GrpcService {
+    handler: Arc<dyn A2aHandler>,
+    anonymous: Identity,
+    trust_identity_headers: bool,
+    version_code: VersionErrorCode,
+    shutdown: CancellationToken,
+}
+
+impl std::fmt::Debug for GrpcService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GrpcService")
+            .field("trust_identity_headers", &self.trust_identity_headers)
+            .field("version_code", &self.version_code)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GrpcService {
+    pub(crate) fn new(
+        handler: Arc<dyn A2aHandler>,
+        config: &GrpcConfig,
+        shutdown: CancellationToken,
+    ) -> Self {
+        Self {
+            handler,
+            anonymous: config.anonymous.clone(),
+            trust_identity_headers: config.trust_identity_headers,
+            version_code: config.version_error_code,
+            shutdown,
+        }
+    }
+
+    /// The call's context and its request message.
+    fn split<T>(&self, request: Request<T>) -> (CallContext, T) {
+        let (metadata, _, message) = request.into_parts();
+        let ctx = call_context(&self.anonymous, self.trust_identity_headers, metadata);
+        (ctx, message)
+    }
+
+    fn status(&self, error: &harbor_a2a::A2aError) -> Status {
+        tracing::debug!(%error, "rpc failed");
+        to_status(error, self.version_code)
+    }
+
+    fn stream(&self, events: harbor_distributed::HandlerStream) -> GrpcEventStream {
+        grpc_stream(
+            events,
+            self.version_code,
+            &self.shutdown,
+            tracing::Span::current(),
+        )
+    }
+}
+
+fn span(method: Method) -> tracing::Span {
+    tracing::info_span!("a2a.rpc", method = method.json_rpc_name(), binding = "grpc")
+}
+
+/// One unary RPC: context from metadata, the handler call, its result as a response or a
+/// status; in the RPC's span.
+macro_rules! unary {
+    ($self:ident, $request:ident, $method:expr, $call:ident) => {{
+        let (ctx, req) = $self.split($request);
+        async {
+            match $self.handler.$call(&ctx, req).await {
+                Ok(reply) => Ok(Response::new(reply)),
+                Err(error) => Err($self.status(&error)),
+            }
+        }
+        .instrument(span($method))
+        .await
+    }};
+}
+
+/// One streaming RPC: errors before the first event are the call's status.
+macro_rules! streaming {
+    ($self:ident, $request:ident, $method:expr, $call:ident) => {{
+        let (ctx, req) = $self.split($request);
+        async {
+            match $self.handler.$call(&ctx, req).await {
+                Ok(events) => Ok(Response::new($self.stream(events))),
+                Err(error) => Err($self.status(&error)),
+            }
+        }
+        .instrument(span($method))
+        .await
+    }};
+}
+
+#[tonic::async_trait]
+impl A2aService for GrpcService {
+    type SendStreamingMessageStream = GrpcEventStream;
+    type SubscribeToTaskStream = GrpcEventStream;
+
+    async fn send_message(
+        &self,
+        request: Request<SendMessageRequest>,
+    ) -> Result<Response<SendMessageResponse>, Status> {
+        unary!(self, request, Method::SendMessage, send_message)
+    }
+
+    async fn send_streaming_message(
+        &self,
+        request: Request<SendMessageRequest>,
+    ) -> Result<Response<GrpcEventStream>, Status> {
+        let method = Method::SendStreamingMessage;
+        streaming!(self, request, method, send_streaming_message)
+    }
+
+    async fn get_task(&self, request: Request<GetTaskRequest>) -> Result<Response<Task>, Status> {
+        unary!(self, request, Method::GetTask, get_task)
+    }
+
+    async fn list_tasks(
+        &self,
+        request: Request<ListTasksRequest>,
+    ) -> Result<Response<ListTasksResponse>, Status> {
+        unary!(self, request, Method::ListTasks, list_tasks)
+    }
+
+    async fn cancel_task(
+        &self,
+        request: Request<CancelTaskRequest>,
+    ) -> Result<Response<Task>, Status> {
+        unary!(self, request, Method::CancelTask, cancel_task)
+    }
+
+    async fn subscribe_to_task(
+        &self,
+        request: Request<SubscribeToTaskRequest>,
+    ) -> Result<Response<GrpcEventStream>, Status> {
+        streaming!(self, request, Method::SubscribeToTask, subscribe_to_task)
+    }
+
+    async fn create_task_push_notification_config(
+        &self,
+        request: Request<TaskPushNotificationConfig>,
+    ) -> Result<Response<TaskPushNotificationConfig>, Status> {
+        let method = Method::CreateTaskPushNotificationConfig;
+        unary!(self, request, method, create_task_push_notification_config)
+    }
+
+    async fn get_task_push_notification_config(
+        &self,
+        request: Request<GetTaskPushNotificationConfigRequest>,
+    ) -> Result<Response<TaskPushNotificationConfig>, Status> {
+        let method = Method::GetTaskPushNotificationConfig;
+        unary!(self, request, method, get_task_push_notification_config)
+    }
+
+    async fn list_task_push_notification_configs(
+        &self,
+        request: Request<ListTaskPushNotificationConfigsRequest>,
+    ) -> Result<Response<ListTaskPushNotificationConfigsResponse>, Status> {
+        let method = Method::ListTaskPushNotificationConfigs;
+        unary!(self, request, method, list_task_push_notification_configs)
+    }
+
+    async fn get_extended_agent_card(
+        &self,
+        request: Request<GetExtendedAgentCardRequest>,
+    ) -> Result<Response<AgentCard>, Status> {
+        unary!(
+            self,
+            request,
+            Method::GetExtendedAgentCard,
+            get_extended_agent_card
+        )
+    }
+
+    async fn delete_task_push_notification_config(
+        &self,
+        request: Request<DeleteTaskPushNotificationConfigRequest>,
+    ) -> Result<Response<pbjson_types::Empty>, Status> {
+        let (ctx, req) = self.split(request);
+        async {
+            match self
+                .handler
+                .delete_task_push_notification_config(&ctx, req)
+                .await
+            {
+                Ok(()) => Ok(Response::new(pbjson_types::Empty {})),
+                Err(error) => Err(self.status(&error)),
+            }
+        }
+        .instrument(span(Method::DeleteTaskPushNotificationConfig))
+        .await
+    }
+}
