@@ -4,8 +4,8 @@
 Usage: sdk_client_vs_harbor.py BASE_URL BINDING
 
 BASE_URL is where the public agent card lives (``BASE_URL/.well-known/agent-card.json``);
-BINDING is ``JSONRPC`` or ``HTTP+JSON``. The card is resolved with the SDK and the client is
-forced onto BINDING. The server under test must run the conformance agent (behaviour chosen
+BINDING is ``JSONRPC``, ``HTTP+JSON`` or ``GRPC``. The card is resolved with the SDK and the
+client is forced onto BINDING (gRPC over a plaintext channel to the card's ``host:port``). The server under test must run the conformance agent (behaviour chosen
 by the messageId prefix, see tck-sut-contract.md §3): ``harbor serve`` does.
 
 Every RPC of the protocol is exercised with real assertions. Each check prints one line:
@@ -26,11 +26,13 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
+import grpc
 import httpx
 
 from google.protobuf.json_format import MessageToDict
 
 from a2a.client import A2ACardResolver, ClientConfig, ClientFactory
+from a2a.client.transports.grpc import GrpcTransport
 from a2a.client.transports.jsonrpc import JsonRpcTransport
 from a2a.client.transports.rest import RestTransport
 from a2a.helpers import get_artifact_text, get_message_text
@@ -64,7 +66,7 @@ from a2a.utils.errors import A2AError
 CALL_TIMEOUT = 15.0
 STREAM_TIMEOUT = 30.0
 
-BINDINGS = {'JSONRPC': JsonRpcTransport, 'HTTP+JSON': RestTransport}
+BINDINGS = {'JSONRPC': JsonRpcTransport, 'HTTP+JSON': RestTransport, 'GRPC': GrpcTransport}
 TERMINAL = {
     TaskState.TASK_STATE_COMPLETED,
     TaskState.TASK_STATE_FAILED,
@@ -237,6 +239,8 @@ class Session:
                     httpx_client=self.http,
                     supported_protocol_bindings=[self.binding],
                     use_client_preference=True,
+                    # The card gives gRPC as host:port; test servers speak plaintext.
+                    grpc_channel_factory=grpc.aio.insecure_channel,
                 )
             )
 

@@ -7,6 +7,8 @@ Serves, under uvicorn on HOST:PORT (PORT 0 picks a free port):
 
 - the public agent card at ``/.well-known/agent-card.json``;
 - JSON-RPC at ``/a2a/jsonrpc`` and HTTP+JSON at ``/a2a/rest`` (both declared on the card);
+- gRPC (``lf.a2a.v1.A2AService``, the SDK's ``GrpcHandler`` on ``grpc.aio``, plaintext) on a
+  free port of HOST, declared on the card as ``GRPC`` at ``HOST:GRPC_PORT``;
 - streaming, push notifications (in-memory config store, the SDK's sender) and an extended
   card, all declared as capabilities.
 
@@ -35,6 +37,7 @@ import logging
 import socket
 import sys
 
+import grpc
 import httpx
 import uvicorn
 
@@ -43,7 +46,7 @@ from starlette.applications import Starlette
 from a2a.helpers import new_task_from_user_message, new_text_part
 from a2a.server.agent_execution import AgentExecutor, RequestContext
 from a2a.server.events import EventQueue
-from a2a.server.request_handlers import DefaultRequestHandler
+from a2a.server.request_handlers import DefaultRequestHandler, GrpcHandler
 from a2a.server.routes import (
     create_agent_card_routes,
     create_jsonrpc_routes,
@@ -63,6 +66,7 @@ from a2a.types import (
     Message,
     Part,
     Role,
+    a2a_pb2_grpc,
 )
 
 JSONRPC_PATH = '/a2a/jsonrpc'
@@ -113,7 +117,7 @@ class PrefixAgent(AgentExecutor):
         await TaskUpdater(event_queue, task_id, context_id).cancel()
 
 
-def agent_card(base: str, *, extended: bool = False) -> AgentCard:
+def agent_card(base: str, grpc_url: str, *, extended: bool = False) -> AgentCard:
     """The public card, or the extended one (one more skill)."""
     skills = [
         AgentSkill(
@@ -143,6 +147,7 @@ def agent_card(base: str, *, extended: bool = False) -> AgentCard:
             AgentInterface(
                 url=f'{base}{REST_PREFIX}', protocol_binding='HTTP+JSON', protocol_version='1.0'
             ),
+            AgentInterface(url=grpc_url, protocol_binding='GRPC', protocol_version='1.0'),
         ],
         capabilities=AgentCapabilities(
             streaming=True, push_notifications=True, extended_agent_card=True
@@ -160,8 +165,11 @@ async def serve(host: str, port: int) -> None:
     port = sock.getsockname()[1]
     shown_host = f'[{host}]' if ':' in host else host
     base = f'http://{shown_host}:{port}'
+    grpc_server = grpc.aio.server()
+    grpc_port = grpc_server.add_insecure_port(f'{shown_host}:0')
+    grpc_url = f'{shown_host}:{grpc_port}'
 
-    card = agent_card(base)
+    card = agent_card(base, grpc_url)
     push_store = InMemoryPushNotificationConfigStore()
     async with httpx.AsyncClient(timeout=10) as push_http:
         handler = DefaultRequestHandler(
@@ -170,8 +178,10 @@ async def serve(host: str, port: int) -> None:
             agent_card=card,
             push_config_store=push_store,
             push_sender=BasePushNotificationSender(push_http, push_store),
-            extended_agent_card=agent_card(base, extended=True),
+            extended_agent_card=agent_card(base, grpc_url, extended=True),
         )
+        a2a_pb2_grpc.add_A2AServiceServicer_to_server(GrpcHandler(handler), grpc_server)
+        await grpc_server.start()
         routes = [
             *create_agent_card_routes(agent_card=card, cache_control='public, max-age=60'),
             *create_jsonrpc_routes(request_handler=handler, rpc_url=JSONRPC_PATH),
@@ -185,7 +195,10 @@ async def serve(host: str, port: int) -> None:
             await asyncio.sleep(0.02)
         if server.started:
             print(f'READY {base}', flush=True)
-        await serving
+        try:
+            await serving
+        finally:
+            await grpc_server.stop(grace=1)
 
 
 def main() -> int:

@@ -28,6 +28,13 @@ impl A2aTransportBuilder {
         self
     }
 
+    /// Uses `binding` whenever a card offers it (see [`ClientConfig::preferred_binding`]).
+    #[must_use]
+    pub fn preferred_binding(mut self, binding: Binding) -> Self {
+        self.config.preferred_binding = Some(binding);
+        self
+    }
+
     /// Allows plain HTTP beyond loopback (see [`ClientConfig::allow_insecure_http`]).
     #[must_use]
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
@@ -62,13 +69,21 @@ impl A2aTransportBuilder {
     /// Checks the settings and builds the transport with its connection pool.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] when no binding is allowed, a timeout or size cap is zero,
+    /// [`Error::InvalidConfig`] when no binding is allowed (or the preferred one is not among
+    /// them), a timeout or size cap is zero,
     /// a peer header is not a valid header, or the HTTP client cannot be built.
     pub fn build(self) -> Result<A2aTransport, Error> {
         let c = self.config;
         let invalid = |what: &str| Err(Error::InvalidConfig(what.to_owned()));
         if c.bindings.is_empty() {
             return invalid("at least one binding must be allowed");
+        }
+        if let Some(binding) = c.preferred_binding
+            && !c.bindings.contains(&binding)
+        {
+            return invalid(&format!(
+                "the preferred binding {binding} is not among the allowed bindings"
+            ));
         }
         let timeouts = [
             ("connect_timeout", c.connect_timeout),
@@ -110,6 +125,9 @@ mod tests {
         let bad = [
             A2aTransport::builder().bindings([]),
             A2aTransport::builder().request_timeout(Duration::ZERO),
+            A2aTransport::builder()
+                .bindings([Binding::JsonRpc])
+                .preferred_binding(Binding::Grpc),
             A2aTransport::builder().config(ClientConfig {
                 max_event_bytes: 0,
                 ..ClientConfig::default()

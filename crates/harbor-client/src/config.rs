@@ -17,22 +17,53 @@ pub enum Binding {
     /// HTTP+JSON, the REST binding (`HTTP+JSON` on the card).
     #[serde(rename = "HTTP+JSON")]
     HttpJson,
+    /// gRPC, `lf.a2a.v1.A2AService` (`GRPC` on the card; the interface URL is `host:port`).
+    /// Needs the `grpc` feature (on by default).
+    #[serde(rename = "GRPC")]
+    Grpc,
 }
 
 impl Binding {
+    /// Every binding this build of the client speaks.
+    pub const SUPPORTED: &'static [Binding] = &[
+        Self::JsonRpc,
+        Self::HttpJson,
+        #[cfg(feature = "grpc")]
+        Self::Grpc,
+    ];
+
     /// The `protocolBinding` string of an agent card interface.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::JsonRpc => "JSONRPC",
             Self::HttpJson => "HTTP+JSON",
+            Self::Grpc => "GRPC",
         }
     }
 
     /// The binding a card's `protocolBinding` names, if this client speaks it.
     pub fn from_card(name: &str) -> Option<Self> {
-        [Self::JsonRpc, Self::HttpJson]
-            .into_iter()
+        Self::SUPPORTED
+            .iter()
+            .copied()
             .find(|b| b.as_str().eq_ignore_ascii_case(name))
+    }
+}
+
+impl std::str::FromStr for Binding {
+    type Err = String;
+
+    /// Reads a binding as a user writes it: the card names (`JSONRPC`, `HTTP+JSON`,
+    /// `GRPC`) in any case, or `jsonrpc`, `rest`, `http-json`, `grpc`.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "jsonrpc" | "json-rpc" => Ok(Self::JsonRpc),
+            "http+json" | "http-json" | "rest" => Ok(Self::HttpJson),
+            "grpc" => Ok(Self::Grpc),
+            other => Err(format!(
+                "unknown binding {other:?}; known: jsonrpc, http+json (rest), grpc"
+            )),
+        }
     }
 }
 
@@ -107,8 +138,12 @@ impl Default for ResumeConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ClientConfig {
-    /// The bindings this client may use. Default `[JsonRpc, HttpJson]`.
+    /// The bindings this client may use. Default: all it speaks, `[JsonRpc, HttpJson, Grpc]`
+    /// (`Grpc` only with the `grpc` feature).
     pub bindings: Vec<Binding>,
+    /// The binding to use whenever the card offers it (among [`bindings`](Self::bindings)),
+    /// whatever the card's order. Default none: the card's order decides.
+    pub preferred_binding: Option<Binding>,
     /// Rank a card's interfaces by the order of [`bindings`](Self::bindings) instead of the
     /// card's own order. Default false: the first interface on the card that we speak wins,
     /// as the specification says.
@@ -153,7 +188,8 @@ pub struct ClientConfig {
 impl Default for ClientConfig {
     fn default() -> Self {
         Self {
-            bindings: vec![Binding::JsonRpc, Binding::HttpJson],
+            bindings: Binding::SUPPORTED.to_vec(),
+            preferred_binding: None,
             prefer_own_binding_order: false,
             allow_insecure_http: false,
             connect_timeout: Duration::from_secs(10),
@@ -205,7 +241,13 @@ mod tests {
     fn bindings_use_card_names() {
         assert_eq!(Binding::from_card("JSONRPC"), Some(Binding::JsonRpc));
         assert_eq!(Binding::from_card("http+json"), Some(Binding::HttpJson));
-        assert_eq!(Binding::from_card("GRPC"), None);
+        assert_eq!(
+            Binding::from_card("GRPC"),
+            cfg!(feature = "grpc").then_some(Binding::Grpc)
+        );
+        assert_eq!("rest".parse(), Ok(Binding::HttpJson));
+        assert_eq!("GRPC".parse(), Ok(Binding::Grpc));
+        assert!("soap".parse::<Binding>().is_err());
         let json = serde_json::to_string(&[Binding::JsonRpc, Binding::HttpJson]).ok();
         assert_eq!(json.as_deref(), Some(r#"["JSONRPC","HTTP+JSON"]"#));
     }

@@ -9,6 +9,8 @@
 //! | the peer's answer is not a valid A2A response | `Protocol` with `InvalidAgentResponse` |
 //! | a non-2xx answer that is not an A2A error (a proxy's `502 Bad Gateway` text) | `Backend` with [`ClientError::Http`]: retryable for 408, 425, 429, 500, 502, 503, 504 |
 //! | connecting failed, or the connection broke | `Backend` with [`ClientError::Request`], retryable |
+//! | a gRPC status with an A2A `ErrorInfo` (or NOT_FOUND, INVALID_ARGUMENT, FAILED_PRECONDITION, UNIMPLEMENTED) | `Protocol(A2aError)` |
+//! | any other gRPC status (UNAVAILABLE, a bare INTERNAL, ...) | `Backend` with [`ClientError::Grpc`]: retryable for UNKNOWN, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL, UNAVAILABLE |
 //! | no answer in time | `Timeout` |
 //! | a body, card, SSE line or event over its size cap | `Backend` with [`ClientError::TooLarge`] |
 //! | the card offers nothing we speak, or an endpoint we refuse | `Backend` with [`ClientError::NoUsableInterface`] / [`ClientError::InsecureUrl`] |
@@ -88,6 +90,27 @@ pub enum ClientError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A gRPC call ended with a status that carries no A2A error (the connection, or
+    /// something in front of the agent, failed).
+    #[error("{url} answered gRPC status {code}: {message}")]
+    Grpc {
+        /// The endpoint called.
+        url: String,
+        /// The gRPC status code.
+        code: i32,
+        /// The status message.
+        message: String,
+    },
+    /// The chosen binding was compiled out.
+    #[error(
+        "the {binding} binding is not compiled in; enable the `{feature}` feature of harbor-client"
+    )]
+    BindingDisabled {
+        /// The binding (`GRPC`).
+        binding: &'static str,
+        /// The cargo feature that turns it on.
+        feature: &'static str,
+    },
     /// A stream dropped before its task ended, and picking it up again failed.
     #[error("the stream dropped before the task ended; {attempts} reconnect(s) failed")]
     StreamInterrupted {
@@ -105,6 +128,8 @@ impl ClientError {
         match self {
             Self::Http { status, .. } => matches!(status, 408 | 425 | 429 | 500 | 502 | 503 | 504),
             Self::Request { .. } | Self::StreamInterrupted { .. } => true,
+            // UNKNOWN, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL, UNAVAILABLE.
+            Self::Grpc { code, .. } => matches!(code, 2 | 4 | 8 | 10 | 13 | 14),
             _ => false,
         }
     }

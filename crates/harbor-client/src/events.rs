@@ -1,5 +1,6 @@
-//! The events of a streaming call: SSE decoded into `StreamResponse`s, the end of the
-//! stream found, and a dropped connection picked up again.
+//! The events of a streaming call: SSE decoded into `StreamResponse`s (or a gRPC server
+//! stream's messages), the end of the stream found, and a dropped connection picked up
+//! again.
 //!
 //! A stream ends right after an event with a terminal task state (or after the one message
 //! of a message-only stream), and on a clean close of a `SendStreamingMessage` stream whose
@@ -19,7 +20,7 @@ use harbor_a2a::{ErrorKind, StreamResponse};
 use harbor_distributed::{CallContext, Error, EventStream, Peer};
 use tracing::Instrument;
 
-use crate::binding::{Connection, decode_event};
+use crate::binding::{Connection, Frames, decode_event};
 use crate::config::Binding;
 use crate::error::{ClientError, request_error};
 use crate::sse::SseDecoder;
@@ -121,7 +122,28 @@ impl EventSource {
                 continue;
             };
             let idle = self.inner.config.stream_idle_timeout;
-            match tokio::time::timeout(idle, connection.body.next()).await {
+            let body = match &mut connection.body {
+                Frames::Sse(body) => body,
+                #[cfg(feature = "grpc")]
+                Frames::Grpc(stream) => {
+                    // No idle timeout: gRPC has no keep-alive messages, HTTP/2 pings find a
+                    // dead connection instead.
+                    match stream.message().await {
+                        Ok(Some(event)) => return Some(self.on_event(Ok(event))),
+                        Ok(None) => self.dropped(None),
+                        Err(status) => {
+                            let error =
+                                crate::binding::grpc::status_error(&connection.url, &status);
+                            if matches!(error, Error::Protocol(_)) {
+                                return Some(self.on_event(Err(error)));
+                            }
+                            self.dropped(Some(error));
+                        }
+                    }
+                    continue;
+                }
+            };
+            match tokio::time::timeout(idle, body.next()).await {
                 Ok(Some(Ok(chunk))) => {
                     if let Err(error) = self.decoder.push(&chunk) {
                         self.done = true;

@@ -10,9 +10,12 @@
 //!   version) is called, and its `tenant` goes into every request. Endpoint URLs pass the
 //!   same rules as the peer's own: HTTPS, or HTTP to loopback only (unless
 //!   [`ClientConfig::allow_insecure_http`]), and a remote card cannot point at this machine.
-//! - **Bindings**: JSON-RPC 2.0 and HTTP+JSON for all 11 RPCs, with `A2A-Version: 1.0` on
-//!   every request and `A2A-Extensions` when the call declares extensions. Every error shape
-//!   comes back typed (see [`error`](mod@error) for the table).
+//! - **Bindings**: JSON-RPC 2.0, HTTP+JSON and gRPC for all 11 RPCs, with `A2A-Version: 1.0`
+//!   on every request (gRPC metadata `a2a-version`) and `A2A-Extensions` when the call
+//!   declares extensions. Every error shape comes back typed (see [`error`](mod@error) for
+//!   the table). [`ClientConfig::preferred_binding`] picks a binding whenever the card
+//!   offers it; otherwise the card's order decides. A gRPC interface (`host:port`) is
+//!   called with the peer's scheme: TLS when the card came over HTTPS.
 //! - **Streams** ([`sse`]): a buffered SSE decoder with caps; streams end after a terminal
 //!   state, and a dropped stream reattaches with `SubscribeToTask` (with `Last-Event-ID`
 //!   when the server numbers its events), a bounded number of times.
@@ -26,8 +29,11 @@
 //!
 //! # Features
 //!
-//! None: HTTPS (rustls) is always on. gRPC, the third binding, is not implemented yet; the
-//! [`Binding`] enum and the crate's binding seam are where it goes.
+//! - `grpc` (on by default): the gRPC binding (tonic; TLS with rustls and the platform's
+//!   roots). Without it, [`Binding::Grpc`] is not chosen from cards, and forcing it fails
+//!   with [`ClientError::BindingDisabled`].
+//!
+//! HTTPS (rustls) is always on.
 //!
 //! # Example
 //!

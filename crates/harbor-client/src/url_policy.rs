@@ -52,6 +52,28 @@ pub(crate) fn endpoint_url(
     Ok(url)
 }
 
+/// A gRPC interface URL as an `http(s)://host:port` URL: `host:port` (the specification's
+/// form) takes the peer's scheme; `grpc://` and `grpcs://` stand for `http://` and
+/// `https://`. The result still has to pass [`endpoint_url`].
+pub(crate) fn grpc_endpoint_url(endpoint: &str, peer: &Url) -> String {
+    let endpoint = endpoint.trim();
+    if let Some(rest) = endpoint.strip_prefix("grpcs://") {
+        return format!("https://{rest}");
+    }
+    if let Some(rest) = endpoint.strip_prefix("grpc://") {
+        return format!("http://{rest}");
+    }
+    if endpoint.contains("://") {
+        return endpoint.to_owned();
+    }
+    let scheme = if peer.scheme() == "https" {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{endpoint}")
+}
+
 fn check(url: &Url, allow_insecure_http: bool) -> Result<(), ClientError> {
     let text = url.as_str();
     if url.host().is_none() {
@@ -114,6 +136,30 @@ mod tests {
         assert!(!ok("https://user:pw@agent.example", false));
         assert!(!ok("https://agent.example/?q=1", false));
         assert!(!ok("not a url", true));
+    }
+
+    #[test]
+    fn grpc_endpoints_take_the_peer_scheme() {
+        let https = Url::parse("https://agent.example").expect("valid");
+        let local = Url::parse("http://127.0.0.1:9999").expect("valid");
+        assert_eq!(
+            grpc_endpoint_url("agent.example:443", &https),
+            "https://agent.example:443"
+        );
+        assert_eq!(
+            grpc_endpoint_url("127.0.0.1:9998", &local),
+            "http://127.0.0.1:9998"
+        );
+        assert_eq!(
+            grpc_endpoint_url("grpcs://a.example:1", &local),
+            "https://a.example:1"
+        );
+        assert_eq!(
+            grpc_endpoint_url("grpc://[::1]:1", &https),
+            "http://[::1]:1"
+        );
+        let remote_to_local = grpc_endpoint_url("127.0.0.1:9998", &https);
+        assert!(endpoint_url(&remote_to_local, &https, false).is_err());
     }
 
     #[test]

@@ -36,12 +36,7 @@ async fn recording_server() -> (Server, Log<Seen>) {
         let body = card(
             "c",
             vec![
-                interface(
-                    "GRPC",
-                    base.trim_start_matches("http://").to_owned(),
-                    "1.0",
-                    "",
-                ),
+                interface("urn:example:soap", format!("{base}/soap"), "1.0", ""),
                 interface("JSONRPC", format!("{base}/old"), "0.3", ""),
                 interface("HTTP+JSON", format!("{base}/rest"), "1.0", "acme"),
                 interface("JSONRPC", format!("{base}/rpc"), "1.0", "t2"),
@@ -97,7 +92,8 @@ async fn the_first_interface_we_speak_is_called_with_its_tenant() {
         .with_extension("urn:x:one")
         .with_extension("urn:x:two");
 
-    // Card order: gRPC and JSON-RPC 0.3 are skipped, HTTP+JSON with tenant acme is first.
+    // Card order: an unknown binding and JSON-RPC 0.3 are skipped, HTTP+JSON with tenant
+    // acme is first.
     get_task(&plain(|_| {}), &peer, &ctx)
         .await
         .expect("REST call");
@@ -173,11 +169,11 @@ async fn cards_that_point_nowhere_safe_are_refused() {
                 "",
             )],
         );
-        let only_grpc = card(
+        let only_unknown = card(
             "g",
             vec![interface(
-                "GRPC",
-                base.trim_start_matches("http://").into(),
+                "urn:example:soap",
+                format!("{base}/soap"),
                 "1.0",
                 "",
             )],
@@ -188,8 +184,8 @@ async fn cards_that_point_nowhere_safe_are_refused() {
                 get(move || async move { only_insecure }),
             )
             .route(
-                "/grpc/.well-known/agent-card.json",
-                get(move || async move { only_grpc }),
+                "/unknown/.well-known/agent-card.json",
+                get(move || async move { only_unknown }),
             )
             .fallback(move || async move {
                 flag.store(true, Ordering::SeqCst);
@@ -210,14 +206,14 @@ async fn cards_that_point_nowhere_safe_are_refused() {
         matches!(client_error(&error), ClientError::InsecureUrl { url, .. } if url == "http://agent.example/rpc"),
         "{error:?}"
     );
-    let grpc = get_task(
+    let unknown = get_task(
         &transport,
-        &Peer::new(format!("{}/grpc", server.url)),
+        &Peer::new(format!("{}/unknown", server.url)),
         &ctx(),
     )
     .await;
     assert!(
-        matches!(client_error(&grpc.expect_err("nothing we speak")), ClientError::NoUsableInterface { offered } if offered.len() == 1)
+        matches!(client_error(&unknown.expect_err("nothing we speak")), ClientError::NoUsableInterface { offered } if offered.len() == 1)
     );
     assert!(
         !called.load(Ordering::SeqCst),

@@ -1,5 +1,6 @@
 //! Interop the other way round: Harbor's client against the official Python SDK *server*
-//! (`a2a-sdk[http-server]` 1.3.0 under uvicorn, `interop/python/sdk_server.py`).
+//! (`a2a-sdk[http-server,grpc]` 1.3.0: JSON bindings under uvicorn, gRPC on `grpc.aio`;
+//! `interop/python/sdk_server.py`).
 //!
 //! `.ci/run` builds a venv from `interop/python/requirements.txt` and exports
 //! `HARBOR_INTEROP_PYTHON`; without it these tests print why and pass. Each test starts the
@@ -98,4 +99,9 @@ async fn sdk_server_over_jsonrpc() {
 #[tokio::test]
 async fn sdk_server_over_http_json() {
     every_rpc_over(Binding::HttpJson).await;
+}
+
+#[tokio::test]
+async fn sdk_server_over_grpc() {
+    every_rpc_over(Binding::Grpc).await;
 }

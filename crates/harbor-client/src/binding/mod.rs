@@ -1,10 +1,12 @@
 //! The wire bindings: one module per binding, chosen per call by the peer's [`Endpoint`].
 //!
 //! Each binding offers the same two operations, generic over the request and response
-//! messages: a unary call, and opening an event stream (a [`Connection`]). A third binding
-//! (gRPC, whose generic client calls take a method path and prost messages the same way)
-//! adds a [`Binding`] variant, a module here, and a [`Connection`] variant for its streams.
+//! messages ([`Wire`], [`WireReply`]: ProtoJSON for the JSON bindings, protobuf for gRPC):
+//! a unary call, and opening an event stream (a [`Connection`]: SSE bytes, or a gRPC
+//! server stream).
 
+#[cfg(feature = "grpc")]
+pub(crate) mod grpc;
 mod jsonrpc;
 mod rest;
 
@@ -28,6 +30,8 @@ use crate::sse::SseEvent;
 /// Everything one call needs to go on the wire.
 pub(crate) struct Call<'a> {
     pub(crate) http: &'a reqwest::Client,
+    #[cfg(feature = "grpc")]
+    pub(crate) grpc: &'a grpc::Channels,
     pub(crate) config: &'a ClientConfig,
     pub(crate) endpoint: &'a Endpoint,
     pub(crate) headers: HeaderMap,
@@ -35,7 +39,45 @@ pub(crate) struct Call<'a> {
     pub(crate) ids: &'a AtomicU64,
 }
 
-/// A response whose content does not matter (`google.protobuf.Empty`).
+/// A request message every binding can send: ProtoJSON, protobuf, and a `tenant` field
+/// the interface's tenant goes into.
+pub(crate) trait Wire: Serialize + prost::Message + Clone + Sync + 'static {
+    /// Sets the request's `tenant`.
+    #[cfg_attr(not(feature = "grpc"), allow(dead_code))]
+    fn set_tenant(&mut self, tenant: &str);
+}
+
+macro_rules! wire {
+    ($($message:ty),* $(,)?) => {$(
+        impl Wire for $message {
+            fn set_tenant(&mut self, tenant: &str) {
+                tenant.clone_into(&mut self.tenant);
+            }
+        }
+    )*};
+}
+
+wire!(
+    harbor_a2a::SendMessageRequest,
+    harbor_a2a::GetTaskRequest,
+    harbor_a2a::ListTasksRequest,
+    harbor_a2a::CancelTaskRequest,
+    harbor_a2a::SubscribeToTaskRequest,
+    harbor_a2a::TaskPushNotificationConfig,
+    harbor_a2a::GetTaskPushNotificationConfigRequest,
+    harbor_a2a::ListTaskPushNotificationConfigsRequest,
+    harbor_a2a::GetExtendedAgentCardRequest,
+    harbor_a2a::DeleteTaskPushNotificationConfigRequest,
+);
+
+/// A response message every binding can read.
+pub(crate) trait WireReply: DeserializeOwned + prost::Message + Default + 'static {}
+
+impl<T: DeserializeOwned + prost::Message + Default + 'static> WireReply for T {}
+
+/// A response whose content does not matter (`google.protobuf.Empty`, or whatever JSON a
+/// peer sends for it).
+#[derive(Debug, Default)]
 pub(crate) struct Ignored;
 
 impl<'de> serde::Deserialize<'de> for Ignored {
@@ -44,28 +86,71 @@ impl<'de> serde::Deserialize<'de> for Ignored {
     }
 }
 
+impl prost::Message for Ignored {
+    fn encode_raw(&self, _buf: &mut impl bytes::BufMut) {}
+
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        wire_type: prost::encoding::WireType,
+        buf: &mut impl bytes::Buf,
+        ctx: prost::encoding::DecodeContext,
+    ) -> Result<(), prost::DecodeError> {
+        prost::encoding::skip_field(wire_type, tag, buf, ctx)
+    }
+
+    fn encoded_len(&self) -> usize {
+        0
+    }
+
+    fn clear(&mut self) {}
+}
+
 /// An open event stream.
 pub(crate) struct Connection {
-    pub(crate) body: BoxStream<'static, reqwest::Result<Bytes>>,
+    pub(crate) body: Frames,
     pub(crate) url: String,
 }
 
+/// What an open stream delivers.
+pub(crate) enum Frames {
+    /// SSE bytes (the JSON bindings).
+    Sse(BoxStream<'static, reqwest::Result<Bytes>>),
+    /// Messages of a gRPC server stream.
+    #[cfg(feature = "grpc")]
+    Grpc(Box<tonic::codec::Streaming<StreamResponse>>),
+}
+
+/// The error for a binding this build does not speak.
+#[cfg(not(feature = "grpc"))]
+fn disabled(binding: Binding) -> Error {
+    crate::error::ClientError::BindingDisabled {
+        binding: binding.as_str(),
+        feature: "grpc",
+    }
+    .into_error()
+}
+
 /// A unary call.
-pub(crate) async fn unary<Req: Serialize, Resp: DeserializeOwned>(
+pub(crate) async fn unary<Req: Wire, Resp: WireReply>(
     call: &Call<'_>,
     req: &Req,
 ) -> Result<Resp, Error> {
     match call.endpoint.binding {
         Binding::JsonRpc => jsonrpc::unary(call, req).await,
         Binding::HttpJson => rest::unary(call, req).await,
+        #[cfg(feature = "grpc")]
+        Binding::Grpc => grpc::unary(call, req).await,
+        #[cfg(not(feature = "grpc"))]
+        binding @ Binding::Grpc => Err(disabled(binding)),
     }
 }
 
-/// Opens an event stream; `last_event_id` resumes one the server numbered.
+/// Opens an event stream; `last_event_id` resumes one the server numbered (SSE only).
 ///
 /// Errors the server finds before the stream starts come back as ordinary error responses
 /// and are returned here.
-pub(crate) async fn open_stream<Req: Serialize>(
+pub(crate) async fn open_stream<Req: Wire>(
     call: &Call<'_>,
     req: &Req,
     last_event_id: Option<&str>,
@@ -73,6 +158,10 @@ pub(crate) async fn open_stream<Req: Serialize>(
     let mut request = match call.endpoint.binding {
         Binding::JsonRpc => jsonrpc::request(call, req)?,
         Binding::HttpJson => rest::request(call, req)?,
+        #[cfg(feature = "grpc")]
+        Binding::Grpc => return grpc::open_stream(call, req).await,
+        #[cfg(not(feature = "grpc"))]
+        binding @ Binding::Grpc => return Err(disabled(binding)),
     }
     .header(reqwest::header::ACCEPT, "text/event-stream");
     if let Some(id) = last_event_id {
@@ -89,7 +178,7 @@ pub(crate) async fn open_stream<Req: Serialize>(
     if status.is_success() && is_event_stream(&response) {
         let url = response.url().to_string();
         return Ok(Connection {
-            body: Box::pin(response.bytes_stream()),
+            body: Frames::Sse(Box::pin(response.bytes_stream())),
             url,
         });
     }
@@ -134,7 +223,8 @@ pub(crate) fn decode_event(binding: Binding, event: &SseEvent) -> Result<StreamR
             .remove("result")
             .ok_or_else(|| invalid_response("a JSON-RPC event has neither result nor error"))?,
         (Binding::JsonRpc, _) => return Err(invalid_response("a JSON-RPC event is not an object")),
-        (Binding::HttpJson, value) => value,
+        // gRPC streams carry no SSE: their events never come here.
+        (Binding::HttpJson | Binding::Grpc, value) => value,
     };
     harbor_a2a::from_json_value(message)
         .map_err(|e| invalid_response(format!("an event is not a StreamResponse: {e}")))

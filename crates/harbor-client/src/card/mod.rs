@@ -82,14 +82,16 @@ fn is_v1(version: &str) -> bool {
 }
 
 /// Picks the interface to call: walks `supportedInterfaces` in the card's order (or, with
-/// `prefer_own_binding_order`, in the order of `config.bindings` first) and takes the first
-/// binding we speak at a 1.x version whose URL passes the rules of [`url_policy`].
+/// `prefer_own_binding_order`, in the order of `config.bindings` first; the
+/// `preferred_binding` before all others) and takes the first binding we speak at a 1.x
+/// version whose URL passes the rules of [`url_policy`]. A gRPC interface's `host:port`
+/// is called with the peer's scheme (TLS when the card came over HTTPS).
 pub(crate) fn choose_interface(
     card: &AgentCard,
     peer: &Url,
     config: &ClientConfig,
 ) -> Result<Endpoint, ClientError> {
-    let mut candidates: Vec<(usize, usize, Binding, &AgentInterface)> = card
+    let mut candidates: Vec<(bool, usize, usize, Binding, &AgentInterface)> = card
         .supported_interfaces
         .iter()
         .enumerate()
@@ -102,13 +104,18 @@ pub(crate) fn choose_interface(
             } else {
                 0
             };
-            Some((rank, pos, binding, i))
+            let preferred = config.preferred_binding == Some(binding);
+            Some((!preferred, rank, pos, binding, i))
         })
         .collect();
-    candidates.sort_by_key(|(rank, pos, _, _)| (*rank, *pos));
+    candidates.sort_by_key(|(other, rank, pos, _, _)| (*other, *rank, *pos));
     let mut refused = None;
-    for (_, _, binding, interface) in candidates {
-        match url_policy::endpoint_url(&interface.url, peer, config.allow_insecure_http) {
+    for (_, _, _, binding, interface) in candidates {
+        let url = match binding {
+            Binding::Grpc => url_policy::grpc_endpoint_url(&interface.url, peer),
+            _ => interface.url.clone(),
+        };
+        match url_policy::endpoint_url(&url, peer, config.allow_insecure_http) {
             Ok(url) => {
                 return Ok(Endpoint {
                     binding,
@@ -159,10 +166,11 @@ mod tests {
     #[test]
     fn the_first_interface_we_speak_wins() {
         let card = card(vec![
-            interface("GRPC", "agent.example:443", "1.0", ""),
+            interface("SOAP", "https://agent.example/soap", "1.0", ""),
             interface("JSONRPC", "https://agent.example/old", "0.3", ""),
             interface("HTTP+JSON", "https://agent.example/rest", "1.0", "acme"),
             interface("JSONRPC", "https://agent.example/rpc", "1.1", ""),
+            interface("GRPC", "agent.example:443", "1.0", ""),
         ]);
         let config = ClientConfig::default();
         let chosen = choose_interface(&card, &peer(), &config).expect("one we speak");
@@ -183,11 +191,32 @@ mod tests {
     }
 
     #[test]
+    fn the_preferred_binding_wins_when_offered() {
+        let card = card(vec![
+            interface("JSONRPC", "https://agent.example/rpc", "1.0", ""),
+            interface("GRPC", "agent.example:443", "1.0", ""),
+        ]);
+        let config = ClientConfig {
+            preferred_binding: Some(Binding::Grpc),
+            ..ClientConfig::default()
+        };
+        let chosen = choose_interface(&card, &peer(), &config).expect("one we speak");
+        assert_eq!(chosen.binding, Binding::Grpc);
+        assert_eq!(chosen.url.as_str(), "https://agent.example/");
+        let config = ClientConfig {
+            preferred_binding: Some(Binding::HttpJson),
+            ..ClientConfig::default()
+        };
+        let chosen = choose_interface(&card, &peer(), &config).expect("one we speak");
+        assert_eq!(chosen.binding, Binding::JsonRpc);
+    }
+
+    #[test]
     fn nothing_we_speak_is_an_error_that_lists_the_offer() {
-        let card = card(vec![interface("GRPC", "agent.example:443", "1.0", "")]);
+        let card = card(vec![interface("SOAP", "agent.example:443", "1.0", "")]);
         let error = choose_interface(&card, &peer(), &ClientConfig::default());
         assert!(
-            matches!(&error, Err(ClientError::NoUsableInterface { offered }) if offered == &["GRPC 1.0"]),
+            matches!(&error, Err(ClientError::NoUsableInterface { offered }) if offered == &["SOAP 1.0"]),
             "{error:?}"
         );
     }

@@ -11,11 +11,9 @@ use std::sync::atomic::AtomicU64;
 use harbor_a2a::{GetTaskRequest, Method, SubscribeToTaskRequest, Task};
 use harbor_distributed::{CallContext, Error, EventStream, Peer};
 use reqwest::header::HeaderMap;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
-use crate::binding::{self, Call, Connection};
+use crate::binding::{self, Call, Connection, Wire, WireReply};
 use crate::builder::A2aTransportBuilder;
 use crate::card::ResolvedCard;
 use crate::card::cache::{CardCache, FetchContext};
@@ -25,7 +23,7 @@ use crate::http::{PeerSettings, call_headers};
 use crate::tracker::Tracker;
 use crate::url_policy;
 
-/// The A2A client: calls agents over JSON-RPC or HTTP+JSON, as their cards say; a
+/// The A2A client: calls agents over JSON-RPC, HTTP+JSON or gRPC, as their cards say; a
 /// [`RemoteTransport`](harbor_distributed::RemoteTransport).
 ///
 /// Build one with [`A2aTransport::builder`]. Every call names its [`Peer`] (the agent's
@@ -41,6 +39,8 @@ pub struct A2aTransport {
 pub(crate) struct Inner {
     pub(crate) config: ClientConfig,
     pub(crate) http: reqwest::Client,
+    #[cfg(feature = "grpc")]
+    grpc: binding::grpc::Channels,
     cards: CardCache,
     tracker: Arc<Tracker>,
     ids: AtomicU64,
@@ -76,6 +76,8 @@ impl A2aTransport {
             inner: Arc::new(Inner {
                 config,
                 http,
+                #[cfg(feature = "grpc")]
+                grpc: binding::grpc::Channels::default(),
                 cards: CardCache::default(),
                 tracker: Arc::new(Tracker::default()),
                 ids: AtomicU64::new(0),
@@ -163,6 +165,8 @@ impl Inner {
     fn call<'a>(&'a self, prepared: &'a Prepared, method: Method) -> Call<'a> {
         Call {
             http: &self.http,
+            #[cfg(feature = "grpc")]
+            grpc: &self.grpc,
             config: &self.config,
             endpoint: prepared.card.endpoint(),
             headers: prepared.headers.clone(),
@@ -177,7 +181,7 @@ impl Inner {
         self.tracker.check_open()
     }
 
-    pub(super) async fn unary<Req: Serialize + Sync, Resp: DeserializeOwned>(
+    pub(super) async fn unary<Req: Wire, Resp: WireReply>(
         &self,
         peer: &Peer,
         ctx: &CallContext,
@@ -202,7 +206,7 @@ impl Inner {
         .await
     }
 
-    pub(super) async fn stream<Req: Serialize + Sync>(
+    pub(super) async fn stream<Req: Wire>(
         self: &Arc<Self>,
         peer: &Peer,
         ctx: &CallContext,

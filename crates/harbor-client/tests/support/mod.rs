@@ -25,19 +25,25 @@ use harbor_conformance::transport::{
 use harbor_distributed::{
     A2aHandler, CallContext, Error, HandlerStream, Identity, Peer, RemoteTransport,
 };
+use harbor_server::grpc::{self, GrpcConfig};
 use harbor_server::http::{HttpConfig, router};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
-/// A server task, stopped when dropped.
+/// A server task (and its gRPC server, if any), stopped when dropped.
 pub struct Server {
     pub url: String,
     task: JoinHandle<()>,
+    grpc: Option<JoinHandle<()>>,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         self.task.abort();
+        if let Some(grpc) = &self.grpc {
+            grpc.abort();
+        }
     }
 }
 
@@ -59,12 +65,16 @@ pub async fn spawn(app: impl FnOnce(&str) -> Router) -> Server {
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    Server { url, task }
+    Server {
+        url,
+        task,
+        grpc: None,
+    }
 }
 
-/// The interfaces the hosted agent's card lists: both JSON bindings of the real server,
-/// each with a tenant so that tenant routing is exercised.
-pub fn interfaces(base: &str) -> Vec<AgentInterface> {
+/// The interfaces the hosted agent's card lists: the three bindings of the real server,
+/// each with a tenant so that tenant routing is exercised; gRPC at `grpc` (`host:port`).
+pub fn interfaces(base: &str, grpc: &str) -> Vec<AgentInterface> {
     vec![
         AgentInterface {
             url: format!("{base}/a2a/jsonrpc"),
@@ -78,16 +88,32 @@ pub fn interfaces(base: &str) -> Vec<AgentInterface> {
             tenant: "rest-tenant".into(),
             protocol_version: "1.0".into(),
         },
+        AgentInterface {
+            url: grpc.to_owned(),
+            protocol_binding: "GRPC".into(),
+            tenant: "grpc-tenant".into(),
+            protocol_version: "1.0".into(),
+        },
     ]
 }
 
-/// Hosts `agent` with the real HTTP bindings, identity taken from the trusted headers.
+/// Hosts `agent` with the real bindings (HTTP and gRPC, on two ports), identity taken
+/// from the trusted headers.
 pub async fn host(agent: Arc<dyn A2aHandler>) -> Server {
-    spawn(|base| {
-        let handler = Arc::new(WithCard {
+    let grpc_listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("binding a gRPC test server: {e}"));
+    let grpc_addr = grpc_listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("gRPC test server address: {e}"));
+    let handler: Arc<std::sync::OnceLock<Arc<dyn A2aHandler>>> = Arc::default();
+    let slot = Arc::clone(&handler);
+    let mut server = spawn(move |base| {
+        let handler: Arc<dyn A2aHandler> = Arc::new(WithCard {
             inner: agent,
-            interfaces: interfaces(base),
+            interfaces: interfaces(base, &grpc_addr.to_string()),
         });
+        let _ = slot.set(Arc::clone(&handler));
         let config = HttpConfig {
             trust_identity_headers: true,
             // Frequent keep-alives let the server notice a client that left.
@@ -96,7 +122,19 @@ pub async fn host(agent: Arc<dyn A2aHandler>) -> Server {
         };
         router(handler, &config)
     })
-    .await
+    .await;
+    let handler = handler
+        .get()
+        .cloned()
+        .unwrap_or_else(|| panic!("the handler is set by spawn"));
+    let config = GrpcConfig {
+        trust_identity_headers: true,
+        ..GrpcConfig::default()
+    };
+    server.grpc = Some(tokio::spawn(async move {
+        let _ = grpc::serve(grpc_listener, handler, &config, CancellationToken::new()).await;
+    }));
+    server
 }
 
 /// A transport that speaks only `binding` and sends the caller's identity.
