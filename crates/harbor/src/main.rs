@@ -23,7 +23,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the A2A server (JSON-RPC and HTTP+JSON) with the built-in conformance agent.
+    /// Run the A2A server (JSON-RPC, HTTP+JSON and gRPC) with the built-in conformance agent.
     Serve(serve::ServeArgs),
     /// Measure drivers against raw baselines run in the same process.
     #[command(subcommand)]

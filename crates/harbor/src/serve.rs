@@ -1,6 +1,7 @@
 //! `harbor serve`: the A2A server with the built-in conformance agent.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use anyhow::Context as _;
 use clap::Args;
 use harbor_a2a::{AgentCapabilities, AgentCard, AgentInterface, AgentProvider, AgentSkill};
 use harbor_distributed::{MemoryTaskStore, TaskStore};
+use harbor_embedded::{Embedded, EmbeddedConfig};
 use harbor_server::DefaultHandler;
 use harbor_server::agent::ConformanceAgent;
 use harbor_server::http::{AGENT_CARD_PATH, HttpConfig};
@@ -55,9 +57,122 @@ pub(crate) struct ServeArgs {
     /// Prefix of the HTTP+JSON routes.
     #[arg(long, default_value = "/a2a/rest")]
     rest_prefix: String,
+    /// Directory of the embedded durable engine, where tasks and push configs survive
+    /// restarts (default: $XDG_DATA_HOME/harbor, else ~/.local/share/harbor, else
+    /// ./harbor-data). One server per directory.
+    #[arg(long, value_name = "DIR", conflicts_with = "in_memory")]
+    data_dir: Option<PathBuf>,
+    /// Keep tasks in memory only: nothing is written to disk and everything is lost when
+    /// the server stops (for tests and short experiments).
+    #[arg(long)]
+    in_memory: bool,
     /// Seconds to let open requests finish after Ctrl-C or SIGTERM.
     #[arg(long, default_value_t = 10)]
     shutdown_grace: u64,
+    /// Port of the gRPC binding (default: the HTTP port + 1, or a free port when --port is
+    /// 0); 0 picks a free port. Plaintext unless --grpc-tls-cert and --grpc-tls-key are given.
+    #[arg(long, value_name = "PORT", conflicts_with = "no_grpc")]
+    grpc_port: Option<u16>,
+    /// PEM certificate chain (leaf first) for gRPC over TLS; needs --grpc-tls-key.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "grpc_tls_key",
+        conflicts_with = "no_grpc"
+    )]
+    grpc_tls_cert: Option<PathBuf>,
+    /// PEM private key for gRPC over TLS; needs --grpc-tls-cert.
+    #[arg(long, value_name = "FILE", requires = "grpc_tls_cert")]
+    grpc_tls_key: Option<PathBuf>,
+    /// Do not serve (or declare) the gRPC binding.
+    #[arg(long)]
+    no_grpc: bool,
+}
+
+/// Binds the gRPC listener `args` ask for, if any, next to the HTTP one at `http`.
+async fn grpc_listener(
+    args: &ServeArgs,
+    http: SocketAddr,
+) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+    if args.no_grpc {
+        return Ok(None);
+    }
+    let port = args.grpc_port.unwrap_or_else(|| {
+        if args.port == 0 {
+            0
+        } else {
+            http.port().saturating_add(1)
+        }
+    });
+    let listener = tokio::net::TcpListener::bind((args.host.as_str(), port))
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen for gRPC on {}:{port} (--grpc-port, or --no-grpc)",
+                args.host
+            )
+        })?;
+    Ok(Some(listener))
+}
+
+/// The gRPC TLS settings `args` name, read now so that a missing file stops the server
+/// before it says it is listening.
+fn grpc_tls(args: &ServeArgs) -> anyhow::Result<Option<harbor_server::grpc::GrpcTlsConfig>> {
+    let (Some(cert), Some(key)) = (&args.grpc_tls_cert, &args.grpc_tls_key) else {
+        return Ok(None);
+    };
+    let read = |path: &PathBuf, what: &str| {
+        std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the gRPC TLS {what} {}", path.display()))
+    };
+    Ok(Some(harbor_server::grpc::GrpcTlsConfig::Pem {
+        cert: read(cert, "certificate")?,
+        key: read(key, "key")?,
+    }))
+}
+
+/// The gRPC interface URL, `host:port`: the public URL's host when one is given.
+fn grpc_url(public_url: Option<&str>, local: SocketAddr) -> String {
+    let default = harbor_server::grpc::interface(local).url;
+    let Some(public) = public_url else {
+        return default;
+    };
+    let authority = public.split("://").nth(1).unwrap_or(public);
+    let authority = authority.split('/').next().unwrap_or(authority);
+    let host = match authority.rfind(':') {
+        Some(i) if !authority[i..].contains(']') => &authority[..i],
+        _ => authority,
+    };
+    if host.is_empty() {
+        default
+    } else {
+        format!("{host}:{}", local.port())
+    }
+}
+
+/// The task store `args` ask for, and a line saying where tasks live.
+fn open_store(args: &ServeArgs) -> anyhow::Result<(Arc<dyn TaskStore>, String)> {
+    if args.in_memory {
+        let store: Arc<dyn TaskStore> = Arc::new(MemoryTaskStore::new());
+        return Ok((store, "in memory (lost when the server stops)".to_owned()));
+    }
+    let dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
+    let engine = Embedded::open(EmbeddedConfig::new(&dir))
+        .with_context(|| format!("cannot open the data directory {}", dir.display()))?;
+    let store: Arc<dyn TaskStore> = engine.task_store();
+    Ok((store, format!("{} (embedded, durable)", dir.display())))
+}
+
+/// `$XDG_DATA_HOME/harbor`, else `~/.local/share/harbor`, else `./harbor-data`.
+fn default_data_dir() -> PathBuf {
+    let non_empty = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(data) = non_empty("XDG_DATA_HOME") {
+        return PathBuf::from(data).join("harbor");
+    }
+    if let Some(home) = non_empty("HOME") {
+        return PathBuf::from(home).join(".local/share/harbor");
+    }
+    PathBuf::from("harbor-data")
 }
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -75,9 +190,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         rest_prefix: args.rest_prefix.clone(),
         ..HttpConfig::default()
     };
-    let card = card(&args, &base, &http);
+    let grpc_tls = grpc_tls(&args)?;
+    let grpc = grpc_listener(&args, local).await?;
+    let grpc_local = grpc.as_ref().map(|l| l.local_addr()).transpose()?;
+    let grpc_url = grpc_local.map(|addr| grpc_url(args.public_url.as_deref(), addr));
+    let card = card(&args, &base, &http, grpc_url.as_deref());
 
-    let store: Arc<dyn TaskStore> = Arc::new(MemoryTaskStore::new());
+    let (store, where_) = open_store(&args)?;
     let targets = if args.allow_private_webhooks {
         TargetPolicy::AllowPrivate
     } else {
@@ -107,6 +226,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!("  agent card  {base}{AGENT_CARD_PATH}");
     println!("  JSON-RPC    {base}{}", http.jsonrpc_path);
     println!("  HTTP+JSON   {base}{}", http.rest_prefix);
+    if let Some(url) = &grpc_url {
+        println!("  gRPC        {url}");
+    }
+    println!("  tasks       {where_}");
     println!("Press Ctrl-C to stop.");
 
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -123,6 +246,23 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     });
     let grace = Duration::from_secs(args.shutdown_grace);
     let mut server = tokio::spawn(async move { server.await });
+    let mut grpc_server = grpc.map(|listener| {
+        let handler: Arc<dyn harbor_distributed::A2aHandler> = Arc::new(handler.clone());
+        let config = harbor_server::grpc::GrpcConfig {
+            tls: grpc_tls,
+            ..harbor_server::grpc::GrpcConfig::default()
+        };
+        let stop = shutdown.clone();
+        tokio::spawn(
+            async move { harbor_server::grpc::serve(listener, handler, &config, stop).await },
+        )
+    });
+    let grpc_stopped = async {
+        match grpc_server.as_mut() {
+            Some(task) => task.await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         // A signal ends open streams at once, so the server may finish in the same instant:
         // check the signal first, or that would read as an unexpected stop.
@@ -132,9 +272,20 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             result??;
             anyhow::bail!("the server stopped without a signal");
         }
+        result = grpc_stopped => {
+            result??;
+            anyhow::bail!("the gRPC server stopped without a signal");
+        }
     }
-    match tokio::time::timeout(grace, server).await {
-        Ok(result) => result??,
+    let both = async {
+        server.await??;
+        if let Some(grpc) = grpc_server {
+            grpc.await??;
+        }
+        anyhow::Ok(())
+    };
+    match tokio::time::timeout(grace, both).await {
+        Ok(result) => result?,
         Err(_) => eprintln!("harbor serve: requests still open after {grace:?}; stopping anyway"),
     }
     handler.shutdown(grace).await;
@@ -153,17 +304,29 @@ fn default_base_url(local: SocketAddr) -> String {
     format!("http://{host}:{}", local.port())
 }
 
-fn card(args: &ServeArgs, base: &str, http: &HttpConfig) -> AgentCard {
+fn card(args: &ServeArgs, base: &str, http: &HttpConfig, grpc: Option<&str>) -> AgentCard {
     let interface = |path: &str, binding: &str| AgentInterface {
         url: format!("{base}{}", path.trim_end_matches('/')),
         protocol_binding: binding.into(),
         tenant: String::new(),
         protocol_version: "1.0".into(),
     };
+    let mut interfaces = vec![
+        interface(&http.jsonrpc_path, "JSONRPC"),
+        interface(&http.rest_prefix, "HTTP+JSON"),
+    ];
+    if let Some(url) = grpc {
+        interfaces.push(AgentInterface {
+            url: url.to_owned(),
+            protocol_binding: harbor_server::grpc::GRPC_BINDING.into(),
+            tenant: String::new(),
+            protocol_version: "1.0".into(),
+        });
+    }
     AgentCard {
         name: args.name.clone(),
         description: args.description.clone(),
-        supported_interfaces: vec![interface(&http.jsonrpc_path, "JSONRPC"), interface(&http.rest_prefix, "HTTP+JSON")],
+        supported_interfaces: interfaces,
         provider: Some(AgentProvider { url: "https://github.com/harbor".into(), organization: "Harbor".into() }),
         version: env!("CARGO_PKG_VERSION").into(),
         capabilities: Some(AgentCapabilities {

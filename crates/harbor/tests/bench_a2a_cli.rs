@@ -87,7 +87,12 @@ fn bench_a2a_reports_a_row_per_binding_and_concurrency() {
         "--json",
     ];
     let report = report(&bench(&args), &server);
-    assert_rows(&report, &server.base_url, "send", &["jsonrpc", "http-json"]);
+    assert_rows(
+        &report,
+        &server.base_url,
+        "send",
+        &["jsonrpc", "http-json", "grpc"],
+    );
     assert_rows(&report, "baseline", "send", &["raw"]);
     assert!(rows(&report, &server.base_url, "stream").is_empty());
 }
@@ -107,7 +112,12 @@ fn bench_a2a_streams_read_every_event() {
     ];
     let report = report(&bench(&args), &server);
     for mode in ["send", "stream"] {
-        assert_rows(&report, &server.base_url, mode, &["jsonrpc", "http-json"]);
+        assert_rows(
+            &report,
+            &server.base_url,
+            mode,
+            &["jsonrpc", "http-json", "grpc"],
+        );
         assert_rows(&report, "baseline", mode, &["raw"]);
     }
 }

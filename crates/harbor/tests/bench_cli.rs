@@ -62,3 +62,63 @@ fn bench_bus_refuses_an_unknown_driver() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("unknown driver"), "stderr: {stderr}");
 }
+
+/// Runs a durable bench on `driver` and checks every figure of its JSON report.
+fn durable_bench_reports_every_figure(driver: &str) {
+    let output = Command::new(env!("CARGO_BIN_EXE_harbor"))
+        .args([
+            "bench",
+            "bus",
+            "--driver",
+            driver,
+            "--messages",
+            "300",
+            "--latency-messages",
+            "20",
+            "--rounds",
+            "1",
+            "--json",
+        ])
+        .output()
+        .expect("run harbor");
+    assert!(
+        output.status.success(),
+        "harbor bench bus --driver {driver} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("the report is JSON");
+    assert_eq!(report["payload_bytes"], 256, "{report}");
+    assert_eq!(report["messages"], 300, "{report}");
+    assert!(report["raw"].as_str().is_some_and(|r| !r.is_empty()));
+    for operation in ["publish", "consume_ack"] {
+        for field in ["raw_per_s", "driver_per_s", "ratio"] {
+            let value = report[operation][field].as_f64().unwrap_or(0.0);
+            assert!(value > 0.0, "{operation}.{field} is {value} in {report}");
+        }
+    }
+    for side in ["raw", "driver"] {
+        let p50 = report["publish_latency"][side]["p50_us"].as_f64();
+        assert!(p50.is_some_and(|v| v > 0.0), "no {side} p50 in {report}");
+    }
+}
+
+#[test]
+fn bench_bus_on_the_embedded_engine_reports_the_driver_next_to_raw_redb() {
+    durable_bench_reports_every_figure("embedded");
+}
+
+#[test]
+fn bench_bus_on_each_service_reports_the_driver_next_to_its_raw_client() {
+    let mut ran = 0;
+    for var in ["HARBOR_NATS_URL", "HARBOR_REDIS_URL", "HARBOR_POSTGRES_URL"] {
+        match std::env::var(var) {
+            Ok(url) if !url.is_empty() => {
+                durable_bench_reports_every_figure(&url);
+                ran += 1;
+            }
+            _ => eprintln!("skipped: {var} is not set"),
+        }
+    }
+    eprintln!("{ran} service benches ran");
+}

@@ -1,5 +1,5 @@
 //! The client commands (`harbor card | send | stream | get | list | cancel | subscribe |
-//! push`) against a `harbor serve` child, over both bindings where it matters.
+//! push`) against a `harbor serve` child, over all three bindings where it matters.
 //!
 //! Every command runs as its own process under a deadline; a test that waits for output
 //! (the subscription) waits for a line, never for a fixed time.
@@ -10,14 +10,12 @@ use std::process::Command;
 use harbor_a2a::stream_response::Payload as Event;
 use harbor_a2a::{ListTasksResponse, StreamResponse, Task, TaskState};
 
-#[path = "client_cli/run.rs"]
-mod run;
 mod support;
 
-use run::{Subscription, message_id, run, send_task};
+use support::run::{Subscription, message_id, run, send_task};
 use support::serve::Server;
 
-const BINDINGS: [&str; 2] = ["jsonrpc", "http-json"];
+const BINDINGS: [&str; 3] = ["jsonrpc", "http-json", "grpc"];
 
 #[test]
 fn card_prints_the_card_for_people_and_as_json() {
@@ -39,7 +37,10 @@ fn card_prints_the_card_for_people_and_as_json() {
     let card: harbor_a2a::AgentCard =
         harbor_a2a::from_json(&json.stdout).unwrap_or_else(|e| panic!("{e}: {}", json.stdout));
     assert_eq!(card.name, "Harbor Conformance Agent");
-    assert_eq!(card.supported_interfaces.len(), 2);
+    assert_eq!(card.supported_interfaces.len(), 3);
+    let grpc = &card.supported_interfaces[2];
+    assert_eq!(grpc.protocol_binding, "GRPC");
+    assert_eq!(Some(&grpc.url), server.grpc_url.as_ref());
 
     let extended = run(&["card", &server.base_url, "--extended", "--json"]).ok("card --extended");
     assert!(

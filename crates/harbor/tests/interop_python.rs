@@ -1,8 +1,9 @@
 //! Interop with the official A2A SDK: `harbor serve` driven by the Python `a2a-sdk` client.
 //!
 //! `.ci/run` builds a venv from `interop/python/requirements.txt` and exports
-//! `HARBOR_INTEROP_PYTHON` (its interpreter). Each binding test starts its own
-//! `harbor serve --port 0`, then runs `interop/python/sdk_client_vs_harbor.py BASE_URL BINDING`,
+//! `HARBOR_INTEROP_PYTHON` (its interpreter). Each binding test (JSON-RPC, HTTP+JSON, gRPC)
+//! starts its own `harbor serve --port 0`, then runs
+//! `interop/python/sdk_client_vs_harbor.py BASE_URL BINDING`,
 //! which goes through every RPC with the SDK client and prints `FAIL <RPC> over <BINDING>: …`
 //! for each failure. Outside CI, without the variable, those two tests print why and pass.
 //!
@@ -90,6 +91,11 @@ fn python_sdk_client_over_jsonrpc() {
 #[test]
 fn python_sdk_client_over_http_json() {
     run_sdk_client("HTTP+JSON");
+}
+
+#[test]
+fn python_sdk_client_over_grpc() {
+    run_sdk_client("GRPC");
 }
 
 /// One HTTP/1.1 request with `Connection: close`; returns the open stream after the request.

@@ -13,6 +13,7 @@ use harbor_distributed::{
 };
 
 use super::baseline;
+use super::durable;
 use super::latency::{Pacer, Percentiles, since_stamp, stamp};
 use super::placement::{Placement, run_pair};
 use super::report::{BusReport, PlacementReport};
@@ -23,18 +24,23 @@ pub(crate) struct BusArgs {
     /// Driver name or URL, opened through the default registry.
     #[arg(long, default_value = "memory")]
     driver: String,
-    /// Envelopes per throughput round.
-    #[arg(long, default_value_t = 1_000_000)]
-    messages: u64,
+    /// Envelopes per throughput round (default: 1,000,000 in process, 100,000 on a durable
+    /// driver).
+    #[arg(long)]
+    messages: Option<u64>,
     /// Payload size in bytes (at least 8: latency runs stamp the send time into it).
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(8..=16 * 1024 * 1024))]
     payload: u64,
     /// Throughput rounds per placement (raw and bus alternate); medians are reported.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=50))]
     rounds: u64,
-    /// Envelopes in each paced latency run.
-    #[arg(long, default_value_t = 200_000)]
-    latency_messages: u64,
+    /// Envelopes in each latency run (default: 200,000 paced in process; 2,000 one at a
+    /// time on a durable driver).
+    #[arg(long)]
+    latency_messages: Option<u64>,
+    /// Publishes kept outstanding on a durable driver (its raw baseline gets the same).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    window: u64,
     /// Fraction of the measured bus rate the latency runs publish at.
     #[arg(long, default_value_t = 0.5)]
     load: f64,
@@ -47,6 +53,16 @@ pub(crate) struct BusArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+}
+
+impl BusArgs {
+    fn messages(&self) -> u64 {
+        self.messages.unwrap_or(1_000_000)
+    }
+
+    fn latency_messages(&self) -> u64 {
+        self.latency_messages.unwrap_or(200_000)
+    }
 }
 
 /// The edge every bench envelope travels on.
@@ -119,7 +135,7 @@ async fn throughput(
 /// Publishes at `rate` per second and measures publish-to-handler latency.
 async fn latency(args: &BusArgs, placement: Placement, rate: f64) -> anyhow::Result<Percentiles> {
     let (bus, sub, identity) = open(args).await?;
-    let (messages, payload) = (args.latency_messages, args.payload as usize);
+    let (messages, payload) = (args.latency_messages(), args.payload as usize);
     let base = Instant::now();
     let consumer = async move {
         let mut samples = Vec::with_capacity(messages as usize);
@@ -162,21 +178,21 @@ fn rate(messages: u64, elapsed: Duration) -> f64 {
 
 async fn measure(args: &BusArgs, placement: Placement) -> anyhow::Result<PlacementReport> {
     let payload = args.payload as usize;
-    let warmup = (args.messages / 10).clamp(1, 100_000);
+    let warmup = (args.messages() / 10).clamp(1, 100_000);
     baseline::throughput(placement, warmup, payload).await?;
     throughput(args, placement, warmup).await?;
     // Alternating rounds: whatever else the machine does hits both sides alike.
     let (mut raws, mut envelopes, mut buses) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..args.rounds {
-        raws.push(baseline::throughput(placement, args.messages, payload).await?);
-        envelopes.push(baseline::envelope_throughput(placement, args.messages, payload).await?);
-        buses.push(throughput(args, placement, args.messages).await?);
+        raws.push(baseline::throughput(placement, args.messages(), payload).await?);
+        envelopes.push(baseline::envelope_throughput(placement, args.messages(), payload).await?);
+        buses.push(throughput(args, placement, args.messages()).await?);
     }
-    let raw_rate = rate(args.messages, median(raws));
-    let envelope_rate = rate(args.messages, median(envelopes));
-    let bus_rate = rate(args.messages, median(buses));
+    let raw_rate = rate(args.messages(), median(raws));
+    let envelope_rate = rate(args.messages(), median(envelopes));
+    let bus_rate = rate(args.messages(), median(buses));
     let paced = bus_rate * args.load;
-    let raw_latency = baseline::latency(placement, args.latency_messages, payload, paced).await?;
+    let raw_latency = baseline::latency(placement, args.latency_messages(), payload, paced).await?;
     let bus_latency = latency(args, placement, paced).await?;
     Ok(PlacementReport {
         placement,
@@ -192,8 +208,25 @@ async fn measure(args: &BusArgs, placement: Placement) -> anyhow::Result<Placeme
 
 /// Runs the whole benchmark and prints its report.
 pub(crate) async fn run(args: BusArgs) -> anyhow::Result<()> {
+    if let Some((target, raw)) = durable::raw_engine(&args.driver)? {
+        let durable = durable::DurableArgs {
+            target,
+            messages: args.messages.unwrap_or(100_000),
+            payload: args.payload as usize,
+            rounds: args.rounds,
+            window: args.window as usize,
+            max_in_flight: args.max_in_flight,
+            latency_samples: args.latency_messages.unwrap_or(2_000),
+            json: args.json,
+        };
+        anyhow::ensure!(
+            durable.messages > 0 && durable.latency_samples > 0,
+            "message counts must be positive"
+        );
+        return durable::run(durable, raw).await;
+    }
     anyhow::ensure!(
-        args.messages > 0 && args.latency_messages > 0,
+        args.messages() > 0 && args.latency_messages() > 0,
         "message counts must be positive"
     );
     anyhow::ensure!(
@@ -211,9 +244,9 @@ pub(crate) async fn run(args: BusArgs) -> anyhow::Result<()> {
     let report = BusReport {
         driver: args.driver.clone(),
         payload: args.payload as usize,
-        messages: args.messages,
+        messages: args.messages(),
         rounds: args.rounds,
-        latency_messages: args.latency_messages,
+        latency_messages: args.latency_messages(),
         load: args.load,
         results,
     };

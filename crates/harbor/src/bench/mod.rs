@@ -6,6 +6,7 @@ use clap::Subcommand;
 mod a2a;
 mod baseline;
 mod bus;
+mod durable;
 mod latency;
 mod placement;
 mod report;

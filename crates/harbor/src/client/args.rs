@@ -14,7 +14,7 @@ pub(crate) struct Common {
     #[arg(value_name = "URL")]
     pub(crate) url: String,
     /// Bindings to use, in order of preference (repeat or separate with commas). Default:
-    /// both, in the order of the card's interfaces.
+    /// all three, in the order of the card's interfaces.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "BINDING")]
     pub(crate) binding: Vec<BindingArg>,
     /// Machine output: one JSON document per result; streams print one JSON line per event.
@@ -56,6 +56,8 @@ pub(crate) enum BindingArg {
     Jsonrpc,
     /// HTTP+JSON (REST).
     HttpJson,
+    /// gRPC (`lf.a2a.v1.A2AService`; the card's GRPC interface, `host:port`).
+    Grpc,
 }
 
 impl From<BindingArg> for Binding {
@@ -63,6 +65,7 @@ impl From<BindingArg> for Binding {
         match binding {
             BindingArg::Jsonrpc => Binding::JsonRpc,
             BindingArg::HttpJson => Binding::HttpJson,
+            BindingArg::Grpc => Binding::Grpc,
         }
     }
 }

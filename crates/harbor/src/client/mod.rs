@@ -2,9 +2,10 @@
 //! which call any A2A v1.0 agent through [`harbor_client::A2aTransport`].
 //!
 //! `URL` is the agent's base URL: its card is fetched from `URL/.well-known/agent-card.json`
-//! and the call goes to the first interface of the card that the client speaks (JSON-RPC or
-//! HTTP+JSON; `--binding` narrows and orders them). Plain `http://` is allowed to loopback
-//! only, unless `--allow-insecure-http`.
+//! and the call goes to the first interface of the card that the client speaks (JSON-RPC,
+//! HTTP+JSON or gRPC; `--binding` narrows and orders them, `--binding grpc` calls the
+//! card's gRPC interface). Plain `http://` is allowed to loopback only, unless
+//! `--allow-insecure-http`.
 //!
 //! # Output
 //!

@@ -151,6 +151,8 @@ mod tests {
         ]));
         assert_eq!(config.bindings, [Binding::HttpJson, Binding::JsonRpc]);
         assert!(config.prefer_own_binding_order);
+        let grpc = client_config(&common(&["http://127.0.0.1:1", "--binding", "grpc"]));
+        assert_eq!(grpc.bindings, [Binding::Grpc]);
         let default = client_config(&common(&["http://127.0.0.1:1"]));
         assert_eq!(default.bindings, ClientConfig::default().bindings);
         assert!(!default.prefer_own_binding_order);

@@ -1,6 +1,9 @@
 //! Running `harbor` client commands as processes, each under a deadline, and following a
 //! `harbor subscribe` line by line.
 
+// Each test binary uses its own part of these helpers.
+#![allow(dead_code, unreachable_pub)]
+
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -13,19 +16,19 @@ use harbor_a2a::{SendMessageResponse, Task};
 use crate::support::serve::{Server, wait_with_deadline};
 
 /// How long one command may take.
-pub(crate) const COMMAND_DEADLINE: Duration = Duration::from_secs(60);
+pub const COMMAND_DEADLINE: Duration = Duration::from_secs(60);
 /// How long a subscription may take to print its first event, and to end after the task did.
-pub(crate) const STREAM_DEADLINE: Duration = Duration::from_secs(30);
+pub const STREAM_DEADLINE: Duration = Duration::from_secs(30);
 
 /// What a finished command left behind.
-pub(crate) struct Run {
-    pub(crate) code: Option<i32>,
-    pub(crate) stdout: String,
-    pub(crate) stderr: String,
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 impl Run {
-    pub(crate) fn ok(self, what: &str) -> Self {
+    pub fn ok(self, what: &str) -> Self {
         assert_eq!(
             self.code,
             Some(0),
@@ -37,7 +40,7 @@ impl Run {
     }
 }
 
-pub(crate) fn harbor() -> Command {
+pub fn harbor() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_harbor"));
     command
         .stdin(Stdio::null())
@@ -55,7 +58,7 @@ fn read_all(pipe: impl Read + Send + 'static) -> thread::JoinHandle<String> {
 }
 
 /// Runs `harbor ARGS` to its end (killed past [`COMMAND_DEADLINE`]).
-pub(crate) fn run(args: &[&str]) -> Run {
+pub fn run(args: &[&str]) -> Run {
     let mut child = harbor().args(args).spawn().expect("cannot start `harbor`");
     let stdout = read_all(child.stdout.take().expect("piped stdout"));
     let stderr = read_all(child.stderr.take().expect("piped stderr"));
@@ -76,12 +79,12 @@ pub(crate) fn run(args: &[&str]) -> Run {
 }
 
 /// A unique message id with the behaviour `prefix` (the conformance agent's table).
-pub(crate) fn message_id(prefix: &str) -> String {
+pub fn message_id(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
 
 /// `harbor send --json` and the task it returned.
-pub(crate) fn send_task(server: &Server, prefix: &str, extra: &[&str]) -> Task {
+pub fn send_task(server: &Server, prefix: &str, extra: &[&str]) -> Task {
     let id = message_id(prefix);
     let mut args = vec![
         "send",
@@ -102,14 +105,14 @@ pub(crate) fn send_task(server: &Server, prefix: &str, extra: &[&str]) -> Task {
 }
 
 /// A running `harbor subscribe`, its stdout lines on a channel.
-pub(crate) struct Subscription {
-    pub(crate) child: Child,
+pub struct Subscription {
+    pub child: Child,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
 }
 
 impl Subscription {
-    pub(crate) fn start(server: &Server, task_id: &str, extra: &[&str]) -> Self {
+    pub fn start(server: &Server, task_id: &str, extra: &[&str]) -> Self {
         let mut child = harbor()
             .args(["subscribe", &server.base_url, task_id])
             .args(extra)
@@ -132,7 +135,7 @@ impl Subscription {
     }
 
     /// Waits for a line that satisfies `want`.
-    pub(crate) fn wait_for(&mut self, want: impl Fn(&str) -> bool) {
+    pub fn wait_for(&mut self, want: impl Fn(&str) -> bool) {
         let end = Instant::now() + STREAM_DEADLINE;
         loop {
             let left = end.saturating_duration_since(Instant::now());
@@ -153,7 +156,7 @@ impl Subscription {
     }
 
     /// Waits for the process to end and returns its exit code and every line it printed.
-    pub(crate) fn finish(mut self) -> (Option<i32>, Vec<String>) {
+    pub fn finish(mut self) -> (Option<i32>, Vec<String>) {
         let status = wait_with_deadline(&mut self.child, STREAM_DEADLINE);
         let mut stderr = String::new();
         if let Some(mut pipe) = self.child.stderr.take() {

@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -19,14 +20,28 @@ pub struct Server {
     pub base_url: String,
     /// The JSON-RPC endpoint URL as printed by the server.
     pub jsonrpc_url: String,
+    /// The gRPC interface (`host:port`) as printed by the server; `None` with `--no-grpc`.
+    pub grpc_url: Option<String>,
     /// Everything the server printed, stdout and stderr, for failure messages.
     output: Arc<Mutex<String>>,
+    /// The data directory of a server started by [`Server::start`], removed with it.
+    _data_dir: Option<tempfile::TempDir>,
 }
 
 impl Server {
+    /// A server on a fresh data directory of its own, removed when the server is dropped.
     pub fn start(extra_args: &[&str]) -> Server {
+        let dir = tempfile::tempdir().expect("a temporary data directory");
+        let mut server = Self::start_in(dir.path(), extra_args);
+        server._data_dir = Some(dir);
+        server
+    }
+
+    /// A server on the data directory `dir`, which outlives it (for restart tests).
+    pub fn start_in(dir: &Path, extra_args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_harbor"))
-            .args(["serve", "--host", "127.0.0.1", "--port", "0"])
+            .args(["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir"])
+            .arg(dir)
             .args(extra_args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -44,15 +59,24 @@ impl Server {
             child,
             base_url: String::new(),
             jsonrpc_url: String::new(),
+            grpc_url: None,
             output,
+            _data_dir: None,
         };
         let deadline = Instant::now() + STARTUP_DEADLINE;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match lines_rx.recv_timeout(left) {
                 Ok(line) => {
-                    if let Some(url) = line.trim().strip_prefix("JSON-RPC") {
+                    let line = line.trim();
+                    if let Some(url) = line.strip_prefix("JSON-RPC") {
                         server.jsonrpc_url = url.trim().to_owned();
+                    } else if let Some(url) = line.strip_prefix("gRPC") {
+                        server.grpc_url = Some(url.trim().to_owned());
+                    }
+                    // The banner ends with "Press Ctrl-C"; the gRPC line may be absent.
+                    let done = server.grpc_url.is_some() || line.starts_with("Press Ctrl-C");
+                    if !server.jsonrpc_url.is_empty() && done {
                         break;
                     }
                 }

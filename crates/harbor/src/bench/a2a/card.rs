@@ -94,7 +94,8 @@ fn choose(url: &str, card: Card, choice: BindingChoice) -> anyhow::Result<Interf
     let wanted: &[&str] = match choice {
         BindingChoice::Jsonrpc => &["JSONRPC"],
         BindingChoice::HttpJson => &["HTTP+JSON"],
-        BindingChoice::All => &["JSONRPC", "HTTP+JSON"],
+        BindingChoice::Grpc => &["GRPC"],
+        BindingChoice::All => &["JSONRPC", "HTTP+JSON", "GRPC"],
     };
     let mut endpoints = Vec::new();
     let mut notes = Vec::new();
@@ -107,6 +108,10 @@ fn choose(url: &str, card: Card, choice: BindingChoice) -> anyhow::Result<Interf
         });
         match found {
             Some(i) if *binding == "JSONRPC" => endpoints.push(Endpoint::JsonRpc {
+                url: i.url.clone(),
+                tenant: i.tenant.clone(),
+            }),
+            Some(i) if *binding == "GRPC" => endpoints.push(Endpoint::Grpc {
                 url: i.url.clone(),
                 tenant: i.tenant.clone(),
             }),
@@ -159,13 +164,15 @@ mod tests {
             "supportedInterfaces": [
                 {"url": "http://h/v03", "protocolBinding": "JSONRPC", "protocolVersion": "0.3"},
                 {"url": "http://h/rpc", "protocolBinding": "JSONRPC", "protocolVersion": "1.0"},
-                {"url": "http://h/rest/", "protocolBinding": "HTTP+JSON", "protocolVersion": "1.0", "tenant": "t"}
+                {"url": "http://h/rest/", "protocolBinding": "HTTP+JSON", "protocolVersion": "1.0", "tenant": "t"},
+                {"url": "h:10000", "protocolBinding": "GRPC", "protocolVersion": "1.0"}
             ],
             "capabilities": {"streaming": true}
         }));
         let chosen = choose("http://h", c, BindingChoice::All).expect("interfaces");
         assert!(chosen.streaming);
-        assert_eq!(chosen.endpoints.len(), 2);
+        assert_eq!(chosen.endpoints.len(), 3);
+        assert!(matches!(&chosen.endpoints[2], Endpoint::Grpc { url, .. } if url == "h:10000"));
         assert!(
             matches!(&chosen.endpoints[0], Endpoint::JsonRpc { url, .. } if url == "http://h/rpc")
         );
@@ -181,7 +188,12 @@ mod tests {
         ]});
         let chosen = choose("http://h", card(only_rpc.clone()), BindingChoice::All).expect("one");
         assert_eq!(chosen.endpoints.len(), 1);
-        assert_eq!(chosen.notes.len(), 1);
+        assert_eq!(
+            chosen.notes.len(),
+            2,
+            "no HTTP+JSON, no gRPC: {:?}",
+            chosen.notes
+        );
         assert!(!chosen.streaming);
         let error =
             choose("http://h", card(only_rpc), BindingChoice::HttpJson).expect_err("no HTTP+JSON");

@@ -1,9 +1,11 @@
 //! `harbor bench a2a`: a closed-loop load tool for any A2A v1.0 server.
 //!
-//! For every target URL it reads the agent card, takes the JSON-RPC and HTTP+JSON interface
-//! URLs from `supportedInterfaces`, and at each concurrency runs N workers that send blocking
-//! `SendMessage` calls one after another (and, with `--stream`, `SendStreamingMessage` calls
-//! read to the end of their SSE). Every response is validated: an error, a task that did not
+//! For every target URL it reads the agent card, takes the JSON-RPC, HTTP+JSON and gRPC
+//! interface URLs from `supportedInterfaces`, and at each concurrency runs N workers that
+//! send blocking `SendMessage` calls one after another (and, with `--stream`,
+//! `SendStreamingMessage` calls read to the end of their SSE or gRPC stream). The JSON rows
+//! use a pool of HTTP/1.1 connections (one per worker); a gRPC row uses one HTTP/2
+//! connection that its workers' calls share, as gRPC clients do. Every response is validated: an error, a task that did not
 //! complete or a malformed stream counts as a failure, never as a success. A raw HTTP
 //! baseline (an in-process axum server answering a fixed JSON) is measured with the same
 //! client at the same concurrency levels, and every A2A row shows its ratio to it.
@@ -15,6 +17,7 @@ use clap::{Args, ValueEnum};
 
 mod baseline;
 mod card;
+mod grpc;
 mod load;
 mod report;
 mod request;
@@ -40,7 +43,9 @@ pub(crate) enum BindingChoice {
     Jsonrpc,
     /// HTTP+JSON (REST).
     HttpJson,
-    /// Both.
+    /// gRPC (`lf.a2a.v1.A2AService`).
+    Grpc,
+    /// All three the card offers.
     All,
 }
 
@@ -160,7 +165,8 @@ pub(crate) async fn run(args: A2aArgs) -> anyhow::Result<()> {
                 plan.mode
             );
             let client = request::client(concurrency, args.timeout)?;
-            let op = Arc::new(request::Operation::new(plan.endpoint.clone(), plan.mode));
+            let op = request::Operation::new(plan.endpoint.clone(), plan.mode);
+            let op = Arc::new(op.connect(args.timeout)?);
             if !args.warmup.is_zero() {
                 load::run(&client, &op, concurrency, warmup).await;
             }

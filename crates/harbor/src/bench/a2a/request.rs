@@ -56,6 +56,13 @@ pub(super) enum Endpoint {
         /// The interface's tenant, sent as the first path segment when not empty.
         tenant: String,
     },
+    /// A gRPC interface.
+    Grpc {
+        /// The interface URL from the card (`host:port`).
+        url: String,
+        /// The interface's tenant, sent in the request's `tenant` field when not empty.
+        tenant: String,
+    },
 }
 
 impl Endpoint {
@@ -65,6 +72,7 @@ impl Endpoint {
             Self::Raw { .. } => "raw",
             Self::JsonRpc { .. } => "jsonrpc",
             Self::HttpJson { .. } => "http-json",
+            Self::Grpc { .. } => "grpc",
         }
     }
 }
@@ -80,12 +88,25 @@ pub(super) struct Sample {
     pub(super) events: u64,
 }
 
-/// A request the workers repeat, with its URL worked out once.
+/// A request the workers repeat, with its URL (or gRPC client) worked out once.
 #[derive(Debug, Clone)]
 pub(super) struct Operation {
     endpoint: Endpoint,
     mode: Mode,
     url: String,
+    /// The channel of a gRPC endpoint (shared by the row's workers).
+    grpc: Option<super::grpc::GrpcClient>,
+    /// How long one gRPC call may take (the JSON rows' client has its own timeout).
+    timeout: Duration,
+}
+
+/// A fresh message id for `mode`: our agent completes plain ids at once; tck-stream-001
+/// streams WORKING, an artifact, COMPLETED.
+fn message_id(mode: Mode) -> String {
+    match mode {
+        Mode::Send => format!("bench-{}", uuid::Uuid::new_v4()),
+        Mode::Stream => format!("tck-stream-001-bench-{}", uuid::Uuid::new_v4()),
+    }
 }
 
 /// The pooled client every row uses, configured alike for baseline and targets.
@@ -107,7 +128,7 @@ impl Operation {
         let url = match (&endpoint, mode) {
             (Endpoint::Raw { base }, Mode::Send) => format!("{base}/echo"),
             (Endpoint::Raw { base }, Mode::Stream) => format!("{base}/sse"),
-            (Endpoint::JsonRpc { url, .. }, _) => url.clone(),
+            (Endpoint::JsonRpc { url, .. } | Endpoint::Grpc { url, .. }, _) => url.clone(),
             (Endpoint::HttpJson { url, tenant }, mode) => {
                 let tenant = if tenant.is_empty() {
                     String::new()
@@ -125,18 +146,25 @@ impl Operation {
             endpoint,
             mode,
             url,
+            grpc: None,
+            timeout: Duration::from_secs(30),
         }
+    }
+
+    /// Connects the gRPC client of a gRPC endpoint (lazily; needs a Tokio runtime) with
+    /// `timeout` per call. Other endpoints are unchanged.
+    pub(super) fn connect(mut self, timeout: Duration) -> anyhow::Result<Self> {
+        if let Endpoint::Grpc { url, .. } = &self.endpoint {
+            self.grpc = Some(super::grpc::client(url, timeout)?);
+        }
+        self.timeout = timeout;
+        Ok(self)
     }
 
     /// The request body: a `SendMessageRequest` with a fresh message id. The baseline gets
     /// the JSON-RPC body too, so both sides send the same bytes.
     fn body(&self, seq: u64) -> Vec<u8> {
-        let id = match self.mode {
-            // Our agent completes plain ids at once; tck-stream-001 streams WORKING,
-            // an artifact, COMPLETED.
-            Mode::Send => format!("bench-{}", uuid::Uuid::new_v4()),
-            Mode::Stream => format!("tck-stream-001-bench-{}", uuid::Uuid::new_v4()),
-        };
+        let id = message_id(self.mode);
         let mut params = serde_json::json!({
             "message": {"messageId": id, "role": "ROLE_USER", "parts": [{"text": "bench"}]},
         });
@@ -145,7 +173,7 @@ impl Operation {
             Endpoint::JsonRpc { tenant, .. } if !tenant.is_empty() => {
                 params["tenant"] = tenant.clone().into();
             }
-            Endpoint::JsonRpc { .. } | Endpoint::Raw { .. } => {}
+            Endpoint::JsonRpc { .. } | Endpoint::Raw { .. } | Endpoint::Grpc { .. } => {}
         }
         let method = match self.mode {
             Mode::Send => "SendMessage",
@@ -158,6 +186,10 @@ impl Operation {
 
     /// Sends request number `seq`; a failure comes back as its reason.
     pub(super) async fn call(&self, client: &reqwest::Client, seq: u64) -> Result<Sample, String> {
+        if let (Endpoint::Grpc { tenant, .. }, Some(grpc)) = (&self.endpoint, &self.grpc) {
+            let id = message_id(self.mode);
+            return super::grpc::call(grpc, self.mode, tenant, id, self.timeout).await;
+        }
         let accept = match self.mode {
             Mode::Send => JSON,
             Mode::Stream => EVENT_STREAM,

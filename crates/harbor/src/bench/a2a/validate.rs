@@ -151,7 +151,8 @@ impl StreamCheck {
         let binding = match endpoint {
             Endpoint::Raw { .. } => Binding::Raw,
             Endpoint::JsonRpc { .. } => Binding::JsonRpc,
-            Endpoint::HttpJson { .. } => Binding::HttpJson,
+            // gRPC streams are judged on their messages (see `grpc.rs`), never as SSE.
+            Endpoint::HttpJson { .. } | Endpoint::Grpc { .. } => Binding::HttpJson,
         };
         Self {
             binding,
