@@ -85,7 +85,7 @@ impl A2aError {
     /// assert_eq!(code, GrpcCode::NotFound);
     /// let details = error.to_grpc_status_details(VersionErrorCode::Spec);
     /// let back = A2aError::from_grpc_status(code.code(), error.message(), &details);
-    /// assert_eq!(back, error);
+    /// assert_eq!(back, Some(error));
     /// ```
     pub fn to_grpc_status_details(&self, version_code: VersionErrorCode) -> Vec<u8> {
         self.to_grpc_status(version_code).encode_to_vec()

@@ -37,7 +37,7 @@
 //!   worker threads. They wait on notifications (a commit, an ack, a timeout), never poll.
 //! - **Order.** One subscriber of a group gets the envelopes in log order, redeliveries
 //!   excepted.
-//! - **Close.** [`close`](MessageBus::close) refuses new envelopes and subscriptions, lets
+//! - **Close.** [`close`](harbor_distributed::MessageBus::close) refuses new envelopes and subscriptions, lets
 //!   subscribers finish what they hold and what is waiting for them (up to
 //!   [`BusConfig::drain_timeout`]), ends every subscription and stores every group. The
 //!   bus spawns no tokio task; dropping it stops its writer thread after the queued
