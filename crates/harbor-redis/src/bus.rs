@@ -10,7 +10,7 @@ use harbor_distributed::{
     Capabilities, Envelope, Error, MessageBus, PublishReceipt, SubscribeOptions, Subscription,
 };
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -18,8 +18,9 @@ use tracing::Instrument;
 use crate::acker::{self, AckRequest};
 use crate::backend::{backend, with_retry};
 use crate::config::{Config, redact};
+use crate::publisher::{self, PublishRequest};
 use crate::subscription::Sub;
-use crate::{codec, keys, reply, scripts, trim};
+use crate::{codec, keys, reply, trim};
 
 pub(crate) const OPEN: u8 = 0;
 pub(crate) const DRAINING: u8 = 1;
@@ -37,6 +38,8 @@ pub(crate) struct Inner {
     client: redis::Client,
     conn: RwLock<Option<ConnectionManager>>,
     acks: Mutex<Option<mpsc::UnboundedSender<AckRequest>>>,
+    /// Deduplicating publishes, batched by [`publisher::run`].
+    publishes: Mutex<Option<mpsc::UnboundedSender<PublishRequest>>>,
     phase: AtomicU8,
     /// Cancelled when the bus has ended: every task stops.
     pub(crate) cancel: CancellationToken,
@@ -47,6 +50,7 @@ pub(crate) struct Inner {
     subs: Mutex<Vec<Arc<Sub>>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     acker: Mutex<Option<JoinHandle<()>>>,
+    publisher: Mutex<Option<JoinHandle<()>>>,
     /// Streams read through this bus: the trimmer's work list.
     pub(crate) streams: Mutex<HashSet<String>>,
     persistent: bool,
@@ -149,6 +153,13 @@ impl RedisBus {
             .unwrap_or(false);
         let (tx, rx) = mpsc::unbounded_channel();
         let acker = tokio::spawn(acker::run(rx, conn.clone(), config.ack_batch, config.retry));
+        let (publishes, rx) = mpsc::unbounded_channel();
+        let publisher = tokio::spawn(publisher::run(
+            rx,
+            conn.clone(),
+            config.dedup_window,
+            config.retry,
+        ));
         let consumer = config
             .consumer
             .clone()
@@ -157,6 +168,7 @@ impl RedisBus {
             client,
             conn: RwLock::new(Some(conn)),
             acks: Mutex::new(Some(tx)),
+            publishes: Mutex::new(Some(publishes)),
             phase: AtomicU8::new(OPEN),
             cancel: CancellationToken::new(),
             drained: Notify::new(),
@@ -165,6 +177,7 @@ impl RedisBus {
             subs: Mutex::new(Vec::new()),
             tasks: Mutex::new(Vec::new()),
             acker: Mutex::new(Some(acker)),
+            publisher: Mutex::new(Some(publisher)),
             streams: Mutex::new(HashSet::new()),
             persistent,
             closing: tokio::sync::Mutex::new(()),
@@ -277,28 +290,28 @@ async fn publish(inner: &Inner, envelope: &Envelope) -> Result<PublishReceipt, E
     }
     let stream = keys::stream_of_edge(&inner.config.prefix, &envelope.edge);
     let data = codec::encode(envelope);
-    let conn = inner.conn()?;
-    let budget = inner.config.retry;
     let (duplicate, id) = if inner.config.dedup {
         let task = envelope.task_id.as_deref().unwrap_or_default();
-        let key = keys::dedup_key(
-            &inner.config.prefix,
-            task,
-            &envelope.edge,
-            &envelope.event_id,
-        );
-        let window = inner.config.dedup_window.as_millis() as u64;
-        let (result, _) = with_retry(budget, || {
-            let mut conn = conn.clone();
-            let mut call = scripts::PUBLISH.prepare_invoke();
-            call.key(&stream).key(&key).arg(window).arg(&data);
-            async move { call.invoke_async::<(u8, String)>(&mut conn).await }
-        })
-        .await;
-        let (dup, id) = result?;
-        (dup == 1, id)
+        let (done, stored) = oneshot::channel();
+        let request = PublishRequest {
+            stream,
+            dedup_key: keys::dedup_key(
+                &inner.config.prefix,
+                task,
+                &envelope.edge,
+                &envelope.event_id,
+            ),
+            data,
+            done,
+        };
+        match &*lock(&inner.publishes) {
+            Some(tx) => tx.send(request).map_err(|_| Error::Closed)?,
+            None => return Err(Error::Closed),
+        }
+        stored.await.map_err(|_| Error::Closed)??
     } else {
-        let (result, _) = with_retry(budget, || {
+        let conn = inner.conn()?;
+        let (result, _) = with_retry(inner.config.retry, || {
             let mut conn = conn.clone();
             let mut cmd = redis::cmd("XADD");
             cmd.arg(&stream).arg("*").arg("d").arg(&data);
@@ -357,6 +370,12 @@ async fn close(inner: &Arc<Inner>) -> Result<(), Error> {
         sub.end();
     }
     lock(&inner.subs).clear();
+    // Publishes already queued are stored (or fail) before the connection goes.
+    drop(lock(&inner.publishes).take());
+    let publisher = lock(&inner.publisher).take();
+    if let Some(publisher) = publisher {
+        let _ = publisher.await;
+    }
     drop(lock(&inner.acks).take());
     let acker = lock(&inner.acker).take();
     if let Some(acker) = acker {

@@ -146,6 +146,7 @@ mod config;
 mod driver;
 mod janitor;
 mod keys;
+mod publisher;
 pub mod raw;
 mod reader;
 mod reply;

@@ -5,16 +5,25 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-/// Publish with dedup. KEYS: stream, dedup key. ARGV: window ms, entry data.
-/// Returns `{duplicate (0/1), entry id}`.
-pub(crate) static PUBLISH: LazyLock<Script> = LazyLock::new(|| {
+/// Publish with dedup, for a batch. KEYS: stream and dedup key of each envelope, in pairs.
+/// ARGV: window ms, then each envelope's entry data. Returns `{duplicate (0/1), entry id}`
+/// per envelope, in order; an envelope whose key is already set is not stored again.
+pub(crate) static PUBLISH_MANY: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
-local id = redis.call('GET', KEYS[2])
-if id then return {1, id} end
-id = redis.call('XADD', KEYS[1], '*', 'd', ARGV[2])
-redis.call('SET', KEYS[2], id, 'PX', ARGV[1])
-return {0, id}
+local out = {}
+for i = 1, #KEYS / 2 do
+  local stream, key = KEYS[2 * i - 1], KEYS[2 * i]
+  local id = redis.call('GET', key)
+  if id then
+    out[i] = {1, id}
+  else
+    id = redis.call('XADD', stream, '*', 'd', ARGV[i + 1])
+    redis.call('SET', key, id, 'PX', ARGV[1])
+    out[i] = {0, id}
+  end
+end
+return out
 "#,
     )
 });

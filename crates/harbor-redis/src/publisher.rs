@@ -1,0 +1,104 @@
+//! Batched deduplicating publishes: one task collects the publishes of a bus and stores
+//! each batch with one call of the [`PUBLISH_MANY`](crate::scripts::PUBLISH_MANY) script, so
+//! the script's fixed cost is paid once per batch rather than once per envelope. Each
+//! `publish()` still returns only once the server ran the script over its envelope.
+
+use std::time::Duration;
+
+use harbor_distributed::Error;
+use redis::aio::ConnectionManager;
+use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
+
+use crate::backend::with_retry;
+use crate::scripts;
+
+/// Most envelopes one script call stores (the script holds the server while it runs).
+pub(crate) const BATCH: usize = 256;
+
+/// Whether the envelope was a duplicate, and its entry id (the earlier one for a duplicate).
+pub(crate) type Stored = (bool, String);
+
+/// One envelope to store unless its dedup key is already set.
+pub(crate) struct PublishRequest {
+    pub(crate) stream: String,
+    pub(crate) dedup_key: String,
+    pub(crate) data: Vec<u8>,
+    pub(crate) done: oneshot::Sender<Result<Stored, Error>>,
+}
+
+/// Runs until every sender is gone, storing what arrived while the previous batch ran.
+pub(crate) async fn run(
+    mut rx: mpsc::UnboundedReceiver<PublishRequest>,
+    conn: ConnectionManager,
+    dedup_window: Duration,
+    retry: Duration,
+) {
+    let window = dedup_window.as_millis() as u64;
+    let mut pending = Vec::with_capacity(BATCH);
+    while let Some(first) = rx.recv().await {
+        pending.push(first);
+        while pending.len() < BATCH {
+            match rx.try_recv() {
+                Ok(next) => pending.push(next),
+                Err(_) => break,
+            }
+        }
+        flush(&conn, std::mem::take(&mut pending), window, retry).await;
+    }
+}
+
+async fn flush(
+    conn: &ConnectionManager,
+    requests: Vec<PublishRequest>,
+    window: u64,
+    retry: Duration,
+) {
+    let mut call = scripts::PUBLISH_MANY.prepare_invoke();
+    call.arg(window);
+    for r in &requests {
+        call.key(&r.stream).key(&r.dedup_key).arg(&r.data);
+    }
+    let span = tracing::debug_span!("bus.publish_batch", envelopes = requests.len());
+    // A retry after a lost reply finds the stored envelopes' dedup keys and reports them
+    // as duplicates with their ids: nothing is stored twice.
+    let (result, _) = with_retry(retry, || {
+        let mut conn = conn.clone();
+        let call = &call;
+        async move { call.invoke_async::<Vec<(u8, String)>>(&mut conn).await }
+    })
+    .instrument(span)
+    .await;
+    match result {
+        Ok(stored) if stored.len() == requests.len() => {
+            for (r, (duplicate, id)) in requests.into_iter().zip(stored) {
+                let _ = r.done.send(Ok((duplicate == 1, id)));
+            }
+        }
+        Ok(stored) => {
+            let message = format!(
+                "the publish script answered {} results for {} envelopes",
+                stored.len(),
+                requests.len()
+            );
+            for r in requests {
+                let _ = r.done.send(Err(Error::Backend {
+                    driver: "redis",
+                    retryable: false,
+                    source: message.clone().into(),
+                }));
+            }
+        }
+        Err(error) => {
+            let retryable = error.is_retryable();
+            let message = error.to_string();
+            for r in requests {
+                let _ = r.done.send(Err(Error::Backend {
+                    driver: "redis",
+                    retryable,
+                    source: message.clone().into(),
+                }));
+            }
+        }
+    }
+}
