@@ -23,7 +23,8 @@ pub struct Config {
     pub pool_size: usize,
     /// Most envelopes written by one multi-row insert. Default is 512.
     pub publish_batch: usize,
-    /// Publish batches (transactions) in flight at once. Default is 8.
+    /// Publish batches (transactions) in flight at once. Default is 2: fewer, larger
+    /// transactions win on a small machine (2 cores: 60-66k/s at 2 against 42k/s at 8).
     pub publish_pipeline: usize,
     /// Most deliveries one claim statement takes for a subscription (never more than its
     /// free `max_in_flight`). Default is 256.
@@ -53,7 +54,7 @@ impl Default for Config {
             schema: "harbor".into(),
             pool_size: 16,
             publish_batch: 512,
-            publish_pipeline: 8,
+            publish_pipeline: 2,
             claim_batch: 256,
             ack_batch: 1024,
             poll_interval: Duration::from_millis(500),

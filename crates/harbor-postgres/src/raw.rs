@@ -207,3 +207,27 @@ pub async fn publish_latency(
         None => Ok(out),
     }
 }
+
+/// Drops `schema` and everything in it: the cleanup of a bench that ran the bus in a
+/// schema of its own. Only the URL's server part is used.
+///
+/// # Errors
+///
+/// [`Error::InvalidConfig`] for a schema name that is not a plain identifier, or the
+/// backend's error.
+pub async fn drop_schema(url: &str, schema: &str) -> Result<(), Error> {
+    if schema.is_empty()
+        || !schema
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(Error::InvalidConfig(format!(
+            "schema {schema:?} is not a plain lowercase identifier"
+        )));
+    }
+    let client = connect(url).await?;
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .await
+        .map_err(errors::backend)
+}
