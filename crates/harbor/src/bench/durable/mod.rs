@@ -62,6 +62,8 @@ pub(super) async fn run(args: DurableArgs, raw: Box<dyn RawEngine>) -> anyhow::R
         .await?;
     let bus_latency = publish_latency(&bus, &args).await?;
     bus.close().await?;
+    drop(bus);
+    raw.cleanup().await?;
 
     let report = DurableReport {
         driver: args.target.clone(),

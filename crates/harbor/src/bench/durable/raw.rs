@@ -22,14 +22,19 @@ pub(in super::super) trait RawEngine: Send + Sync {
     fn consume(&self, messages: u64, payload: usize) -> Timed<'_>;
     /// `samples` publishes one at a time, each awaited; each one's latency.
     fn publish_latency(&self, samples: u64, payload: usize) -> Samples<'_>;
+    /// Removes what the bus left in the namespace the bench gave it (after `close`).
+    fn cleanup(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// The target to open and the raw engine of a durable driver target, or `None` for
 /// in-process drivers.
 ///
 /// `embedded` (or an `embedded://` URL) runs in a fresh temporary directory, the raw redb
-/// baseline in another one beside it. A `nats://` URL with no query gets a stream of its
-/// own that the bus deletes on close, so runs never share one.
+/// baseline in another one beside it. A service URL with no query gets a namespace of its
+/// own, removed afterwards, so runs never share one: a temporary stream on NATS (the bus
+/// deletes it on close), a key prefix on Redis, a schema on PostgreSQL.
 pub(super) fn for_target(target: &str) -> anyhow::Result<Option<(String, Box<dyn RawEngine>)>> {
     let scheme = target
         .split_once("://")
@@ -52,12 +57,18 @@ pub(super) fn for_target(target: &str) -> anyhow::Result<Option<(String, Box<dyn
         #[cfg(feature = "nats")]
         "nats" | "jetstream" => {
             let url = nats_url(target);
-            (url.clone(), Box::new(Nats(url)))
+            (url.clone(), Box::new(Nats::new(&url, url.clone())))
         }
         #[cfg(feature = "redis")]
-        "redis" => (target.to_owned(), Box::new(Redis(target.to_owned()))),
+        "redis" => {
+            let bus = namespaced(target, "prefix", &format!("harbor-bench-{}", tag()));
+            (bus.clone(), Box::new(Redis::new(target, bus)))
+        }
         #[cfg(feature = "postgres")]
-        "postgres" | "postgresql" => (target.to_owned(), Box::new(Postgres(target.to_owned()))),
+        "postgres" | "postgresql" => {
+            let bus = namespaced(target, "schema", &format!("harbor_bench_{}", tag()));
+            (bus.clone(), Box::new(Postgres::new(target, bus)))
+        }
         _ => return Ok(None),
     };
     Ok(Some(found))
@@ -94,11 +105,28 @@ impl RawEngine for Embedded {
     }
 }
 
-/// A raw baseline reached by URL: one type per engine, all with the same three calls.
+/// A raw baseline reached by URL: one type per engine, all with the same calls. `$cleanup`
+/// removes the bench's namespace from the bus URL (`None` when the user chose one).
 macro_rules! url_engine {
-    ($feature:literal, $name:ident, $module:path, $describe:literal) => {
+    ($feature:literal, $name:ident, $module:path, $describe:literal, $cleanup:expr) => {
         #[cfg(feature = $feature)]
-        struct $name(String);
+        struct $name {
+            /// Where the raw client works (it makes its own scratch namespace there).
+            raw: String,
+            /// The bus's URL, with the namespace the bench made for it, if it made one.
+            bus: Option<String>,
+        }
+
+        #[cfg(feature = $feature)]
+        impl $name {
+            fn new(target: &str, bus: String) -> Self {
+                let made = bus != target;
+                Self {
+                    raw: target.to_owned(),
+                    bus: made.then_some(bus),
+                }
+            }
+        }
 
         #[cfg(feature = $feature)]
         impl RawEngine for $name {
@@ -108,40 +136,90 @@ macro_rules! url_engine {
 
             fn publish(&self, messages: u64, payload: usize, window: usize) -> Timed<'_> {
                 use $module as raw;
-                Box::pin(async move { Ok(raw::publish(&self.0, messages, payload, window).await?) })
+                Box::pin(
+                    async move { Ok(raw::publish(&self.raw, messages, payload, window).await?) },
+                )
             }
 
             fn consume(&self, messages: u64, payload: usize) -> Timed<'_> {
                 use $module as raw;
-                Box::pin(async move { Ok(raw::consume(&self.0, messages, payload).await?) })
+                Box::pin(async move { Ok(raw::consume(&self.raw, messages, payload).await?) })
             }
 
             fn publish_latency(&self, samples: u64, payload: usize) -> Samples<'_> {
                 use $module as raw;
-                Box::pin(async move { Ok(raw::publish_latency(&self.0, samples, payload).await?) })
+                Box::pin(
+                    async move { Ok(raw::publish_latency(&self.raw, samples, payload).await?) },
+                )
+            }
+
+            fn cleanup(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+                Box::pin(async move {
+                    match &self.bus {
+                        Some(bus) => $cleanup(bus.as_str()).await,
+                        None => Ok(()),
+                    }
+                })
             }
         }
     };
+}
+
+#[cfg(feature = "nats")]
+async fn nothing_to_clean(_bus: &str) -> anyhow::Result<()> {
+    Ok(())
 }
 
 url_engine!(
     "nats",
     Nats,
     harbor_nats::raw,
-    "async-nats: windowed JetStream publish; pull consumer with explicit acks"
+    "async-nats: windowed JetStream publish; pull consumer with explicit acks",
+    nothing_to_clean
 );
 url_engine!(
     "redis",
     Redis,
     harbor_redis::raw,
-    "redis-rs: pipelined XADD; XREADGROUP COUNT 100 + XACK per batch"
+    "redis-rs: pipelined XADD; XREADGROUP COUNT 100 + XACK per batch",
+    |bus: &str| {
+        let bus = bus.to_owned();
+        async move {
+            harbor_redis::RedisBus::open(&bus).await?.purge().await?;
+            anyhow::Ok(())
+        }
+    }
 );
 url_engine!(
     "postgres",
     Postgres,
     harbor_postgres::raw,
-    "tokio-postgres: batched multi-row INSERT; DELETE .. FOR UPDATE SKIP LOCKED LIMIT 100"
+    "tokio-postgres: batched multi-row INSERT; DELETE .. FOR UPDATE SKIP LOCKED LIMIT 100",
+    |bus: &str| {
+        let bus = bus.to_owned();
+        async move {
+            let schema = harbor_postgres::Config::from_url(&bus)?.schema;
+            harbor_postgres::raw::drop_schema(&bus, &schema).await?;
+            anyhow::Ok(())
+        }
+    }
 );
+
+/// A random tag for a bench namespace.
+#[cfg(any(feature = "redis", feature = "postgres"))]
+fn tag() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// `target` with `key=value` added, when it has no query of its own.
+#[cfg(any(feature = "redis", feature = "postgres"))]
+fn namespaced(target: &str, key: &str, value: &str) -> String {
+    if target.contains('?') {
+        target.to_owned()
+    } else {
+        format!("{target}?{key}={value}")
+    }
+}
 
 /// A NATS URL for the bench: with no query, a fresh temporary stream and subject prefix.
 #[cfg(feature = "nats")]
