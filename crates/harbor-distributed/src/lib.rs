@@ -9,6 +9,7 @@
 //! - In-process drivers: the [`memory`] bus and the [`loopback`] transport; and the
 //!   [`idempotency`] helper consumers use to dedupe on `(task_id, edge, event_id)`.
 
+pub mod batch;
 pub mod bus;
 pub mod edge;
 mod envelope;

@@ -20,7 +20,9 @@ use crate::groups::{self, Groups};
 use crate::publish::{self, PublishOp};
 use crate::settle::{self, SettleOp};
 use crate::statements::Statements;
-use crate::{batcher, codec, errors, listener, schema, subscription};
+use harbor_distributed::batch;
+
+use crate::{codec, errors, listener, schema, subscription};
 
 /// What every part of a bus reaches the database with.
 #[derive(Debug)]
@@ -137,7 +139,7 @@ impl PostgresBus {
         });
         let tasks = TaskTracker::new();
         let (stop_publishing, stop_settling) = (CancellationToken::new(), CancellationToken::new());
-        let publisher = batcher::spawn(
+        let publisher = batch::spawn(
             &tasks,
             stop_publishing.clone(),
             db.config.publish_batch,
@@ -147,7 +149,7 @@ impl PostgresBus {
                 move |batch| publish::run_batch(Arc::clone(&db), batch)
             },
         );
-        let settler = batcher::spawn(&tasks, stop_settling.clone(), db.config.ack_batch, 2, {
+        let settler = batch::spawn(&tasks, stop_settling.clone(), db.config.ack_batch, 2, {
             let db = Arc::clone(&db);
             move |batch| settle::run_batch(Arc::clone(&db), batch)
         });

@@ -82,7 +82,6 @@
 //! # }
 //! ```
 
-mod batcher;
 mod bus;
 mod codec;
 mod config;

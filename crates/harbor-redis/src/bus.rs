@@ -13,6 +13,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::acker::{self, AckRequest};
@@ -38,8 +39,11 @@ pub(crate) struct Inner {
     client: redis::Client,
     conn: RwLock<Option<ConnectionManager>>,
     acks: Mutex<Option<mpsc::UnboundedSender<AckRequest>>>,
-    /// Deduplicating publishes, batched by [`publisher::run`].
-    publishes: Mutex<Option<mpsc::UnboundedSender<PublishRequest>>>,
+    /// Deduplicating publishes, batched by [`publisher::spawn`].
+    publishes: mpsc::UnboundedSender<PublishRequest>,
+    /// Cancelled at close: the publisher stores what is queued and ends.
+    stop_publishing: CancellationToken,
+    publisher: TaskTracker,
     phase: AtomicU8,
     /// Cancelled when the bus has ended: every task stops.
     pub(crate) cancel: CancellationToken,
@@ -50,7 +54,6 @@ pub(crate) struct Inner {
     subs: Mutex<Vec<Arc<Sub>>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     acker: Mutex<Option<JoinHandle<()>>>,
-    publisher: Mutex<Option<JoinHandle<()>>>,
     /// Streams read through this bus: the trimmer's work list.
     pub(crate) streams: Mutex<HashSet<String>>,
     persistent: bool,
@@ -153,13 +156,14 @@ impl RedisBus {
             .unwrap_or(false);
         let (tx, rx) = mpsc::unbounded_channel();
         let acker = tokio::spawn(acker::run(rx, conn.clone(), config.ack_batch, config.retry));
-        let (publishes, rx) = mpsc::unbounded_channel();
-        let publisher = tokio::spawn(publisher::run(
-            rx,
+        let (publisher, stop_publishing) = (TaskTracker::new(), CancellationToken::new());
+        let publishes = publisher::spawn(
+            &publisher,
+            stop_publishing.clone(),
             conn.clone(),
             config.dedup_window,
             config.retry,
-        ));
+        );
         let consumer = config
             .consumer
             .clone()
@@ -168,7 +172,8 @@ impl RedisBus {
             client,
             conn: RwLock::new(Some(conn)),
             acks: Mutex::new(Some(tx)),
-            publishes: Mutex::new(Some(publishes)),
+            publishes,
+            stop_publishing,
             phase: AtomicU8::new(OPEN),
             cancel: CancellationToken::new(),
             drained: Notify::new(),
@@ -177,7 +182,7 @@ impl RedisBus {
             subs: Mutex::new(Vec::new()),
             tasks: Mutex::new(Vec::new()),
             acker: Mutex::new(Some(acker)),
-            publisher: Mutex::new(Some(publisher)),
+            publisher,
             streams: Mutex::new(HashSet::new()),
             persistent,
             closing: tokio::sync::Mutex::new(()),
@@ -243,6 +248,7 @@ impl Drop for RedisBus {
         // back after their visibility timeout.
         self.inner.phase.store(ENDED, Ordering::Release);
         self.inner.cancel.cancel();
+        self.inner.stop_publishing.cancel();
     }
 }
 
@@ -304,10 +310,7 @@ async fn publish(inner: &Inner, envelope: &Envelope) -> Result<PublishReceipt, E
             data,
             done,
         };
-        match &*lock(&inner.publishes) {
-            Some(tx) => tx.send(request).map_err(|_| Error::Closed)?,
-            None => return Err(Error::Closed),
-        }
+        inner.publishes.send(request).map_err(|_| Error::Closed)?;
         stored.await.map_err(|_| Error::Closed)??
     } else {
         let conn = inner.conn()?;
@@ -371,11 +374,9 @@ async fn close(inner: &Arc<Inner>) -> Result<(), Error> {
     }
     lock(&inner.subs).clear();
     // Publishes already queued are stored (or fail) before the connection goes.
-    drop(lock(&inner.publishes).take());
-    let publisher = lock(&inner.publisher).take();
-    if let Some(publisher) = publisher {
-        let _ = publisher.await;
-    }
+    inner.stop_publishing.cancel();
+    inner.publisher.close();
+    inner.publisher.wait().await;
     drop(lock(&inner.acks).take());
     let acker = lock(&inner.acker).take();
     if let Some(acker) = acker {

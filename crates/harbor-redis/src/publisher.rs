@@ -1,13 +1,15 @@
-//! Batched deduplicating publishes: one task collects the publishes of a bus and stores
-//! each batch with one call of the [`PUBLISH_MANY`](crate::scripts::PUBLISH_MANY) script, so
+//! Batched deduplicating publishes: the publishes of a bus are gathered into batches, each
+//! stored with one call of the [`PUBLISH_MANY`](crate::scripts::PUBLISH_MANY) script, so
 //! the script's fixed cost is paid once per batch rather than once per envelope. Each
 //! `publish()` still returns only once the server ran the script over its envelope.
 
 use std::time::Duration;
 
-use harbor_distributed::Error;
+use harbor_distributed::{Error, batch};
 use redis::aio::ConnectionManager;
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::backend::with_retry;
@@ -27,25 +29,21 @@ pub(crate) struct PublishRequest {
     pub(crate) done: oneshot::Sender<Result<Stored, Error>>,
 }
 
-/// Runs until every sender is gone, storing what arrived while the previous batch ran.
-pub(crate) async fn run(
-    mut rx: mpsc::UnboundedReceiver<PublishRequest>,
+/// Starts the publishing task on `tasks`: batches of up to [`BATCH`], two in flight (one
+/// runs on the server while the next is sent). Once `stop` is cancelled it stores what is
+/// queued and ends.
+pub(crate) fn spawn(
+    tasks: &TaskTracker,
+    stop: CancellationToken,
     conn: ConnectionManager,
     dedup_window: Duration,
     retry: Duration,
-) {
+) -> mpsc::UnboundedSender<PublishRequest> {
     let window = dedup_window.as_millis() as u64;
-    let mut pending = Vec::with_capacity(BATCH);
-    while let Some(first) = rx.recv().await {
-        pending.push(first);
-        while pending.len() < BATCH {
-            match rx.try_recv() {
-                Ok(next) => pending.push(next),
-                Err(_) => break,
-            }
-        }
-        flush(&conn, std::mem::take(&mut pending), window, retry).await;
-    }
+    batch::spawn(tasks, stop, BATCH, 2, move |requests| {
+        let conn = conn.clone();
+        async move { flush(&conn, requests, window, retry).await }
+    })
 }
 
 async fn flush(

@@ -1,8 +1,10 @@
-//! Groups concurrent operations into batches, each run as one statement.
+//! Groups concurrent operations into batches: a tool for drivers whose engine does a batch
+//! for little more than the cost of one operation (a multi-row insert, a pipeline, one
+//! script call).
 //!
 //! A lone operation goes out at once (no lingering); operations that arrive while batches
 //! are in flight queue up and leave together as the next batch. Up to `parallel` batches
-//! run at once, each on its own pooled connection.
+//! run at once.
 
 use std::future::Future;
 
@@ -12,9 +14,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-/// Starts a batching task; it runs `exec` on each batch. Once `stop` is cancelled it takes
-/// no new operations, finishes the queued ones and ends.
-pub(crate) fn spawn<T, F, Fut>(
+/// Starts a batching task on `tasks`; it runs `exec` on each batch of at most `max_batch`
+/// operations, up to `parallel` batches at once. Once `stop` is cancelled it takes no new
+/// operations (sends fail), finishes the queued ones and ends.
+pub fn spawn<T, F, Fut>(
     tasks: &TaskTracker,
     stop: CancellationToken,
     max_batch: usize,
