@@ -14,6 +14,7 @@ pub mod bus;
 pub mod edge;
 mod envelope;
 mod error;
+pub mod frame;
 pub mod idempotency;
 mod identity;
 pub mod loopback;

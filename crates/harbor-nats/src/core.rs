@@ -17,8 +17,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::NatsBusConfig;
 use crate::errors;
-use crate::frame;
 use crate::layout::{self, Layout};
+use harbor_distributed::frame;
 
 pub(crate) const OPEN: u8 = 0;
 pub(crate) const DRAINING: u8 = 1;

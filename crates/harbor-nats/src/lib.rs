@@ -29,9 +29,9 @@
 //!
 //! # Delivery
 //!
-//! - **Envelopes** travel whole in the message body (a small length-prefixed frame, see
-//!   `frame.rs`): envelope header keys need not be valid NATS header names. `Nats-Msg-Id` is
-//!   the only NATS header.
+//! - **Envelopes** travel whole in the message body (the
+//!   [`frame`](harbor_distributed::frame) every driver uses): envelope header keys need not
+//!   be valid NATS header names. `Nats-Msg-Id` is the only NATS header.
 //! - **Publish** waits for the stream's PubAck, so `Ok` means stored. Publishes from many
 //!   tasks are pipelined on one connection (a caller keeps a window of them in flight). A
 //!   timeout or lost connection is a retryable error: retrying is safe, see dedup.
@@ -131,7 +131,6 @@ mod core;
 mod credit;
 mod driver;
 mod errors;
-mod frame;
 mod layout;
 mod pulls;
 mod pump;

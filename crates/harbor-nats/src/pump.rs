@@ -14,10 +14,10 @@ use tokio::sync::{mpsc, watch};
 use crate::acker::{NatsAcker, nak};
 use crate::core::Core;
 use crate::credit::Credit;
-use crate::frame;
 use crate::layout::Matcher;
 use crate::pulls::Pulls;
 use crate::stream::Pending;
+use harbor_distributed::frame;
 
 /// How long a subscription waits before pulling again after the server refused a pull.
 const BACKOFF: Duration = Duration::from_millis(250);

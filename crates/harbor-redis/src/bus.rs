@@ -21,7 +21,8 @@ use crate::backend::{backend, with_retry};
 use crate::config::{Config, redact};
 use crate::publisher::{self, PublishRequest};
 use crate::subscription::Sub;
-use crate::{codec, keys, reply, trim};
+use crate::{keys, reply, trim};
+use harbor_distributed::frame;
 
 pub(crate) const OPEN: u8 = 0;
 pub(crate) const DRAINING: u8 = 1;
@@ -295,7 +296,7 @@ async fn publish(inner: &Inner, envelope: &Envelope) -> Result<PublishReceipt, E
         });
     }
     let stream = keys::stream_of_edge(&inner.config.prefix, &envelope.edge);
-    let data = codec::encode(envelope);
+    let data = frame::encode(envelope);
     let (duplicate, id) = if inner.config.dedup {
         let task = envelope.task_id.as_deref().unwrap_or_default();
         let (done, stored) = oneshot::channel();
@@ -317,7 +318,7 @@ async fn publish(inner: &Inner, envelope: &Envelope) -> Result<PublishReceipt, E
         let (result, _) = with_retry(inner.config.retry, || {
             let mut conn = conn.clone();
             let mut cmd = redis::cmd("XADD");
-            cmd.arg(&stream).arg("*").arg("d").arg(&data);
+            cmd.arg(&stream).arg("*").arg("d").arg(&data[..]);
             async move { cmd.query_async::<String>(&mut conn).await }
         })
         .await;

@@ -141,7 +141,6 @@
 mod acker;
 mod backend;
 mod bus;
-mod codec;
 mod config;
 mod driver;
 mod janitor;

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use harbor_distributed::{Error, batch};
 use redis::aio::ConnectionManager;
 use tokio::sync::{mpsc, oneshot};
@@ -25,7 +26,7 @@ pub(crate) type Stored = (bool, String);
 pub(crate) struct PublishRequest {
     pub(crate) stream: String,
     pub(crate) dedup_key: String,
-    pub(crate) data: Vec<u8>,
+    pub(crate) data: Bytes,
     pub(crate) done: oneshot::Sender<Result<Stored, Error>>,
 }
 
@@ -55,7 +56,7 @@ async fn flush(
     let mut call = scripts::PUBLISH_MANY.prepare_invoke();
     call.arg(window);
     for r in &requests {
-        call.key(&r.stream).key(&r.dedup_key).arg(&r.data);
+        call.key(&r.stream).key(&r.dedup_key).arg(&r.data[..]);
     }
     let span = tracing::debug_span!("bus.publish_batch", envelopes = requests.len());
     // A retry after a lost reply finds the stored envelopes' dedup keys and reports them

@@ -1,6 +1,7 @@
 //! A subscription's reader: its own pending entries first, then new ones with a blocking
 //! `XREADGROUP` on a dedicated connection; releases what it still queues when it stops.
 
+use harbor_distributed::frame;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -198,7 +199,7 @@ pub(crate) async fn claim(
         let count = counts.get(&entry.id).copied().unwrap_or(0) + 1;
         let attempt = entry.base + count;
         if attempt > sub.max_attempts && entry.data.is_some() {
-            let Some(Ok(envelope)) = entry.data.as_deref().map(crate::codec::decode) else {
+            let Some(Ok(envelope)) = entry.data.clone().map(frame::decode) else {
                 sub.ack_away(idx, entry.id);
                 continue;
             };
@@ -239,7 +240,7 @@ async fn release(sub: &Sub) {
         return;
     };
     for f in queued {
-        let data = crate::codec::encode(&f.envelope);
+        let data = frame::encode(&f.envelope);
         let delete = if f.idx == sub.retry_idx() { "1" } else { "0" };
         let (result, _) = with_retry(sub.bus.config.retry, || {
             let mut conn = conn.clone();
@@ -254,7 +255,7 @@ async fn release(sub: &Sub) {
                 .arg(delete)
                 .arg(0)
                 .arg(f.base + f.count - 1)
-                .arg(&data);
+                .arg(&data[..]);
             async move { call.invoke_async::<i64>(&mut conn).await }
         })
         .await;

@@ -1,6 +1,7 @@
 //! Reading stream replies (`XREADGROUP`, `XCLAIM`, `XPENDING`) straight from `redis::Value`,
 //! keeping the binary entry data as it came.
 
+use bytes::Bytes;
 use redis::Value;
 
 /// One stream entry as the driver stores it.
@@ -9,7 +10,7 @@ pub(crate) struct Entry {
     /// The entry id (`<ms>-<seq>`).
     pub(crate) id: String,
     /// The encoded envelope (`d`); `None` for an entry deleted while pending.
-    pub(crate) data: Option<Vec<u8>>,
+    pub(crate) data: Option<Bytes>,
     /// Attempts made before this entry was written (`a`, retry stream entries only).
     pub(crate) base: u32,
 }
@@ -44,7 +45,9 @@ fn entry(v: Value) -> Option<Entry> {
     let mut fields = items(parts.next().unwrap_or(Value::Nil)).into_iter();
     while let (Some(k), Some(v)) = (fields.next(), fields.next()) {
         match (k, v) {
-            (Value::BulkString(k), Value::BulkString(v)) if k == b"d" => data = Some(v),
+            (Value::BulkString(k), Value::BulkString(v)) if k == b"d" => {
+                data = Some(Bytes::from(v))
+            }
             (Value::BulkString(k), v) if k == b"a" => {
                 base = text(v).and_then(|s| s.parse().ok()).unwrap_or(0)
             }

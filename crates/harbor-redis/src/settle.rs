@@ -14,7 +14,8 @@ use crate::acker::AckRequest;
 use crate::backend::with_retry;
 use crate::bus::{ENDED, lock};
 use crate::subscription::{Fetched, Lease, Sub};
-use crate::{codec, keys, scripts};
+use crate::{keys, scripts};
+use harbor_distributed::frame;
 
 /// The acknowledger of one delivery.
 pub(crate) struct Settler {
@@ -154,7 +155,7 @@ impl Settler {
             )
             .await
         } else {
-            let data = codec::encode(&self.envelope);
+            let data = frame::encode(&self.envelope);
             let delay_ms = delay.as_millis() as u64;
             let (result, retried) = with_retry(self.sub.bus.config.retry, || {
                 let mut conn = conn.clone();
@@ -169,7 +170,7 @@ impl Settler {
                     .arg(self.delete())
                     .arg(delay_ms)
                     .arg(attempt)
-                    .arg(&data);
+                    .arg(&data[..]);
                 async move { call.invoke_async::<i64>(&mut conn).await }
             })
             .await;
@@ -210,7 +211,7 @@ pub(crate) async fn dead_letter(
     let stream = keys::stream_of_edge(prefix, &letter.edge);
     let task = letter.task_id.as_deref().unwrap_or_default();
     let dedup = keys::dedup_key(prefix, task, &letter.edge, &letter.event_id);
-    let data = codec::encode(&letter);
+    let data = frame::encode(&letter);
     let window = sub.bus.config.dedup_window.as_millis() as u64;
     let delete = if idx == sub.retry_idx() { "1" } else { "0" };
     let (result, retried) = with_retry(sub.bus.config.retry, || {
@@ -225,7 +226,7 @@ pub(crate) async fn dead_letter(
             .arg(count)
             .arg(delete)
             .arg(window)
-            .arg(&data);
+            .arg(&data[..]);
         async move { call.invoke_async::<i64>(&mut conn).await }
     })
     .await;

@@ -16,7 +16,8 @@ use crate::backend::backend;
 use crate::bus::{Inner, OPEN, lock};
 use crate::reply::Entry;
 use crate::settle::Settler;
-use crate::{codec, janitor, keys, reader, reply};
+use crate::{janitor, keys, reader, reply};
+use harbor_distributed::frame;
 
 /// An entry fetched for this subscription and not yet handed out.
 pub(crate) struct Fetched {
@@ -186,7 +187,7 @@ impl Sub {
     /// away) when it is not for this group.
     pub(crate) fn accept(&self, idx: usize, entry: Entry, count: u32, sent: Instant) -> bool {
         let retry = idx == self.retry_idx();
-        let envelope = match entry.data.as_deref().map(codec::decode) {
+        let envelope = match entry.data.clone().map(frame::decode) {
             Some(Ok(envelope)) if retry || self.admits(&envelope) => envelope,
             Some(Err(error)) => {
                 tracing::warn!(%error, id = %entry.id, "dropping an undecodable stream entry");
