@@ -174,7 +174,7 @@ url_engine!(
     "nats",
     Nats,
     harbor_nats::raw,
-    "async-nats: windowed JetStream publish; pull consumer with explicit acks",
+    "async-nats: windowed JetStream publish with a Nats-Msg-Id each; pull consumer with explicit acks",
     nothing_to_clean
 );
 url_engine!(
