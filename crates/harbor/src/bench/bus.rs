@@ -21,7 +21,10 @@ use super::report::{BusReport, PlacementReport};
 /// Options of `harbor bench bus`.
 #[derive(Debug, Args)]
 pub(crate) struct BusArgs {
-    /// Driver name or URL, opened through the default registry.
+    /// Driver name or URL, opened through the default registry: `memory`, `embedded`
+    /// (scratch directories under the system's temporary directory, or under DIR with
+    /// `embedded:///DIR`), or a `nats://`, `redis://` or `postgres://` URL (without a query,
+    /// the run gets its own stream, key prefix or schema and removes it afterwards).
     #[arg(long, default_value = "memory")]
     driver: String,
     /// Envelopes per throughput round (default: 1,000,000 in process, 100,000 on a durable

@@ -31,8 +31,10 @@ pub(in super::super) trait RawEngine: Send + Sync {
 /// The target to open and the raw engine of a durable driver target, or `None` for
 /// in-process drivers.
 ///
-/// `embedded` (or an `embedded://` URL) runs in a fresh temporary directory, the raw redb
-/// baseline in another one beside it. A service URL with no query gets a namespace of its
+/// `embedded` runs in a fresh temporary directory (under the system's temporary
+/// directory; `embedded:///some/dir` puts it under that directory instead, to measure the
+/// disk there, since a tmpfs `/tmp` makes every fsync free), the raw redb baseline in
+/// another one beside it. A service URL with no query gets a namespace of its
 /// own, removed afterwards, so runs never share one: a temporary stream on NATS (the bus
 /// deletes it on close), a key prefix on Redis, a schema on PostgreSQL.
 pub(super) fn for_target(target: &str) -> anyhow::Result<Option<(String, Box<dyn RawEngine>)>> {
@@ -41,7 +43,16 @@ pub(super) fn for_target(target: &str) -> anyhow::Result<Option<(String, Box<dyn
         .map_or(target, |(scheme, _)| scheme);
     let found: (String, Box<dyn RawEngine>) = match scheme {
         "embedded" => {
-            let scratch = tempfile::Builder::new().prefix("harbor-bench-").tempdir()?;
+            let mut builder = tempfile::Builder::new();
+            builder.prefix("harbor-bench-");
+            let scratch = match target.strip_prefix("embedded://").filter(|p| !p.is_empty()) {
+                Some(parent) => {
+                    let parent = parent.split('?').next().unwrap_or(parent);
+                    std::fs::create_dir_all(parent)?;
+                    builder.tempdir_in(parent)?
+                }
+                None => builder.tempdir()?,
+            };
             let bus_dir = scratch.path().join("bus");
             let raw_dir = scratch.path().join("raw");
             std::fs::create_dir_all(&raw_dir)?;
