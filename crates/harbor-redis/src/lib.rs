@@ -77,7 +77,9 @@
 //! - **Publish dedup** (the server is 7.0, without `XADD IDMP`): a Lua script `GET`s the
 //!   idempotency key of `(task_id, edge, event_id)`, and if absent `XADD`s and `SET`s the
 //!   key with the entry id and an expiry, atomically. A publish retried after a lost reply
-//!   is therefore stored once.
+//!   is therefore stored once. Concurrent publishes share one script call (up to 256
+//!   envelopes, two calls in flight): the script's fixed cost dominates a lone envelope's.
+//!   Entries hold the envelope's [`frame`](harbor_distributed::frame) in their field `d`.
 //! - **Trimming** never removes a pending entry: each stream a bus reads is cut with
 //!   `XTRIM MINID ~` below the oldest entry any of its groups still needs. A stream no group
 //!   reads is not trimmed; a group nobody consumes any more holds its stream's history.
