@@ -1,5 +1,6 @@
 //! `harbor serve` keeps its tasks in the embedded engine: they survive a graceful restart
-//! and a SIGKILL, and a second server on the same data directory is refused.
+//! and a SIGKILL; a second server on the same data directory, a data file that is not
+//! Harbor's, and TLS files that cannot be read are refused before the server listens.
 
 use std::process::Command;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use harbor_a2a::{ListTasksResponse, Task, TaskState};
 mod support;
 
 use support::run::{run, send_task};
-use support::serve::{Server, wait_with_deadline};
+use support::serve::{Server, refused, wait_with_deadline};
 
 /// How long a stopping server may take to exit.
 const EXIT_DEADLINE: Duration = Duration::from_secs(20);
@@ -89,21 +90,41 @@ fn tasks_survive_sigkill() {
 fn a_second_server_on_the_same_data_directory_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let _first = Server::start_in(dir.path(), &[]);
-    let mut second = support::run::harbor()
-        .args(["serve", "--port", "0", "--data-dir"])
-        .arg(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let status = wait_with_deadline(&mut second, EXIT_DEADLINE);
-    let mut stderr = String::new();
-    if let Some(mut pipe) = second.stderr.take() {
-        std::io::Read::read_to_string(&mut pipe, &mut stderr).expect("stderr");
-    }
-    assert!(
-        status.is_some_and(|s| !s.success()),
-        "a second server started on a busy data directory ({status:?})"
-    );
+    let stderr = refused(&["--data-dir".as_ref(), dir.path().as_os_str()]);
     assert!(stderr.contains("in use by another process"), "{stderr}");
+}
+
+#[test]
+fn a_data_directory_holding_something_else_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join(harbor::embedded::FILE_NAME),
+        b"not a database",
+    )
+    .expect("write garbage");
+    let stderr = refused(&["--data-dir".as_ref(), dir.path().as_os_str()]);
+    assert!(
+        stderr.contains("not a readable Harbor database"),
+        "{stderr}"
+    );
+    let kept = std::fs::read(dir.path().join(harbor::embedded::FILE_NAME)).expect("read");
+    assert_eq!(kept, b"not a database", "the refused file was changed");
+}
+
+#[test]
+fn missing_grpc_tls_files_stop_the_server_before_it_listens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cert = dir.path().join("missing-cert.pem");
+    let key = dir.path().join("missing-key.pem");
+    let stderr = refused(&[
+        "--in-memory".as_ref(),
+        "--grpc-tls-cert".as_ref(),
+        cert.as_os_str(),
+        "--grpc-tls-key".as_ref(),
+        key.as_os_str(),
+    ]);
+    assert!(
+        stderr.contains("cannot read the gRPC TLS certificate"),
+        "{stderr}"
+    );
 }

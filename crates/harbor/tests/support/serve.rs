@@ -183,3 +183,37 @@ pub fn wait_with_deadline(child: &mut Child, deadline: Duration) -> Option<ExitS
         }
     }
 }
+
+/// Runs `harbor serve --port 0` with `args`, which must make it refuse to start: asserts
+/// that it exits unsuccessfully before the startup deadline and never says it listens, and
+/// returns its stderr.
+pub fn refused(args: &[&std::ffi::OsStr]) -> String {
+    let mut child = crate::support::run::harbor()
+        .args(["serve", "--port", "0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn harbor serve");
+    let status = wait_with_deadline(&mut child, STARTUP_DEADLINE);
+    let stdout = read_all(child.stdout.take());
+    let stderr = read_all(child.stderr.take());
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "harbor serve {args:?} started ({status:?}); stderr: {stderr}"
+    );
+    assert!(
+        !stdout.contains("listening"),
+        "harbor serve {args:?} said it listens before refusing: {stdout}"
+    );
+    stderr
+}
+
+/// Everything left in a finished child's pipe.
+fn read_all(pipe: Option<impl Read>) -> String {
+    let mut text = String::new();
+    if let Some(mut pipe) = pipe {
+        pipe.read_to_string(&mut text).expect("read a pipe");
+    }
+    text
+}
