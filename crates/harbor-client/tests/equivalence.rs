@@ -101,6 +101,21 @@ fn task_id(reply: &Value) -> String {
 }
 
 /// The scenario on one binding: a transcript of named steps.
+/// Returns once the wall clock has moved past the millisecond it was in when called.
+async fn next_millisecond() {
+    let millis = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+    };
+    let start = millis();
+    let until = tokio::time::Instant::now() + DEADLINE;
+    while millis() <= start {
+        assert!(tokio::time::Instant::now() < until, "the clock stood still");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
 async fn scenario(binding: Binding) -> Vec<(&'static str, Value)> {
     let agent = ConformanceAgent {
         resubscribe_delay: Duration::from_millis(1500),
@@ -118,14 +133,18 @@ async fn scenario(binding: Binding) -> Vec<(&'static str, Value)> {
     let (p, c): (&Peer, &CallContext) = (&Peer::new(&server.url), &support::ctx());
     let mut log = Vec::new();
 
+    // Status timestamps have millisecond precision and ListTasks orders by them (ties by
+    // random id): each listed task's last status must fall in a millisecond of its own.
     let done = outcome(t.send_message(p, c, send("tck-complete-task-1")).await);
     let done_id = task_id(&done);
     log.push(("send completes", done));
+    next_millisecond().await;
     let direct = t.send_message(p, c, send("tck-message-response-1")).await;
     log.push(("send answers a message", outcome(direct)));
     let waiting = outcome(t.send_message(p, c, send("tck-input-required-1")).await);
     let waiting_id = task_id(&waiting);
     log.push(("send waits for input", waiting));
+    next_millisecond().await;
     let stream = t.send_streaming_message(p, c, send("tck-stream-001")).await;
     log.push(("stream", drain(stream).await));
 
