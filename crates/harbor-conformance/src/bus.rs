@@ -38,8 +38,10 @@ pub mod cases;
 mod factory;
 pub mod faults;
 mod namespace;
+mod scoped;
 mod suite;
 mod support;
 
 pub use factory::{BusFactory, run};
 pub use namespace::Namespace;
+pub use scoped::ScopedBus;

@@ -1,8 +1,16 @@
 //! The whole bus conformance suite, each case on a bus in a fresh temporary directory.
 
-mod support;
+use std::sync::Arc;
 
-harbor_conformance::bus_suite!(|| async {
-    std::sync::Arc::new(support::TempBus::open())
-        as std::sync::Arc<dyn harbor_distributed::MessageBus>
-});
+use harbor_conformance::bus::ScopedBus;
+use harbor_distributed::MessageBus;
+use harbor_embedded::{Embedded, EmbeddedConfig};
+
+/// A bus that owns its engine and its directory (dropped in that order, after the bus).
+fn open() -> Arc<dyn MessageBus> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = Embedded::open(EmbeddedConfig::new(dir.path())).expect("open the engine");
+    Arc::new(ScopedBus::new(engine.bus()).holding((engine, dir)))
+}
+
+harbor_conformance::bus_suite!(|| async { open() });

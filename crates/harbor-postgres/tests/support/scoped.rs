@@ -3,10 +3,8 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use harbor_distributed::{
-    Capabilities, Envelope, Error, MessageBus, PublishReceipt, SubscribeOptions, Subscription,
-};
+use harbor_conformance::bus::ScopedBus;
+use harbor_distributed::MessageBus;
 use harbor_postgres::PostgresBus;
 
 /// Opens a bus at `url` in a new schema `harbor_test_<random>`.
@@ -17,51 +15,11 @@ pub(crate) async fn open(url: &str) -> Arc<dyn MessageBus> {
         Ok(bus) => bus,
         Err(error) => panic!("cannot open a postgres bus at the test server: {error}"),
     };
-    Arc::new(Scoped {
-        bus,
-        server: url.to_owned(),
-        schema,
-    })
-}
-
-struct Scoped {
-    bus: PostgresBus,
-    server: String,
-    schema: String,
-}
-
-/// Runs `sql` on a connection of its own, driven here (no spawned task).
-pub(crate) async fn execute(server: &str, sql: &str) -> Result<(), tokio_postgres::Error> {
-    let (client, connection) = tokio_postgres::connect(server, tokio_postgres::NoTls).await?;
-    let work = async {
-        let out = client.batch_execute(sql).await;
-        drop(client);
-        out
-    };
-    let (out, _) = tokio::join!(work, connection);
-    out
-}
-
-#[async_trait]
-impl MessageBus for Scoped {
-    fn capabilities(&self) -> Capabilities {
-        self.bus.capabilities()
-    }
-
-    async fn publish(&self, envelope: Envelope) -> Result<PublishReceipt, Error> {
-        self.bus.publish(envelope).await
-    }
-
-    async fn subscribe(&self, options: SubscribeOptions) -> Result<Subscription, Error> {
-        self.bus.subscribe(options).await
-    }
-
-    async fn close(&self) -> Result<(), Error> {
-        self.bus.close().await?;
-        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema);
-        if let Err(error) = execute(&self.server, &sql).await {
-            eprintln!("could not drop the test schema {}: {error}", self.schema);
+    let server = url.to_owned();
+    Arc::new(ScopedBus::new(Arc::new(bus)).after_close(async move {
+        if let Err(error) = harbor_postgres::raw::drop_schema(&server, &schema).await {
+            eprintln!("could not drop the test schema {schema}: {error}");
         }
         Ok(())
-    }
+    }))
 }

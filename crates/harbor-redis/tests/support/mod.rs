@@ -7,10 +7,8 @@ pub mod server;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use harbor_distributed::{
-    Capabilities, Envelope, Error, MessageBus, PublishReceipt, SubscribeOptions, Subscription,
-};
+use harbor_conformance::bus::ScopedBus;
+use harbor_distributed::MessageBus;
 use harbor_redis::RedisBus;
 
 /// A random key prefix, one per test.
@@ -24,31 +22,13 @@ pub fn with_prefix(url: &str, prefix: &str, extra: &str) -> String {
     format!("{url}{sep}prefix={prefix}{extra}")
 }
 
-/// A bus that deletes every key under its prefix after `close`.
-pub struct Purging(pub RedisBus);
-
-#[async_trait]
-impl MessageBus for Purging {
-    fn capabilities(&self) -> Capabilities {
-        self.0.capabilities()
-    }
-    async fn publish(&self, envelope: Envelope) -> Result<PublishReceipt, Error> {
-        self.0.publish(envelope).await
-    }
-    async fn subscribe(&self, options: SubscribeOptions) -> Result<Subscription, Error> {
-        self.0.subscribe(options).await
-    }
-    async fn close(&self) -> Result<(), Error> {
-        self.0.close().await?;
-        self.0.purge().await
-    }
-}
-
-/// Opens a purging bus on `url` in a fresh prefix.
+/// Opens a bus on `url` in a fresh prefix; it deletes every key under it after `close`.
 pub async fn open_purging(url: &str) -> Arc<dyn MessageBus> {
     let url = with_prefix(url, &random_prefix(), "");
-    match RedisBus::open(&url).await {
-        Ok(bus) => Arc::new(Purging(bus)),
+    let bus = match RedisBus::open(&url).await {
+        Ok(bus) => Arc::new(bus),
         Err(error) => panic!("cannot open the redis bus: {error}"),
-    }
+    };
+    let purged = Arc::clone(&bus);
+    Arc::new(ScopedBus::new(bus).after_close(async move { purged.purge().await }))
 }
