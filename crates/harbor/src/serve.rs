@@ -133,20 +133,12 @@ fn grpc_tls(args: &ServeArgs) -> anyhow::Result<Option<harbor_server::grpc::Grpc
 
 /// The gRPC interface URL, `host:port`: the public URL's host when one is given.
 fn grpc_url(public_url: Option<&str>, local: SocketAddr) -> String {
-    let default = harbor_server::grpc::interface(local).url;
-    let Some(public) = public_url else {
-        return default;
-    };
-    let authority = public.split("://").nth(1).unwrap_or(public);
-    let authority = authority.split('/').next().unwrap_or(authority);
-    let host = match authority.rfind(':') {
-        Some(i) if !authority[i..].contains(']') => &authority[..i],
-        _ => authority,
-    };
-    if host.is_empty() {
-        default
-    } else {
-        format!("{host}:{}", local.port())
+    let public_host = public_url
+        .and_then(|url| reqwest::Url::parse(url).ok())
+        .and_then(|url| url.host_str().map(str::to_owned));
+    match public_host {
+        Some(host) => format!("{host}:{}", local.port()),
+        None => harbor_server::grpc::interface(local).url,
     }
 }
 
@@ -368,4 +360,30 @@ async fn wait_for_signal() {
 #[cfg(not(unix))]
 async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grpc_interface_takes_the_public_host_and_the_local_port() {
+        let local: SocketAddr = "127.0.0.1:10000".parse().expect("addr");
+        let cases = [
+            (None, "127.0.0.1:10000"),
+            (
+                Some("https://agents.example.com/base/"),
+                "agents.example.com:10000",
+            ),
+            (
+                Some("http://agents.example.com:8080"),
+                "agents.example.com:10000",
+            ),
+            (Some("http://[::1]:9999"), "[::1]:10000"),
+            (Some("not a url"), "127.0.0.1:10000"),
+        ];
+        for (public, want) in cases {
+            assert_eq!(grpc_url(public, local), want, "public URL {public:?}");
+        }
+    }
 }

@@ -2,18 +2,19 @@
 
 use std::process::Command;
 
-#[test]
-fn bench_bus_reports_json_for_every_placement() {
+/// Runs `harbor bench bus --driver DRIVER --messages M --latency-messages L --rounds 1
+/// --json`, asserts that it succeeded, and returns its report.
+fn bench_bus_json(driver: &str, messages: &str, latency_messages: &str) -> serde_json::Value {
     let output = Command::new(env!("CARGO_BIN_EXE_harbor"))
         .args([
             "bench",
             "bus",
             "--driver",
-            "memory",
+            driver,
             "--messages",
-            "2000",
+            messages,
             "--latency-messages",
-            "500",
+            latency_messages,
             "--rounds",
             "1",
             "--json",
@@ -22,11 +23,15 @@ fn bench_bus_reports_json_for_every_placement() {
         .expect("run harbor");
     assert!(
         output.status.success(),
-        "harbor bench bus failed: {}",
+        "harbor bench bus --driver {driver} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let report: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("the report is JSON");
+    serde_json::from_slice(&output.stdout).expect("the report is JSON")
+}
+
+#[test]
+fn bench_bus_reports_json_for_every_placement() {
+    let report = bench_bus_json("memory", "2000", "500");
     assert_eq!(report["driver"], "memory");
     assert_eq!(report["payload_bytes"], 256);
     let results = report["results"].as_array().expect("results");
@@ -65,29 +70,7 @@ fn bench_bus_refuses_an_unknown_driver() {
 
 /// Runs a durable bench on `driver` and checks every figure of its JSON report.
 fn durable_bench_reports_every_figure(driver: &str) {
-    let output = Command::new(env!("CARGO_BIN_EXE_harbor"))
-        .args([
-            "bench",
-            "bus",
-            "--driver",
-            driver,
-            "--messages",
-            "300",
-            "--latency-messages",
-            "20",
-            "--rounds",
-            "1",
-            "--json",
-        ])
-        .output()
-        .expect("run harbor");
-    assert!(
-        output.status.success(),
-        "harbor bench bus --driver {driver} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("the report is JSON");
+    let report = bench_bus_json(driver, "300", "20");
     assert_eq!(report["payload_bytes"], 256, "{report}");
     assert_eq!(report["messages"], 300, "{report}");
     assert!(report["raw"].as_str().is_some_and(|r| !r.is_empty()));
