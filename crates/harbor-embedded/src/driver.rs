@@ -37,13 +37,7 @@ impl BusDriver for EmbeddedBusDriver {
 
     async fn open(&self, target: &str) -> Result<Arc<dyn MessageBus>, Error> {
         let config = parse_target(target)?;
-        let engine = tokio::task::spawn_blocking(move || Embedded::open(config))
-            .await
-            .map_err(|e| Error::Backend {
-                driver: "embedded",
-                retryable: false,
-                source: Box::new(e),
-            })??;
+        let engine = crate::engine::blocking(move || Embedded::open(config)).await?;
         Ok(engine.bus())
     }
 }

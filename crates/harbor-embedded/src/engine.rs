@@ -117,6 +117,19 @@ pub(crate) fn backend(error: impl Into<redb::Error>) -> Error {
     }
 }
 
+/// Runs blocking engine work (redb calls, fsyncs) on tokio's blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Backend {
+            driver: "embedded",
+            retryable: false,
+            source: Box::new(e),
+        })?
+}
+
 fn open_database(dir: &Path, cache_size: usize) -> Result<Database, Error> {
     std::fs::create_dir_all(dir).map_err(|e| {
         Error::InvalidConfig(format!(

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use harbor_distributed::Error;
 use redb::{Database, ReadableTable, TableDefinition};
 
-use crate::engine::backend;
+use crate::engine::{backend, blocking};
 
 /// Records read and deleted per commit by [`consume`] (the bench's default in-flight
 /// limit, so the bus's acks batch the same way).
@@ -167,16 +167,4 @@ impl Drop for Scratch {
             tracing::warn!(path = %self.path.display(), %error, "cannot remove the raw bench file");
         }
     }
-}
-
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
-) -> Result<T, Error> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| Error::Backend {
-            driver: "embedded",
-            retryable: false,
-            source: Box::new(e),
-        })?
 }

@@ -111,14 +111,8 @@ impl Stream {
         let guard = Filling(&self.group);
         let db = Arc::clone(&self.shared.db);
         let span = tracing::debug_span!("bus.read", group = %self.group.name, from, to);
-        let read = tokio::task::spawn_blocking(move || span.in_scope(|| read_range(&db, from, to)))
-            .await
-            .map_err(|e| Error::Backend {
-                driver: "embedded",
-                retryable: false,
-                source: Box::new(e),
-            })
-            .and_then(|r| r);
+        let read =
+            crate::engine::blocking(move || span.in_scope(|| read_range(&db, from, to))).await;
         let mut st = self.group.lock();
         let records = match read {
             Ok(records) => records,

@@ -161,13 +161,7 @@ impl EmbeddedTaskStore {
         work: impl FnOnce(&Database) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
         let db = Arc::clone(&self.db);
-        tokio::task::spawn_blocking(move || span.in_scope(|| work(&db)))
-            .await
-            .map_err(|e| Error::Backend {
-                driver: "embedded",
-                retryable: false,
-                source: Box::new(e),
-            })?
+        crate::engine::blocking(move || span.in_scope(|| work(&db))).await
     }
 }
 
