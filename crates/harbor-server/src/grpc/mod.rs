@@ -81,12 +81,7 @@ impl Default for GrpcConfig {
             max_header_list_bytes: 16 * 1024,
             keep_alive_interval: Duration::from_secs(30),
             keep_alive_timeout: Duration::from_secs(20),
-            anonymous: Identity {
-                tenant: "default".into(),
-                user: "anonymous".into(),
-                session: "anonymous".into(),
-                run: None,
-            },
+            anonymous: crate::http::context::anonymous(),
             trust_identity_headers: false,
             version_error_code: VersionErrorCode::Spec,
             tls: None,

@@ -35,6 +35,17 @@ pub(crate) fn call_context(
     )
 }
 
+/// The principal every call acts as while a binding runs without authentication: tenant
+/// `default`, user and session `anonymous` (the default of both bindings' configs).
+pub(crate) fn anonymous() -> Identity {
+    Identity {
+        tenant: "default".into(),
+        user: "anonymous".into(),
+        session: "anonymous".into(),
+        run: None,
+    }
+}
+
 /// The context of a call from its headers (HTTP) or metadata (gRPC): `anonymous` unless
 /// `trust_identity_headers` and the identity headers name a complete identity.
 pub(crate) fn context_from_headers(

@@ -53,12 +53,7 @@ impl Default for HttpConfig {
             rest_prefix: "/a2a/rest".into(),
             max_body_bytes: 8 * 1024 * 1024,
             body_timeout: Duration::from_secs(30),
-            anonymous: Identity {
-                tenant: "default".into(),
-                user: "anonymous".into(),
-                session: "anonymous".into(),
-                run: None,
-            },
+            anonymous: context::anonymous(),
             trust_identity_headers: false,
             keep_alive: Duration::from_secs(15),
             card_max_age: Duration::from_secs(300),
