@@ -132,7 +132,7 @@ impl PostgresBus {
             .instrument(span)
             .await?;
         let db = Arc::new(Db {
-            sql: Statements::new(&config.schema),
+            sql: Statements::new(&config.schema, &config.channel()),
             config,
             pool,
             settle_pool,

@@ -66,20 +66,8 @@ impl Groups {
         }))
     }
 
-    /// Handles a notification payload: comma-separated group ids.
-    pub(crate) fn wake_ids(&self, payload: &str) {
-        let map = self.by_id.lock().unwrap_or_else(PoisonError::into_inner);
-        for id in payload
-            .split(',')
-            .filter_map(|s| s.trim().parse::<i32>().ok())
-        {
-            if let Some(group) = map.get(&id) {
-                group.wake.notify_one();
-            }
-        }
-    }
-
-    /// Wakes every group (after a reconnect, when notifications may have been missed).
+    /// Wakes every group: on a notification (something was stored; any group may want
+    /// it), and after a reconnect, when notifications may have been missed.
     pub(crate) fn wake_all(&self) {
         let map = self.by_id.lock().unwrap_or_else(PoisonError::into_inner);
         for group in map.values() {
@@ -91,10 +79,9 @@ impl Groups {
 /// Creates the group of `options` or finds it, returning its id.
 ///
 /// An existing group keeps its position and takes the edges of this subscription (its
-/// members should subscribe to the same edges; the latest wins for later publishes). A
-/// new group starting at `Earliest` or a sequence is filled from the retained envelopes
-/// while publishes wait on a table lock, so none falls between the backfill and the
-/// fan-out trigger.
+/// members should subscribe to the same edges; the latest wins for what it reads next).
+/// A new group starting at `Earliest` or a sequence reads the retained log from its
+/// start (from that sequence on); one starting at `New` reads what commits after it.
 pub(crate) async fn register(
     pool: &Pool,
     schema: &str,
@@ -132,23 +119,23 @@ pub(crate) async fn register(
         tx.commit().await.map_err(errors::backend)?;
         return Ok(id);
     }
+    // A new group reads the log after what is committed now (`done` defaults to the
+    // current snapshot), or from its start: a snapshot that shows no transaction.
     let from: Option<i64> = match options.start {
         StartPosition::New => None,
         StartPosition::Earliest => Some(0),
         StartPosition::Sequence(n) => Some(i64::try_from(n).unwrap_or(i64::MAX)),
     };
-    if from.is_some() {
-        tx.batch_execute(&format!("LOCK TABLE {schema}.messages IN SHARE MODE"))
-            .await
-            .map_err(errors::backend)?;
-    }
     let inserted = tx
         .query_opt(
             &format!(
-                "INSERT INTO {schema}.groups (name, tenant, exact, patterns) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (name, tenant) DO NOTHING RETURNING id"
+                "INSERT INTO {schema}.groups (name, tenant, exact, patterns, done, from_seq) \
+                 VALUES ($1, $2, $3, $4, \
+                     CASE WHEN $5::int8 IS NULL THEN pg_current_snapshot() ELSE '1:1:' END, \
+                     coalesce($5, 0)) \
+                 ON CONFLICT (name, tenant) DO NOTHING RETURNING id"
             ),
-            &[&options.group, &tenant, &exact, &patterns],
+            &[&options.group, &tenant, &exact, &patterns, &from],
         )
         .await
         .map_err(errors::backend)?;
@@ -167,19 +154,6 @@ pub(crate) async fn register(
             return Ok(row.get(0));
         }
     };
-    if let Some(from) = from {
-        tx.execute(
-            &format!(
-                "INSERT INTO {schema}.deliveries (group_id, seq)
-                 SELECT $1, m.seq FROM {schema}.messages m
-                 WHERE m.seq >= $2 AND ($3 = '' OR m.tenant = $3)
-                   AND (m.edge = ANY ($4) OR m.edge ~ ANY ($5))"
-            ),
-            &[&id, &from, &tenant, &exact, &patterns],
-        )
-        .await
-        .map_err(errors::backend)?;
-    }
     tx.commit().await.map_err(errors::backend)?;
     Ok(id)
 }

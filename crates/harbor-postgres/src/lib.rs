@@ -7,21 +7,30 @@
 //!
 //! # Design
 //!
-//! - **Publish.** Concurrent publishes are grouped into one multi-row `INSERT … ON CONFLICT
-//!   DO NOTHING` per transaction (up to `publish_batch` rows, `publish_pipeline` batches
-//!   in flight); a lone publish goes out at once. `publish` returns only after its batch
-//!   committed. The unique key `(task_id, edge, event_id)` makes a second publish of the
-//!   same key a no-op that reports `duplicate: true`.
-//! - **Fan-out.** A statement-level trigger creates one `deliveries` row per matching
-//!   consumer group (edge equal, or matching a wildcard pattern as a regular expression;
-//!   tenant equal, or an admin group) in the publishing transaction, and sends one `NOTIFY`
-//!   naming the groups. Groups are keyed by (name, tenant scope).
-//! - **Claim.** Each subscription has a task that claims up to `claim_batch` deliveries
-//!   (never more than its free `max_in_flight`) with `FOR UPDATE SKIP LOCKED`, setting the
-//!   visibility timeout (`vt`) and raising the attempt counter in the same statement. It
-//!   wakes on a notification for its group, on its group's timers (nack delays, deliveries
-//!   dropped unsettled), and every `poll_interval` otherwise (deliveries whose timeout
-//!   passed in another process, notifications missed while reconnecting).
+//! - **Publish.** Concurrent publishes are grouped into one multi-row `INSERT` per
+//!   transaction (up to `publish_batch` rows, `publish_pipeline` batches in flight); a
+//!   lone publish goes out at once. `publish` returns only after its batch committed. The
+//!   unique key `(task_id, edge, event_id)` makes a second publish of the same key a no-op
+//!   that reports `duplicate: true`: a batch that hits it is inserted again with `ON
+//!   CONFLICT DO NOTHING` (dearer, so only then). A publish writes one row, whatever the
+//!   number of groups, and sends one `NOTIFY`; publishers never wait for one another.
+//! - **Groups read the log.** Groups are keyed by (name, tenant scope). Each has a read
+//!   position made of two snapshots, as in PgQ: the envelopes of every transaction visible
+//!   in `done` were read; those visible in `upto` but not in `done` are being read, in
+//!   (transaction, sequence) order. Since a snapshot shows only committed transactions, an
+//!   envelope whose transaction commits after later ones is read in a later range, never
+//!   skipped. Envelopes of other edges (equal, or matching a wildcard pattern as a
+//!   regular expression) or tenants are read past.
+//! - **Claim.** Each subscription has a task that calls the schema's `claim` function
+//!   for up to `claim_batch` deliveries (never more than its free `max_in_flight`; while it
+//!   holds some, only once half a batch is free). The function first takes `deliveries`
+//!   rows that are due again (nacked, released, or whose visibility timeout passed) with
+//!   `FOR UPDATE SKIP LOCKED`, raising their attempt counter; then, under the group row's
+//!   lock, reads on in the log and gives each matching envelope a `deliveries` row leased
+//!   at once (attempt 1, `vt` = now + the visibility timeout). The task wakes on a
+//!   notification, on its group's timers (nack delays, deliveries dropped unsettled), and
+//!   every `poll_interval` otherwise (deliveries whose timeout passed in another process,
+//!   notifications missed while reconnecting).
 //! - **Settle.** Concurrent acks become one `DELETE` per batch. The attempt counter is the
 //!   lease token: settling a delivery that was handed out again fails with
 //!   `DeliveryExpired`. A nack sets `vt = now() + delay`; the nack of the last attempt, or a
@@ -31,8 +40,14 @@
 //!   groups and settle what they hold (up to `drain_timeout`), then stops every task and
 //!   closes the pool. Connections are re-opened by themselves after a failure; errors of a
 //!   lost connection are `retryable`.
-//! - **Retention.** Settled envelopes are deleted after `retention` (default 24 h): that is
-//!   the replay window and the publish dedup window.
+//! - **Retention.** Envelopes are deleted after `retention` (default 24 h) once every group
+//!   has read past them and none holds them (a group nobody reads any more holds the log
+//!   from its position: remove it when it is retired). `retention` is the replay window
+//!   and the publish dedup window.
+//!
+//! A transaction left open in the database for long (idle in transaction) keeps the
+//! snapshots' lower bound back: groups then re-check more of the log on each claim, as
+//! PgQ's consumers do. Nothing is lost or delivered twice by it.
 //!
 //! # URL
 //!
@@ -47,11 +62,12 @@
 //! # Capabilities
 //!
 //! - `persistent`: envelopes and deliveries are rows committed before `publish` returns.
-//! - `ordered_per_edge`: a subscription claims in sequence order and hands out in that
-//!   order, so one subscriber of a group sees one publisher's envelopes in publish order
+//! - `ordered_per_edge`: a group reads the log in commit order (a publish that returned
+//!   committed before the next one began) and a subscription hands out in that order, so
+//!   one subscriber of a group sees one publisher's envelopes in publish order
 //!   (redeliveries excepted).
-//! - `replay`: envelopes are kept for `retention`; a new group at `Earliest` or a
-//!   sequence is filled from them.
+//! - `replay`: envelopes are kept for `retention`; a new group at `Earliest` reads the
+//!   retained log from its start, one at a sequence from that sequence on.
 //! - `dead_letter`: see Settle above.
 //! - `publish_dedup`: the unique key, within `retention`.
 //! - `max_payload`: `max_payload` (default 1 MiB).

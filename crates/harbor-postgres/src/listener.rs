@@ -59,8 +59,8 @@ fn handle(
     message: Option<Result<AsyncMessage, tokio_postgres::Error>>,
 ) -> Result<(), Error> {
     match message {
-        Some(Ok(AsyncMessage::Notification(n))) => {
-            inner.groups.wake_ids(n.payload());
+        Some(Ok(AsyncMessage::Notification(_))) => {
+            inner.groups.wake_all();
             Ok(())
         }
         Some(Ok(_)) => Ok(()),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use harbor_distributed::{Envelope, Error, PublishReceipt};
 use tokio::sync::oneshot;
+use tokio_postgres::error::SqlState;
 
 use crate::bus::Db;
 use crate::codec::Columns;
@@ -75,17 +76,29 @@ pub(crate) async fn run_batch(db: Arc<Db>, batch: Vec<PublishOp>) {
 
 type Key = (String, String, String);
 
+/// Inserts a batch. Duplicates are rare (a publish retried after a lost reply), so the
+/// batch is first inserted as it is; only when that hits the dedup key is it inserted
+/// again skipping the duplicates, which costs a check of the key per row.
 async fn insert(db: &Db, batch: &[PublishOp]) -> Result<HashMap<Key, i64>, Error> {
     let client = db.pool.get().await.map_err(errors::pool)?;
+    let columns = Columns::new(batch.iter().map(|op| &op.envelope));
     let statement = client
         .prepare_cached(&db.sql.publish)
         .await
         .map_err(errors::backend)?;
-    let columns = Columns::new(batch.iter().map(|op| &op.envelope));
-    let rows = client
-        .query(&statement, &columns.params())
-        .await
-        .map_err(errors::backend)?;
+    let rows = match client.query(&statement, &columns.params()).await {
+        Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+            let statement = client
+                .prepare_cached(&db.sql.publish_dedup)
+                .await
+                .map_err(errors::backend)?;
+            client
+                .query(&statement, &columns.params())
+                .await
+                .map_err(errors::backend)?
+        }
+        other => other.map_err(errors::backend)?,
+    };
     let mut stored = HashMap::with_capacity(rows.len());
     for row in rows {
         let seq: i64 = row.get(0);

@@ -1,23 +1,35 @@
-//! The bus schema: its tables, the fan-out trigger, and the versioned migrations applied
-//! under an advisory lock so that concurrent opens are safe.
+//! The bus schema: its tables and functions, and the versioned migrations applied under an
+//! advisory lock so that concurrent opens are safe.
 //!
-//! - `messages`: one row per stored envelope (`seq` is the driver sequence), unique on
-//!   `(task_id, edge, event_id)` for publish dedup (`task_id` is `''` when absent).
+//! - `messages`: the log, one row per stored envelope (`seq` is the driver sequence, `txid`
+//!   the publishing transaction), unique on `(task_id, edge, event_id)` for publish dedup
+//!   (`task_id` is `''` when absent).
 //! - `groups`: consumer groups by `(name, tenant)`; tenant `''` is the admin scope. `exact`
 //!   holds plain edges, `patterns` the wildcard patterns as anchored regular expressions.
-//! - `deliveries`: one row per (group, message) not yet settled: `vt` is when it may be
-//!   claimed (visibility timeout, nack delay), `attempts` how many deliveries were made (and
-//!   the lease token a settle must name), `reason` the last nack reason.
-//! - A statement-level trigger on `messages` creates the `deliveries` rows of every
-//!   matching group in the publishing transaction and sends one NOTIFY naming the groups.
+//!   `done`, `upto`, `pos_txid` and `pos_seq` are the group's read position in the log, and
+//!   `from_seq` the first sequence a group started at a sequence reads (see
+//!   [`claim_function`](crate::statements::claim_function)).
+//! - `deliveries`: one row per (group, message) handed out and not yet settled: `vt` is
+//!   when it may be claimed again (visibility timeout, nack delay), `attempts` how many
+//!   deliveries were made (and the lease token a settle must name), `reason` the last nack
+//!   reason.
+//! - Every statement that stores envelopes (a publish batch, dead letters) sends one
+//!   NOTIFY on the bus's channel; listeners wake their groups.
+//!
+//! Version 1 fanned each envelope out to a `deliveries` row per matching group in the
+//! publishing transaction; version 2 has groups read the log instead, so a publish writes
+//! one row whatever the number of groups. Migrating keeps every stored envelope and
+//! delivery: existing groups are positioned after the envelopes already stored (they hold
+//! deliveries for them), and those envelopes get a transaction id older than any snapshot,
+//! so a new group at `Earliest` still reads them.
 
 use deadpool_postgres::Pool;
 use harbor_distributed::Error;
 
-use crate::errors;
+use crate::{errors, statements};
 
 /// The schema version this driver writes.
-pub(crate) const VERSION: i32 = 1;
+pub(crate) const VERSION: i32 = 2;
 
 /// Migration `n` (1-based) for `schema` notifying on `channel`.
 fn migration(n: i32, schema: &str, channel: &str) -> Option<String> {
@@ -85,6 +97,24 @@ CREATE TRIGGER fan_out AFTER INSERT ON {s}.messages
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION {s}.fan_out();
 "#
+        )),
+        2 => Some(format!(
+            r#"
+DROP TRIGGER fan_out ON {s}.messages;
+DROP FUNCTION {s}.fan_out();
+ALTER TABLE {s}.messages ADD COLUMN txid xid8 NOT NULL DEFAULT '3';
+ALTER TABLE {s}.messages ALTER COLUMN txid SET DEFAULT pg_current_xact_id();
+CREATE INDEX messages_by_txid ON {s}.messages (txid, seq);
+CREATE INDEX deliveries_due ON {s}.deliveries (group_id, vt);
+ALTER TABLE {s}.groups
+    ADD COLUMN done pg_snapshot NOT NULL DEFAULT pg_current_snapshot(),
+    ADD COLUMN upto pg_snapshot,
+    ADD COLUMN pos_txid xid8,
+    ADD COLUMN pos_seq bigint,
+    ADD COLUMN from_seq bigint NOT NULL DEFAULT 0;
+{claim}
+"#,
+            claim = statements::claim_function(s, channel),
         )),
         _ => None,
     }

@@ -22,7 +22,9 @@ pub(crate) fn start(
     options: SubscribeOptions,
 ) -> Subscription {
     let (tx, rx) = mpsc::channel(options.max_in_flight.clamp(1, 1 << 20));
+    let refill = (options.max_in_flight.min(inner.db.config.claim_batch) / 2).max(1);
     let claimer = Claimer {
+        refill,
         held: Arc::new(Held::default()),
         vt_ms: i64::try_from(options.visibility_timeout.as_millis().max(1)).unwrap_or(i64::MAX),
         inner: Arc::clone(&inner),
@@ -39,6 +41,9 @@ struct Claimer {
     group: Arc<Group>,
     options: SubscribeOptions,
     vt_ms: i64,
+    /// Room (out of `max_in_flight`) worth a claim while deliveries are held: half a
+    /// claim batch.
+    refill: usize,
     held: Arc<Held>,
     tx: mpsc::Sender<Claimed>,
 }
@@ -56,18 +61,18 @@ impl Claimer {
             if self.inner.is_ended() || self.tx.is_closed() {
                 return;
             }
-            let free = self.options.max_in_flight.saturating_sub(self.held.count());
-            if free == 0 {
+            if !self.has_room() {
                 if let Woke::Stop = self.wait_for_room().await {
                     return;
                 }
                 continue;
             }
+            let free = self.options.max_in_flight.saturating_sub(self.held.count());
             let want = free.min(self.inner.db.config.claim_batch);
             match self.claim(want).await {
-                Ok(rows) if !rows.is_empty() => {
+                Ok(Claim { rows, more }) if !rows.is_empty() || more => {
                     backoff = Duration::from_millis(50);
-                    if rows.len() == want {
+                    if more || rows.len() == want {
                         // Probably more: let another member of the group look too.
                         self.group.wake.notify_one();
                     }
@@ -115,11 +120,20 @@ impl Claimer {
         }
     }
 
+    /// Whether a claim is worth making: some room, and while the consumer has deliveries
+    /// to work on, at least `refill` of it (many small claims cost more than a few full
+    /// ones).
+    fn has_room(&self) -> bool {
+        let held = self.held.count();
+        let free = self.options.max_in_flight.saturating_sub(held);
+        free > 0 && (held == 0 || free >= self.refill)
+    }
+
     async fn wait_for_room(&self) -> Woke {
         let changed = self.held.changed.notified();
         tokio::pin!(changed);
         changed.as_mut().enable();
-        if self.held.count() < self.options.max_in_flight {
+        if self.has_room() {
             return Woke::Again;
         }
         tokio::select! {
@@ -148,14 +162,14 @@ impl Claimer {
         }
     }
 
-    async fn claim(&self, want: usize) -> Result<Vec<(LeaseKey, Envelope)>, Error> {
+    async fn claim(&self, want: usize) -> Result<Claim, Error> {
         let db = &self.inner.db;
         let client = db.settle_pool.get().await.map_err(errors::pool)?;
         let statement = client
             .prepare_cached(&db.sql.claim)
             .await
             .map_err(errors::backend)?;
-        let limit = want as i64;
+        let limit = i32::try_from(want).unwrap_or(i32::MAX);
         let max_attempts = i32::try_from(self.options.max_attempts).unwrap_or(i32::MAX);
         let rows = client
             .query(
@@ -170,16 +184,30 @@ impl Claimer {
             )
             .await
             .map_err(errors::backend)?;
-        let mut out = Vec::with_capacity(rows.len());
+        let mut claim = Claim {
+            rows: Vec::with_capacity(rows.len()),
+            more: false,
+        };
         for row in &rows {
+            let Some(seq) = row.get::<_, Option<i64>>(0) else {
+                claim.more = true;
+                continue;
+            };
             let key = LeaseKey {
                 group: self.group.id,
-                seq: row.get(0),
+                seq,
                 attempt: row.get(1),
             };
             let envelope = codec::decode(row, 2).map_err(errors::backend)?;
-            out.push((key, envelope));
+            claim.rows.push((key, envelope));
         }
-        Ok(out)
+        Ok(claim)
     }
+}
+
+/// What one call of the `claim` function gave.
+struct Claim {
+    rows: Vec<(LeaseKey, Envelope)>,
+    /// It stopped reading before the end of the log: call again.
+    more: bool,
 }

@@ -9,17 +9,47 @@ use harbor_postgres::PostgresBus;
 
 /// Opens a bus at `url` in a new schema `harbor_test_<random>`.
 pub(crate) async fn open(url: &str) -> Arc<dyn MessageBus> {
+    open_named(url, "").await.0
+}
+
+/// Opens a bus at `url` (with the driver's query parameters `params`, `a=b&c=d`) in a new
+/// schema; returns it and the schema's name.
+pub(crate) async fn open_named(url: &str, params: &str) -> (Arc<dyn MessageBus>, String) {
     let schema = format!("harbor_test_{}", uuid::Uuid::new_v4().simple());
     let sep = if url.contains('?') { '&' } else { '?' };
-    let bus = match PostgresBus::connect(&format!("{url}{sep}schema={schema}")).await {
+    let url_with = |schema: &str| {
+        let extra = if params.is_empty() {
+            String::new()
+        } else {
+            format!("&{params}")
+        };
+        format!("{url}{sep}schema={schema}{extra}")
+    };
+    let bus = match PostgresBus::connect(&url_with(&schema)).await {
         Ok(bus) => bus,
         Err(error) => panic!("cannot open a postgres bus at the test server: {error}"),
     };
-    let server = url.to_owned();
-    Arc::new(ScopedBus::new(Arc::new(bus)).after_close(async move {
-        if let Err(error) = harbor_postgres::raw::drop_schema(&server, &schema).await {
-            eprintln!("could not drop the test schema {schema}: {error}");
+    let (server, name) = (url.to_owned(), schema.clone());
+    let bus = ScopedBus::new(Arc::new(bus)).after_close(async move {
+        if let Err(error) = harbor_postgres::raw::drop_schema(&server, &name).await {
+            eprintln!("could not drop the test schema {name}: {error}");
         }
         Ok(())
-    }))
+    });
+    (Arc::new(bus), schema)
+}
+
+/// Opens a second bus on the schema of one opened with [`open_named`] (closing it leaves
+/// the schema to the first), with the driver's query parameters `params`.
+pub(crate) async fn open_in(url: &str, schema: &str, params: &str) -> Arc<dyn MessageBus> {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let extra = if params.is_empty() {
+        String::new()
+    } else {
+        format!("&{params}")
+    };
+    match PostgresBus::connect(&format!("{url}{sep}schema={schema}{extra}")).await {
+        Ok(bus) => Arc::new(bus),
+        Err(error) => panic!("cannot open a postgres bus at the test server: {error}"),
+    }
 }
