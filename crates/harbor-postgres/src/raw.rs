@@ -7,9 +7,10 @@
 //!
 //! - [`publish`]: multi-row `INSERT`s of up to 512 rows, with up to `window` rows
 //!   outstanding over up to 4 connections; each insert is its own committed transaction.
-//! - [`consume`]: preloads the queue (untimed), then times two connections running
-//!   `DELETE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT 100) RETURNING` until
-//!   the queue is empty.
+//! - [`consume`]: preloads the queue (untimed), then times two connections each claiming
+//!   100 rows at a time (`UPDATE … SET vt, read_ct WHERE id IN (SELECT … FOR UPDATE SKIP
+//!   LOCKED LIMIT 100) RETURNING`) and acknowledging them (`DELETE … WHERE id = ANY`)
+//!   until the queue is empty.
 //! - [`publish_latency`]: one single-row insert at a time.
 
 use std::time::{Duration, Instant};
@@ -126,8 +127,11 @@ pub async fn publish(
     result.map(|_| elapsed)
 }
 
-/// Preloads `messages` bodies of `payload` bytes (untimed), then times consuming them with
-/// batched claim-and-delete statements on two connections.
+/// Preloads `messages` bodies of `payload` bytes (untimed), then times consuming them on
+/// two connections as an at-least-once consumer does: claim a batch (set its visibility
+/// timeout and raise its read count, pgmq's `read`), then acknowledge it (delete it, pgmq's
+/// `delete`). Like the driver's claims and acks, these commit without waiting for the WAL
+/// flush (`synchronous_commit = off`).
 pub async fn consume(url: &str, messages: u64, payload: usize) -> Result<Duration, Error> {
     let scratch = Scratch::new(url).await?;
     let body = vec![0x5a_u8; payload];
@@ -140,26 +144,38 @@ pub async fn consume(url: &str, messages: u64, payload: usize) -> Result<Duratio
     )
     .await?;
     let clients = try_join_all((0..2).map(|_| connect(url))).await?;
-    let sql = format!(
-        "DELETE FROM {s}.q WHERE id IN (
+    let claim = format!(
+        "UPDATE {s}.q SET vt = now() + interval '60 seconds', read_ct = read_ct + 1
+         WHERE id IN (
              SELECT id FROM {s}.q WHERE vt <= now() ORDER BY id
              FOR UPDATE SKIP LOCKED LIMIT $1)
          RETURNING id, body",
         s = scratch.schema
     );
+    let ack = format!("DELETE FROM {}.q WHERE id = ANY($1)", scratch.schema);
     let started = Instant::now();
     let result = try_join_all(clients.iter().map(|client| async {
-        let statement = client.prepare(&sql).await.map_err(errors::backend)?;
+        client
+            .batch_execute("SET synchronous_commit = off")
+            .await
+            .map_err(errors::backend)?;
+        let claim = client.prepare(&claim).await.map_err(errors::backend)?;
+        let ack = client.prepare(&ack).await.map_err(errors::backend)?;
         let mut taken = 0u64;
         loop {
             let rows = client
-                .query(&statement, &[&CLAIM])
+                .query(&claim, &[&CLAIM])
                 .await
                 .map_err(errors::backend)?;
             if rows.is_empty() {
                 return Ok::<u64, Error>(taken);
             }
             taken += rows.len() as u64;
+            let ids: Vec<i64> = rows.iter().map(|row| row.get(0)).collect();
+            client
+                .execute(&ack, &[&ids])
+                .await
+                .map_err(errors::backend)?;
         }
     }))
     .await;

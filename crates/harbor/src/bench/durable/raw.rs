@@ -205,7 +205,7 @@ url_engine!(
     "postgres",
     Postgres,
     harbor_postgres::raw,
-    "tokio-postgres: batched multi-row INSERT; DELETE .. FOR UPDATE SKIP LOCKED LIMIT 100",
+    "tokio-postgres: batched multi-row INSERT; claim 100 (UPDATE vt .. FOR UPDATE SKIP LOCKED) then DELETE them",
     |bus: &str| {
         let bus = bus.to_owned();
         async move {
