@@ -312,7 +312,8 @@ async fn publish(inner: &Inner, envelope: &Envelope) -> Result<PublishReceipt, E
             done,
         };
         inner.publishes.send(request).map_err(|_| Error::Closed)?;
-        stored.await.map_err(|_| Error::Closed)??
+        let id = stored.await.map_err(|_| Error::Closed)??;
+        (id.is_none(), id)
     } else {
         let conn = inner.conn()?;
         let (result, _) = with_retry(inner.config.retry, || {
@@ -322,10 +323,10 @@ async fn publish(inner: &Inner, envelope: &Envelope) -> Result<PublishReceipt, E
             async move { cmd.query_async::<String>(&mut conn).await }
         })
         .await;
-        (false, result?)
+        (false, Some(result?))
     };
     Ok(PublishReceipt {
-        sequence: reply::sequence_of(&id),
+        sequence: id.as_deref().and_then(reply::sequence_of),
         duplicate,
     })
 }

@@ -74,11 +74,12 @@
 //!   default random consumer names a restarted process has no own entries; set `consumer`
 //!   to a stable name and it takes them back at once instead of after the visibility
 //!   timeout.
-//! - **Publish dedup** (the server is 7.0, without `XADD IDMP`): a Lua script `GET`s the
-//!   idempotency key of `(task_id, edge, event_id)`, and if absent `XADD`s and `SET`s the
-//!   key with the entry id and an expiry, atomically. A publish retried after a lost reply
-//!   is therefore stored once. Concurrent publishes share one script call (up to 256
-//!   envelopes, two calls in flight): the script's fixed cost dominates a lone envelope's.
+//! - **Publish dedup** (the server is 7.0, without `XADD IDMP`): a Lua script sets the
+//!   idempotency key of `(task_id, edge, event_id)` with `SET NX PX` (an expiry of
+//!   `dedup_window`) and `XADD`s only when it was absent, atomically. A publish retried
+//!   after a lost reply is therefore stored once; a duplicate's receipt has no sequence.
+//!   Concurrent publishes share one script call (up to 256 envelopes, two calls in
+//!   flight): the script's fixed cost dominates a lone envelope's.
 //!   Entries hold the envelope's [`frame`](harbor_distributed::frame) in their field `d`.
 //! - **Trimming** never removes a pending entry: each stream a bus reads is cut with
 //!   `XTRIM MINID ~` below the oldest entry any of its groups still needs. A stream no group

@@ -19,8 +19,8 @@ use crate::scripts;
 /// Most envelopes one script call stores (the script holds the server while it runs).
 pub(crate) const BATCH: usize = 256;
 
-/// Whether the envelope was a duplicate, and its entry id (the earlier one for a duplicate).
-pub(crate) type Stored = (bool, String);
+/// The envelope's entry id, or `None` for a duplicate.
+pub(crate) type Stored = Option<String>;
 
 /// One envelope to store unless its dedup key is already set.
 pub(crate) struct PublishRequest {
@@ -60,18 +60,18 @@ async fn flush(
     }
     let span = tracing::debug_span!("bus.publish_batch", envelopes = requests.len());
     // A retry after a lost reply finds the stored envelopes' dedup keys and reports them
-    // as duplicates with their ids: nothing is stored twice.
+    // as duplicates: nothing is stored twice.
     let (result, _) = with_retry(retry, || {
         let mut conn = conn.clone();
         let call = &call;
-        async move { call.invoke_async::<Vec<(u8, String)>>(&mut conn).await }
+        async move { call.invoke_async::<Vec<Option<String>>>(&mut conn).await }
     })
     .instrument(span)
     .await;
     match result {
         Ok(stored) if stored.len() == requests.len() => {
-            for (r, (duplicate, id)) in requests.into_iter().zip(stored) {
-                let _ = r.done.send(Ok((duplicate == 1, id)));
+            for (r, id) in requests.into_iter().zip(stored) {
+                let _ = r.done.send(Ok(id));
             }
         }
         Ok(stored) => {

@@ -6,21 +6,18 @@ use std::sync::LazyLock;
 use redis::Script;
 
 /// Publish with dedup, for a batch. KEYS: stream and dedup key of each envelope, in pairs.
-/// ARGV: window ms, then each envelope's entry data. Returns `{duplicate (0/1), entry id}`
-/// per envelope, in order; an envelope whose key is already set is not stored again.
+/// ARGV: window ms, then each envelope's entry data. Returns per envelope, in order, its
+/// entry id, or nil for a duplicate: an envelope whose key is already set is not stored
+/// again. Two calls per envelope (the server's cost of a publish), none for its reply.
 pub(crate) static PUBLISH_MANY: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
 local out = {}
 for i = 1, #KEYS / 2 do
-  local stream, key = KEYS[2 * i - 1], KEYS[2 * i]
-  local id = redis.call('GET', key)
-  if id then
-    out[i] = {1, id}
+  if redis.call('SET', KEYS[2 * i], '1', 'NX', 'PX', ARGV[1]) then
+    out[i] = redis.call('XADD', KEYS[2 * i - 1], '*', 'd', ARGV[i + 1])
   else
-    id = redis.call('XADD', stream, '*', 'd', ARGV[i + 1])
-    redis.call('SET', key, id, 'PX', ARGV[1])
-    out[i] = {0, id}
+    out[i] = false
   end
 end
 return out
