@@ -1,15 +1,17 @@
 //! Reading the log: a group's position is a pair of snapshots, not a sequence number, so
-//! an envelope whose transaction commits after later ones is still delivered; and a group
-//! reads past any number of other edges' envelopes without waiting for the next poll.
-//! And a schema left by version 1 of the driver keeps its envelopes and deliveries. Against
-//! the server at `HARBOR_POSTGRES_URL`, each test in a schema of its own.
+//! an envelope whose transaction commits after later ones is still delivered; a group
+//! reads past any number of other edges' envelopes without waiting for the next poll; only
+//! what stores envelopes notifies; and a schema left by version 1 of the driver keeps its
+//! envelopes and deliveries. Against the server at `HARBOR_POSTGRES_URL`, each test in a
+//! schema of its own.
 
 use std::time::Duration;
 
+use futures::StreamExt;
 use harbor_distributed::{
     Envelope, Identity, IdentityScope, StartPosition, SubscribeOptions, Subscription,
 };
-use tokio_postgres::NoTls;
+use tokio_postgres::{AsyncMessage, NoTls};
 
 mod support;
 
@@ -209,4 +211,56 @@ INSERT INTO {schema}.deliveries (group_id, seq) VALUES (1, 1);
     harbor_postgres::raw::drop_schema(server, &schema)
         .await
         .expect("drop the schema");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_statements_that_store_envelopes_notify() {
+    let Some(url) = server_url() else { return };
+    let (bus, schema) = support::scoped::open_named(&url, "").await;
+    let server = url.split('?').next().unwrap_or(&url);
+    let (listener, mut connection) = tokio_postgres::connect(server, NoTls)
+        .await
+        .expect("connect");
+    let (heard, mut notifications) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(
+        futures::stream::poll_fn(move |cx| connection.poll_message(cx)).for_each(move |message| {
+            if let Ok(AsyncMessage::Notification(n)) = message {
+                let _ = heard.send(n.channel().to_owned());
+            }
+            futures::future::ready(())
+        }),
+    );
+    listener
+        .batch_execute(&format!("LISTEN {schema}_wake"))
+        .await
+        .expect("listen");
+
+    let mut sub = bus
+        .subscribe(SubscribeOptions::new(
+            ["quiet.edge"],
+            "g",
+            IdentityScope::Admin,
+        ))
+        .await
+        .expect("subscribe");
+    for event in ["one", "two"] {
+        bus.publish(envelope("quiet.edge", event))
+            .await
+            .expect("publish");
+        assert_eq!(next_event(&mut sub, Duration::from_secs(10)).await, event);
+    }
+    // A notification committed before this round trip has reached the listener.
+    listener
+        .batch_execute("SELECT 1")
+        .await
+        .expect("round trip");
+    let mut count = 0;
+    while notifications.try_recv().is_ok() {
+        count += 1;
+    }
+    // One per publish; claims and acks (which also commit) notify no one, or every claim
+    // would wake every claimer again.
+    assert_eq!(count, 2, "notifications heard for two publishes");
+    drop(sub);
+    bus.close().await.expect("close");
 }
