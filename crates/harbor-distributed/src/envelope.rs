@@ -98,6 +98,19 @@ impl Envelope {
         Ok(())
     }
 
+    /// Checks what every driver requires before publishing ([`validate`](Self::validate)),
+    /// and that the payload fits the driver's `max_payload`.
+    pub fn check_publishable(&self, max_payload: usize) -> Result<(), Error> {
+        self.validate()?;
+        if self.payload.len() > max_payload {
+            return Err(Error::PayloadTooLarge {
+                size: self.payload.len(),
+                max: max_payload,
+            });
+        }
+        Ok(())
+    }
+
     /// The consumer idempotency key.
     pub fn dedup_key(&self) -> DedupKey {
         DedupKey {

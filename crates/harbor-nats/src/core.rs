@@ -85,13 +85,7 @@ impl Core {
         if phase == ENDED || (phase == DRAINING && !force) {
             return Err(Error::Closed);
         }
-        envelope.validate()?;
-        if envelope.payload.len() > self.max_payload {
-            return Err(Error::PayloadTooLarge {
-                size: envelope.payload.len(),
-                max: self.max_payload,
-            });
-        }
+        envelope.check_publishable(self.max_payload)?;
         let body = frame::encode(envelope);
         if body.len() + 256 > self.server_max {
             return Err(Error::InvalidEnvelope(format!(

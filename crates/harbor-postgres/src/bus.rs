@@ -219,14 +219,7 @@ impl MessageBus for PostgresBus {
     async fn publish(&self, envelope: Envelope) -> Result<PublishReceipt, Error> {
         let span = tracing::debug_span!("bus.publish", edge = %envelope.edge, event_id = %envelope.event_id);
         async {
-            envelope.validate()?;
-            let max = self.inner.db.config.max_payload;
-            if envelope.payload.len() > max {
-                return Err(Error::PayloadTooLarge {
-                    size: envelope.payload.len(),
-                    max,
-                });
-            }
+            envelope.check_publishable(self.inner.db.config.max_payload)?;
             codec::check_storable(&envelope)?;
             if !self.inner.accepting.load(Ordering::SeqCst) {
                 return Err(Error::Closed);

@@ -287,14 +287,7 @@ async fn publish(inner: &Inner, envelope: &Envelope) -> Result<PublishReceipt, E
     if inner.phase() != OPEN {
         return Err(Error::Closed);
     }
-    envelope.validate()?;
-    let max = inner.config.max_payload;
-    if envelope.payload.len() > max {
-        return Err(Error::PayloadTooLarge {
-            size: envelope.payload.len(),
-            max,
-        });
-    }
+    envelope.check_publishable(inner.config.max_payload)?;
     let stream = keys::stream_of_edge(&inner.config.prefix, &envelope.edge);
     let data = frame::encode(envelope);
     let (duplicate, id) = if inner.config.dedup {

@@ -181,14 +181,7 @@ impl Router {
         if self.phase.load(Ordering::Acquire) != OPEN {
             return Err(Error::Closed);
         }
-        envelope.validate()?;
-        let max = self.config.max_payload;
-        if envelope.payload.len() > max {
-            return Err(Error::PayloadTooLarge {
-                size: envelope.payload.len(),
-                max,
-            });
-        }
+        envelope.check_publishable(self.config.max_payload)?;
         let sequence = self.sequence.fetch_add(1, Ordering::Relaxed) + 1;
         Ok((sequence, self.try_route(envelope, false)?))
     }

@@ -35,14 +35,7 @@ impl MessageBus for EmbeddedBus {
             if self.shared.phase.load(Ordering::Acquire) != OPEN {
                 return Err(Error::Closed);
             }
-            envelope.validate()?;
-            let max = self.shared.config.max_payload;
-            if envelope.payload.len() > max {
-                return Err(Error::PayloadTooLarge {
-                    size: envelope.payload.len(),
-                    max,
-                });
-            }
+            envelope.check_publishable(self.shared.config.max_payload)?;
             let record = record::encode(&envelope, record::now_ms());
             let key = record::dedup_key(&envelope);
             let (reply, answer) = oneshot::channel();
