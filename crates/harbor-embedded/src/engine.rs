@@ -107,27 +107,26 @@ impl Embedded {
     }
 }
 
-/// Maps a redb failure to a backend error of this driver.
-pub(crate) fn backend(error: impl Into<redb::Error>) -> Error {
-    let error: redb::Error = error.into();
+/// A failure of this engine: a backend error, not retryable (the file or the process is
+/// what failed, and trying again does not change that).
+pub(crate) fn failure(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
     Error::Backend {
         driver: "embedded",
         retryable: false,
-        source: Box::new(error),
+        source: source.into(),
     }
+}
+
+/// Maps a redb failure to a backend error of this driver.
+pub(crate) fn backend(error: impl Into<redb::Error>) -> Error {
+    failure(error.into())
 }
 
 /// Runs blocking engine work (redb calls, fsyncs) on tokio's blocking pool.
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, Error> + Send + 'static,
 ) -> Result<T, Error> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| Error::Backend {
-            driver: "embedded",
-            retryable: false,
-            source: Box::new(e),
-        })?
+    tokio::task::spawn_blocking(work).await.map_err(failure)?
 }
 
 fn open_database(dir: &Path, cache_size: usize) -> Result<Database, Error> {

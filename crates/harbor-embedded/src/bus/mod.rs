@@ -93,6 +93,8 @@ use harbor_distributed::Error;
 use redb::Database;
 use tokio::sync::Notify;
 
+use crate::engine::failure;
+
 mod config;
 mod group;
 mod lease;
@@ -162,15 +164,10 @@ impl EmbeddedBus {
             shared: Arc::clone(&shared),
             next: recovered.next,
         };
-        let spawn_error = |e| Error::Backend {
-            driver: "embedded",
-            retryable: false,
-            source: Box::new(e),
-        };
         let write = std::thread::Builder::new()
             .name("harbor-bus-write".into())
             .spawn(move || writer.run(&ops))
-            .map_err(spawn_error)?;
+            .map_err(failure)?;
         let bus = Self {
             shared: Arc::clone(&shared),
             threads: Mutex::new(vec![write]),
@@ -178,7 +175,7 @@ impl EmbeddedBus {
         let time = std::thread::Builder::new()
             .name("harbor-bus-timer".into())
             .spawn(move || timer::run(&shared))
-            .map_err(spawn_error)?;
+            .map_err(failure)?;
         bus.threads
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

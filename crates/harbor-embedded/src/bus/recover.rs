@@ -13,7 +13,7 @@ use redb::{Database, ReadableDatabase, ReadableTable};
 use super::group::{Entry, Group, admits};
 use super::record;
 use super::tables::{ATTEMPTS, GROUPS, GroupRow, LOG, SETTLED, Tables};
-use crate::engine::backend;
+use crate::engine::{backend, failure};
 
 /// What the file holds.
 pub(super) struct Recovered {
@@ -23,11 +23,7 @@ pub(super) struct Recovered {
 }
 
 fn corrupt(what: String) -> Error {
-    Error::Backend {
-        driver: "embedded",
-        retryable: false,
-        source: what.into(),
-    }
+    failure(what)
 }
 
 /// Creates the bus tables when missing and reads them back.

@@ -13,7 +13,7 @@ use super::lease::{Take, Terms};
 use super::record::{self, RecordError};
 use super::shared::Shared;
 use super::tables::LOG;
-use crate::engine::backend;
+use crate::engine::{backend, failure};
 
 /// Opens the stream of subscription `terms.sub` of `group`.
 pub(super) fn open(shared: Arc<Shared>, group: Arc<Group>, terms: Terms) -> Subscription {
@@ -145,11 +145,7 @@ impl Stream {
             None => Ok(()),
             Some((seq, error)) => {
                 tracing::error!(seq, %error, "skipping a bus log entry that does not decode");
-                Err(Error::Backend {
-                    driver: "embedded",
-                    retryable: false,
-                    source: format!("log entry {seq}: {error}").into(),
-                })
+                Err(failure(format!("log entry {seq}: {error}")))
             }
         }
     }

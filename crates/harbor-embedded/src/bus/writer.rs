@@ -20,7 +20,7 @@ use super::group::{Change, Group};
 use super::retention;
 use super::shared::Shared;
 use super::tables::Tables;
-use crate::engine::backend;
+use crate::engine::{backend, failure};
 
 /// One thing for the writer to do.
 pub(super) enum Op {
@@ -349,9 +349,5 @@ fn persist(group: &Group, tables: &mut Tables<'_>, appender: &mut Appender) -> R
 
 /// The error every operation of a failed batch gets (the error itself is not `Clone`).
 fn batch_failed(error: &Error) -> Error {
-    Error::Backend {
-        driver: "embedded",
-        retryable: false,
-        source: format!("the bus write transaction failed: {error}").into(),
-    }
+    failure(format!("the bus write transaction failed: {error}"))
 }

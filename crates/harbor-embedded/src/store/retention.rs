@@ -11,7 +11,7 @@ use redb::{Database, ReadableTable};
 use super::StoreConfig;
 use super::tables::Tables;
 use super::tasks::begin_write;
-use crate::engine::backend;
+use crate::engine::{backend, failure};
 
 /// Most tasks one pruning transaction deletes, so a large backlog never holds the single
 /// writer for long: writers queue behind it.
@@ -138,11 +138,7 @@ impl Pruner {
                     }
                 }
             })
-            .map_err(|e| Error::Backend {
-                driver: "embedded",
-                retryable: false,
-                source: Box::new(e),
-            })?;
+            .map_err(failure)?;
         Ok(Self {
             stop: Some(stop),
             thread: Some(thread),

@@ -11,7 +11,7 @@ use harbor_distributed::{Error, Owner};
 use prost::Message;
 use redb::{ReadableTable, Table, TableDefinition, WriteTransaction};
 
-use crate::engine::backend;
+use crate::engine::{backend, failure};
 
 /// The task row: owner, version, the fields the indexes are keyed by, and the encoded task.
 /// `(tenant, user, version, status nanos, has timestamp, context id, state, terminal since,
@@ -157,11 +157,7 @@ pub(super) fn read_row(
 
 /// A stored value that no longer decodes: the file was damaged or written by other code.
 pub(super) fn corrupt(error: prost::DecodeError) -> Error {
-    Error::Backend {
-        driver: "embedded",
-        retryable: false,
-        source: Box::new(error),
-    }
+    failure(error)
 }
 
 /// Every table of the store, open in one write transaction.

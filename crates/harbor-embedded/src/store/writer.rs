@@ -22,7 +22,7 @@ use tracing::Span;
 
 use super::tables::Tables;
 use super::tasks::begin_write;
-use crate::engine::backend;
+use crate::engine::{backend, failure};
 
 /// Most writes one transaction holds, so one commit's answers are not held back long.
 const MAX_BATCH: usize = 256;
@@ -87,11 +87,7 @@ impl<T: Send> Answer for Reply<T> {
 
 /// The error every write of a failed batch gets (the error itself is not `Clone`).
 fn batch_failed(error: &Error) -> Error {
-    Error::Backend {
-        driver: "embedded",
-        retryable: false,
-        source: format!("the write transaction failed: {error}").into(),
-    }
+    failure(format!("the write transaction failed: {error}"))
 }
 
 /// The writer thread and its queue; dropping it lets queued writes finish, then waits for
@@ -108,11 +104,7 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("harbor-store-write".into())
             .spawn(move || serve(&db, &jobs))
-            .map_err(|e| Error::Backend {
-                driver: "embedded",
-                retryable: false,
-                source: Box::new(e),
-            })?;
+            .map_err(failure)?;
         Ok(Self {
             queue: Some(queue),
             thread: Some(thread),
@@ -166,19 +158,11 @@ fn commit(db: &Database, batch: Vec<Box<dyn Job>>) {
             for job in jobs.by_ref() {
                 let ran = catch_unwind(AssertUnwindSafe(|| job.run(&mut tables)));
                 let Ok((poisoned, answer)) = ran else {
-                    return Err(Error::Backend {
-                        driver: "embedded",
-                        retryable: false,
-                        source: "a store write panicked".into(),
-                    });
+                    return Err(failure("a store write panicked"));
                 };
                 answers.push(answer);
                 if poisoned {
-                    return Err(Error::Backend {
-                        driver: "embedded",
-                        retryable: false,
-                        source: "a store write failed half-way".into(),
-                    });
+                    return Err(failure("a store write failed half-way"));
                 }
             }
         }
