@@ -16,21 +16,8 @@ pub(crate) async fn open(url: &str) -> Arc<dyn MessageBus> {
 /// schema; returns it and the schema's name.
 pub(crate) async fn open_named(url: &str, params: &str) -> (Arc<dyn MessageBus>, String) {
     let schema = format!("harbor_test_{}", uuid::Uuid::new_v4().simple());
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let url_with = |schema: &str| {
-        let extra = if params.is_empty() {
-            String::new()
-        } else {
-            format!("&{params}")
-        };
-        format!("{url}{sep}schema={schema}{extra}")
-    };
-    let bus = match PostgresBus::connect(&url_with(&schema)).await {
-        Ok(bus) => bus,
-        Err(error) => panic!("cannot open a postgres bus at the test server: {error}"),
-    };
     let (server, name) = (url.to_owned(), schema.clone());
-    let bus = ScopedBus::new(Arc::new(bus)).after_close(async move {
+    let bus = ScopedBus::new(open_in(url, &schema, params).await).after_close(async move {
         if let Err(error) = harbor_postgres::raw::drop_schema(&server, &name).await {
             eprintln!("could not drop the test schema {name}: {error}");
         }
@@ -39,16 +26,15 @@ pub(crate) async fn open_named(url: &str, params: &str) -> (Arc<dyn MessageBus>,
     (Arc::new(bus), schema)
 }
 
-/// Opens a second bus on the schema of one opened with [`open_named`] (closing it leaves
-/// the schema to the first), with the driver's query parameters `params`.
+/// Opens a bus on `schema`, with the driver's query parameters `params`; closing it leaves
+/// the schema (for a second bus on the schema of one opened with [`open_named`]).
 pub(crate) async fn open_in(url: &str, schema: &str, params: &str) -> Arc<dyn MessageBus> {
     let sep = if url.contains('?') { '&' } else { '?' };
-    let extra = if params.is_empty() {
-        String::new()
-    } else {
-        format!("&{params}")
-    };
-    match PostgresBus::connect(&format!("{url}{sep}schema={schema}{extra}")).await {
+    let mut target = format!("{url}{sep}schema={schema}");
+    if !params.is_empty() {
+        target = format!("{target}&{params}");
+    }
+    match PostgresBus::connect(&target).await {
         Ok(bus) => Arc::new(bus),
         Err(error) => panic!("cannot open a postgres bus at the test server: {error}"),
     }
