@@ -33,4 +33,6 @@ pub use error::Error;
 pub use identity::{Identity, Owner};
 pub use registry::{BusDriver, Registry, TransportDriver};
 pub use store::{LogEntry, MemoryTaskStore, StoredTask, TaskLog, TaskPage, TaskQuery, TaskStore};
-pub use transport::{A2aHandler, CallContext, EventStream, HandlerStream, Peer, RemoteTransport};
+pub use transport::{
+    A2aHandler, CallContext, EventStream, HandlerStream, Peer, RemoteTransport, StreamEvent,
+};

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use harbor_a2a::{AgentCapabilities, AgentCard, AgentInterface, AgentProvider, AgentSkill};
-use harbor_distributed::{MemoryTaskStore, TaskStore};
+use harbor_distributed::{MemoryTaskStore, TaskLog};
 use harbor_embedded::{Embedded, EmbeddedConfig};
 use harbor_server::DefaultHandler;
 use harbor_server::agent::ConformanceAgent;
@@ -143,15 +143,15 @@ fn grpc_url(public_url: Option<&str>, local: SocketAddr) -> String {
 }
 
 /// The task store `args` ask for, and a line saying where tasks live.
-fn open_store(args: &ServeArgs) -> anyhow::Result<(Arc<dyn TaskStore>, String)> {
+fn open_store(args: &ServeArgs) -> anyhow::Result<(Arc<dyn TaskLog>, String)> {
     if args.in_memory {
-        let store: Arc<dyn TaskStore> = Arc::new(MemoryTaskStore::new());
+        let store: Arc<dyn TaskLog> = Arc::new(MemoryTaskStore::new());
         return Ok((store, "in memory (lost when the server stops)".to_owned()));
     }
     let dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     let engine = Embedded::open(EmbeddedConfig::new(&dir))
         .with_context(|| format!("cannot open the data directory {}", dir.display()))?;
-    let store: Arc<dyn TaskStore> = engine.task_store();
+    let store: Arc<dyn TaskLog> = engine.task_store();
     Ok((store, format!("{} (embedded, durable)", dir.display())))
 }
 
@@ -195,7 +195,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         TargetPolicy::PublicOnly
     };
     let push = PushDispatcher::start(
-        Arc::clone(&store),
+        Arc::clone(&store) as Arc<dyn harbor_distributed::TaskStore>,
         PushConfig {
             targets,
             ..PushConfig::default()

@@ -15,7 +15,7 @@ use harbor_a2a::{
     ListTasksRequest, ListTasksResponse, SendMessageRequest, SendMessageResponse,
     SubscribeToTaskRequest, Task, TaskPushNotificationConfig,
 };
-use harbor_distributed::{A2aHandler, CallContext, HandlerStream, MemoryTaskStore, TaskStore};
+use harbor_distributed::{A2aHandler, CallContext, HandlerStream, MemoryTaskStore, TaskLog};
 
 use crate::executor::AgentExecutor;
 use crate::runtime::{EventObserver, Runtime};
@@ -51,19 +51,21 @@ impl HandlerConfig {
 pub struct DefaultHandlerBuilder {
     config: HandlerConfig,
     executor: Arc<dyn AgentExecutor>,
-    store: Option<Arc<dyn TaskStore>>,
+    store: Option<Arc<dyn TaskLog>>,
     observer: Option<Arc<dyn EventObserver>>,
 }
 
 impl DefaultHandlerBuilder {
-    /// Uses this task store (default: a fresh [`MemoryTaskStore`]).
+    /// Keeps tasks in this store, each as its event log (default: a fresh
+    /// [`MemoryTaskStore`]).
     #[must_use]
-    pub fn store(mut self, store: Arc<dyn TaskStore>) -> Self {
+    pub fn store(mut self, store: Arc<dyn TaskLog>) -> Self {
         self.store = Some(store);
         self
     }
 
-    /// Tells `observer` about every stored event (push delivery uses this).
+    /// Tells `observer` about every event appended to a task's log (push delivery uses
+    /// this).
     #[must_use]
     pub fn observer(mut self, observer: Arc<dyn EventObserver>) -> Self {
         self.observer = Some(observer);
