@@ -34,5 +34,6 @@ pub use identity::{Identity, Owner};
 pub use registry::{BusDriver, Registry, TransportDriver};
 pub use store::{LogEntry, MemoryTaskStore, StoredTask, TaskLog, TaskPage, TaskQuery, TaskStore};
 pub use transport::{
-    A2aHandler, CallContext, EventStream, HandlerStream, Peer, RemoteTransport, StreamEvent,
+    A2aHandler, CallContext, EventStream, HandlerStream, LAST_EVENT_ID, Peer, RemoteTransport,
+    StreamEvent,
 };
