@@ -157,7 +157,7 @@ async fn a_follow_up_is_logged_but_not_streamed_and_resume_skips_exactly_what_wa
     // last + 1, never streamed itself), then the agent's events.
     assert_eq!(follow[0].sequence, Some(last + 1));
     assert_eq!(
-        follow.iter().filter_map(|e| e.event.state()).last(),
+        follow.iter().filter_map(|e| e.event.state()).next_back(),
         Some(TaskState::Completed)
     );
     let owner = ctx().identity.owner();
