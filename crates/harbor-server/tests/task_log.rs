@@ -270,3 +270,71 @@ async fn a_resume_into_a_compacted_log_gets_the_task_instead() {
         "the entries are gone: the task as it ended stands in for them"
     );
 }
+
+/// Two handlers on one store and one bus, as two replicas would be: a task that one of
+/// them runs is followed live by a subscriber of the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_of_another_process_follows_the_task_through_the_bus() {
+    use harbor_distributed::memory::{MemoryBus, MemoryBusConfig};
+    let store = Arc::new(MemoryTaskStore::new());
+    let bus: Arc<dyn harbor_distributed::MessageBus> =
+        Arc::new(MemoryBus::new(MemoryBusConfig::default()));
+    let replica = |name: &str| {
+        let agent = ConformanceAgent {
+            resubscribe_delay: std::time::Duration::from_millis(300),
+        };
+        DefaultHandler::builder(card(), Arc::new(agent))
+            .store(store.clone())
+            .bus(Arc::clone(&bus))
+            .configure(|c| c.replica = name.into())
+            .build()
+            .expect("handler")
+    };
+    let (a, b) = (replica("replica-a"), replica("replica-b"));
+    let mut request = send("test-resubscribe-message-id", None);
+    request.configuration = Some(harbor_a2a::SendMessageConfiguration {
+        return_immediately: true,
+        ..Default::default()
+    });
+    let started = match a.send_message(&ctx(), request).await.expect("send").payload {
+        Some(harbor_a2a::send_message_response::Payload::Task(task)) => task,
+        other => panic!("a task, got {other:?}"),
+    };
+    // B subscribes while A's agent is still at work, and resumes a second stream from
+    // entry 1: both follow it to the end through A's notices on the bus.
+    let live = b
+        .subscribe_to_task(&ctx(), subscribe(&started.id))
+        .await
+        .expect("subscribe on the other replica");
+    let resumed = b
+        .subscribe_to_task(&resuming("1"), subscribe(&started.id))
+        .await
+        .expect("resume on the other replica");
+    let (live, resumed) = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        futures::future::join(collect(live), collect(resumed)),
+    )
+    .await
+    .expect("both streams end with the task");
+    assert_eq!(
+        live.last().and_then(|e| e.event.state()),
+        Some(TaskState::Completed),
+        "{live:?}"
+    );
+    let owner = ctx().identity.owner();
+    let log = store
+        .read_log(&owner, &started.id, 0, 100)
+        .await
+        .expect("log");
+    let want: Vec<StreamEvent> = log[1..]
+        .iter()
+        .map(|e| StreamEvent::logged(e.event.clone(), e.sequence))
+        .collect();
+    assert_eq!(resumed, want, "the resumed stream is the log after entry 1");
+    let sequences: Vec<u64> = live.iter().filter_map(|e| e.sequence).collect();
+    assert!(
+        sequences.windows(2).all(|w| w[0] < w[1])
+            && sequences.last() == Some(&log.len().try_into().expect("len")),
+        "{sequences:?}"
+    );
+}

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod client;
+mod duration;
 mod serve;
 
 // The bus hands envelopes between threads, so most frees happen on another thread than the

@@ -14,6 +14,7 @@ use harbor_a2a::{Task, TaskPushNotificationConfig, TaskState};
 use crate::{Error, Owner};
 
 mod cursor;
+pub mod fanout;
 mod log;
 mod memory;
 

@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use harbor_a2a::{A2aError, Task};
+use harbor_distributed::store::fanout::Notice;
+use harbor_distributed::store::project;
 use harbor_distributed::{LogEntry, Owner, StoredTask, TaskLog};
 use tokio::sync::watch;
 
@@ -68,6 +70,11 @@ impl Feeds {
             .or_insert_with(|| TaskFeed::new(stored.owner.clone(), &stored.task, stored.version));
         feed.catch_up(stored);
         self.held(Arc::clone(feed))
+    }
+
+    /// The feed of `task_id` if this process follows the task.
+    pub(crate) fn followed(&self, task_id: &str) -> Option<Arc<TaskFeed>> {
+        lock(&self.map).get(task_id).cloned()
     }
 
     /// The feed of a task this process just created with `entries`.
@@ -208,6 +215,32 @@ impl TaskFeed {
             state.recent.drain(..excess);
         }
         self.changed.send_replace(());
+    }
+
+    /// Takes the entries of a notice from another process that continue this feed's;
+    /// false when the notice leaves a gap (or has no events) and the feed must catch up
+    /// from the store instead.
+    pub(crate) fn extend(&self, notice: &Notice) -> bool {
+        {
+            let mut state = lock(&self.state);
+            if notice.last <= state.version {
+                return true;
+            }
+            if notice.entries.is_empty() || notice.first > state.version + 1 {
+                return false;
+            }
+            for entry in &notice.entries {
+                if entry.sequence == state.version + 1 {
+                    project(&mut state.task, &entry.event);
+                    state.version = entry.sequence;
+                    state.recent.push_back(entry.clone());
+                }
+            }
+            let excess = state.recent.len().saturating_sub(RECENT);
+            state.recent.drain(..excess);
+        }
+        self.changed.send_replace(());
+        true
     }
 
     /// Takes a newer stored version (written elsewhere): its entries are read from the

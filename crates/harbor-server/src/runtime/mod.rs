@@ -16,6 +16,7 @@
 //! gives the stored task back.
 
 mod apply;
+mod fanout;
 pub(crate) mod feed;
 mod run;
 
@@ -26,13 +27,14 @@ use std::time::Duration;
 use harbor_a2a::{
     A2aError, ErrorKind, Message, StreamResponse, Task, TaskPushNotificationConfig, TaskState,
 };
-use harbor_distributed::{CallContext, Error, Owner, StoredTask, TaskLog};
+use harbor_distributed::{CallContext, Error, LogEntry, MessageBus, Owner, StoredTask, TaskLog};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument, debug};
 
 pub(crate) use apply::{is_shown, limit_history, now};
+use fanout::Fanout;
 use feed::{FeedHold, FeedReader, Feeds, Next};
 use run::Run;
 
@@ -72,6 +74,8 @@ pub(crate) struct Runtime {
     executor: Arc<dyn AgentExecutor>,
     observer: Option<Arc<dyn EventObserver>>,
     feeds: Arc<Feeds>,
+    /// The bus that carries log notices between processes, if any.
+    fanout: Option<Fanout>,
     /// The cancel token of each running execution, by task id.
     runs: Mutex<HashMap<String, CancellationToken>>,
     tracker: TaskTracker,
@@ -88,21 +92,36 @@ pub(crate) fn store_error(e: Error) -> A2aError {
 }
 
 impl Runtime {
+    /// The runtime; with a `bus` (and this process's name on it), it announces its appends
+    /// there and follows the other processes' (which needs a tokio runtime).
     pub(crate) fn new(
         store: Arc<dyn TaskLog>,
         executor: Arc<dyn AgentExecutor>,
         observer: Option<Arc<dyn EventObserver>>,
+        bus: Option<(Arc<dyn MessageBus>, String)>,
         cancel_timeout: Duration,
     ) -> Arc<Self> {
-        Arc::new(Self {
+        let rt = Arc::new(Self {
             executor,
             observer,
             feeds: Feeds::new(store),
+            fanout: bus.map(|(bus, source)| Fanout::new(bus, source)),
             runs: Mutex::default(),
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             cancel_timeout,
-        })
+        });
+        if let Some(fanout) = &rt.fanout {
+            fanout.follow(Arc::downgrade(&rt.feeds), rt.shutdown.clone());
+        }
+        rt
+    }
+
+    /// Tells the other processes about durable `entries` of a task.
+    pub(crate) fn announce(&self, owner: &Owner, task_id: &str, entries: &[LogEntry]) {
+        if let Some(fanout) = &self.fanout {
+            fanout.announce(owner, task_id, entries);
+        }
     }
 
     pub(crate) fn store(&self) -> &Arc<dyn TaskLog> {
@@ -185,10 +204,11 @@ impl Runtime {
                 .await
             {
                 Ok(appended) => {
-                    let entry = harbor_distributed::LogEntry {
+                    let entry = LogEntry {
                         sequence: appended,
                         event,
                     };
+                    self.announce(&owner, &next.id, std::slice::from_ref(&entry));
                     feed.appended(next.clone(), vec![entry]);
                     version = appended;
                     task = next;

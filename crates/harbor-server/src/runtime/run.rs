@@ -251,6 +251,7 @@ impl Run {
 
     /// Hands durable entries to the feed (creating it with the task) and the observer.
     async fn publish(&mut self, task: Task, entries: Vec<LogEntry>) {
+        self.rt.announce(&self.owner, &task.id, &entries);
         if let Some(observer) = &self.rt.observer {
             for entry in &entries {
                 observer.on_event(&self.owner, &task.id, &entry.event);
