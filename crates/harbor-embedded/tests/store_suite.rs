@@ -113,4 +113,8 @@ impl TaskLog for TempStore {
     ) -> Result<Vec<LogEntry>, Error> {
         self.store.read_log(owner, task_id, after, limit).await
     }
+
+    async fn active_tasks(&self, after: &str, limit: usize) -> Result<Vec<(Owner, String)>, Error> {
+        self.store.active_tasks(after, limit).await
+    }
 }

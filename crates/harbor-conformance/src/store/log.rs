@@ -257,3 +257,59 @@ pub async fn concurrent_appends_one_wins(store: Arc<dyn TaskLog>) {
     let log = store.read_log(&me, &task.id, 0, 100).await.expect("read");
     assert_eq!(log.len(), 2);
 }
+
+/// `active_tasks` lists the SUBMITTED and WORKING tasks of every owner, in id order, by
+/// pages, and forgets a task once it moves on.
+pub async fn active_tasks_are_listed_across_owners(store: Arc<dyn TaskLog>) {
+    let prefix = unique("active");
+    let mut want = Vec::new();
+    for (i, state) in [
+        TaskState::Submitted,
+        TaskState::Working,
+        TaskState::InputRequired,
+        TaskState::Completed,
+        TaskState::Working,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let who = owner(&format!("user-{}", i % 2));
+        let task = task_at(&format!("{prefix}-{i}"), "ctx", state, base_time());
+        store
+            .append(&who, &task, 0, &[snapshot(&task)])
+            .await
+            .expect("create");
+        if state.is_active() {
+            want.push((who, task.id));
+        }
+    }
+    // Other cases share the store: look only at this case's tasks.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = store.active_tasks(&cursor, 2).await.expect("active");
+        assert!(page.len() <= 2, "a page holds at most the limit: {page:?}");
+        let Some((_, last)) = page.last() else { break };
+        cursor.clone_from(last);
+        seen.extend(page.into_iter().filter(|(_, id)| id.starts_with(&prefix)));
+    }
+    assert_eq!(
+        seen, want,
+        "the active tasks, in id order, with their owners"
+    );
+    let (who, id) = want.remove(0);
+    let task = store.get(&who, &id).await.expect("get").task;
+    let done = [status(&task, TaskState::Completed, "done")];
+    store
+        .append(&who, &after(&task, &done), 1, &done)
+        .await
+        .expect("complete");
+    let left: Vec<(harbor_distributed::Owner, String)> = store
+        .active_tasks("", 10_000)
+        .await
+        .expect("active")
+        .into_iter()
+        .filter(|(_, id)| id.starts_with(&prefix))
+        .collect();
+    assert_eq!(left, want, "a finished task is no longer active");
+}

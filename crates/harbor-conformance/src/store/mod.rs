@@ -26,9 +26,9 @@ pub use listing::{
     list_refuses_bad_paging,
 };
 pub use log::{
-    appends_are_numbered_and_replay_to_the_task, concurrent_appends_one_wins,
-    logs_are_owner_scoped, malformed_appends_are_refused, reads_start_after_a_position,
-    stale_appends_leave_nothing, store_writes_are_logged,
+    active_tasks_are_listed_across_owners, appends_are_numbered_and_replay_to_the_task,
+    concurrent_appends_one_wins, logs_are_owner_scoped, malformed_appends_are_refused,
+    reads_start_after_a_position, stale_appends_leave_nothing, store_writes_are_logged,
 };
 pub use tasks::{
     concurrent_updates_one_wins, create_then_get, create_twice_is_refused,
@@ -69,7 +69,8 @@ macro_rules! task_log_suite {
         $crate::task_store_suite!(@run $factory;
             appends_are_numbered_and_replay_to_the_task, reads_start_after_a_position,
             stale_appends_leave_nothing, malformed_appends_are_refused, logs_are_owner_scoped,
-            store_writes_are_logged, concurrent_appends_one_wins);
+            store_writes_are_logged, concurrent_appends_one_wins,
+            active_tasks_are_listed_across_owners);
     };
 }
 

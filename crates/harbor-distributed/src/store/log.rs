@@ -76,6 +76,16 @@ pub trait TaskLog: TaskStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<LogEntry>, Error>;
+
+    /// At most `limit` (at least 1) tasks in SUBMITTED or WORKING state whose id sorts after
+    /// `after` ("" for the first), every owner's, in id order, with their owners: the tasks
+    /// an execution holds. A server that is its store's only writer resolves them when it
+    /// starts, since any execution it ran died with its last process.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when the store fails.
+    async fn active_tasks(&self, after: &str, limit: usize) -> Result<Vec<(Owner, String)>, Error>;
 }
 
 /// Checks what every log requires of an append before anything is written: a storable

@@ -258,4 +258,17 @@ impl TaskLog for MemoryTaskStore {
             })
             .collect())
     }
+
+    async fn active_tasks(&self, after: &str, limit: usize) -> Result<Vec<(Owner, String)>, Error> {
+        let inner = self.lock();
+        let mut active: Vec<(Owner, String)> = inner
+            .tasks
+            .iter()
+            .filter(|(id, e)| id.as_str() > after && e.stored.task.state().is_active())
+            .map(|(id, e)| (e.stored.owner.clone(), id.clone()))
+            .collect();
+        active.sort_by(|a, b| a.1.cmp(&b.1));
+        active.truncate(limit.max(1));
+        Ok(active)
+    }
 }

@@ -9,7 +9,8 @@ use harbor_distributed::{Error, Owner};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use super::tables::{
-    COUNTS, INDEX, LOG, LOG_KEPT, Meta, OWNER_TERMINAL, PUSH, TASKS, TERMINAL, Tables, read_row,
+    ACTIVE, COUNTS, INDEX, LOG, LOG_KEPT, Meta, OWNER_TERMINAL, PUSH, TASKS, TERMINAL, Tables,
+    read_row,
 };
 use super::{StoreConfig, push, retention, tasks};
 
@@ -114,6 +115,25 @@ fn check(db: &Database) -> usize {
         let want: Vec<u64> = (1..=meta.version).collect();
         assert_eq!(sequences.get(id), Some(&want), "the log of {id}");
     }
+    let active = txn.open_table(ACTIVE).expect("active");
+    let mut active_ids = Vec::new();
+    for entry in active.iter().expect("iter") {
+        let (id, owner) = entry.expect("row");
+        let meta = metas
+            .get(id.value())
+            .expect("an active row of a missing task");
+        assert_eq!(owner.value(), (&*meta.tenant, &*meta.user));
+        active_ids.push(id.value().to_owned());
+    }
+    let want: Vec<String> = metas
+        .iter()
+        .filter(|(_, m)| m.is_active())
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert_eq!(
+        active_ids, want,
+        "the active table holds exactly the active tasks"
+    );
     let kept = txn.open_table(LOG_KEPT).expect("log kept");
     assert_eq!(kept.len().expect("len"), terminal_count as u64);
     for entry in kept.iter().expect("iter") {
@@ -193,4 +213,28 @@ fn every_table_agrees_after_writes_and_pruning() {
         0,
         "every terminal task expired"
     );
+}
+
+#[test]
+fn a_file_from_before_the_active_table_gets_it_filled_when_opened() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = std::sync::Arc::new(Database::create(dir.path().join("store.redb")).expect("create"));
+    let config = StoreConfig::default();
+    drop(super::EmbeddedTaskStore::new(std::sync::Arc::clone(&db), config.clone()).expect("open"));
+    let owner = Owner {
+        tenant: "a".into(),
+        user: "u".into(),
+    };
+    for (i, state) in [(1, TaskState::Working), (2, TaskState::Completed)] {
+        let new = tasks::Append::snapshot(&task(i, state));
+        write(&db, |tables| tasks::create(tables, &config, &owner, &new));
+    }
+    // As an older version left it: no active table.
+    let txn = tasks::begin_write(&db).expect("begin");
+    assert!(txn.delete_table(ACTIVE).expect("delete"));
+    txn.commit().expect("commit");
+    drop(super::EmbeddedTaskStore::new(std::sync::Arc::clone(&db), config).expect("reopen"));
+    let active = tasks::active(&db, "", 10).expect("active");
+    assert_eq!(active, [(owner, "t1".to_owned())]);
+    check(&db);
 }

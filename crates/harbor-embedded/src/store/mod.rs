@@ -22,6 +22,7 @@
 //! | `harbor_store_terminal` | (terminal since, task id) | — |
 //! | `harbor_store_owner_terminal` | (tenant, user, terminal since, task id) | — |
 //! | `harbor_store_log_kept` | (terminal since, task id) | — (finished tasks whose log is kept) |
+//! | `harbor_store_active` | task id | (tenant, user) of tasks SUBMITTED or WORKING |
 //! | `harbor_store_push` | (task id, config id) | prost-encoded push config |
 //!
 //! A task's version is the sequence of its last log entry, so a row and its log agree by
@@ -87,7 +88,7 @@ use harbor_distributed::store::check_append;
 use harbor_distributed::{
     Error, LogEntry, Owner, StoredTask, TaskLog, TaskPage, TaskQuery, TaskStore,
 };
-use redb::Database;
+use redb::{Database, TableHandle};
 use tracing::Span;
 
 mod config;
@@ -134,7 +135,16 @@ impl EmbeddedTaskStore {
     pub fn new(db: Arc<Database>, config: StoreConfig) -> Result<Self, Error> {
         // Create every table now, so read transactions never meet a missing one.
         let txn = tasks::begin_write(&db)?;
-        drop(tables::Tables::open(&txn)?);
+        let upgrading = !txn
+            .list_tables()
+            .map_err(backend)?
+            .any(|t| t.name() == tables::ACTIVE.name());
+        let mut opened = tables::Tables::open(&txn)?;
+        if upgrading {
+            // A file from before the active table: fill it from the task rows, once.
+            opened.fill_active()?;
+        }
+        drop(opened);
         txn.commit().map_err(backend)?;
         let pruner = if config.prunes() {
             Some(retention::Pruner::start(&db, config.clone())?)
@@ -324,5 +334,12 @@ impl TaskLog for EmbeddedTaskStore {
             tasks::read_log(db, &owner, &task_id, after, limit)
         })
         .await
+    }
+
+    async fn active_tasks(&self, after: &str, limit: usize) -> Result<Vec<(Owner, String)>, Error> {
+        let after = after.to_owned();
+        let span = tracing::debug_span!("store.active_tasks");
+        self.blocking(span, move |db| tasks::active(db, &after, limit))
+            .await
     }
 }

@@ -50,6 +50,10 @@ pub(super) const PUSH: TableDefinition<(&str, &str), &[u8]> =
 /// `(task id, sequence)` → prost-encoded `StreamResponse`: each task's event log.
 pub(super) const LOG: TableDefinition<(&str, u64), &[u8]> =
     TableDefinition::new("harbor_store_log");
+/// Task id → `(tenant, user)`: tasks SUBMITTED or WORKING, which an execution holds, for
+/// recovering executions lost with their process.
+pub(super) const ACTIVE: TableDefinition<&str, (&str, &str)> =
+    TableDefinition::new("harbor_store_active");
 /// `(terminal since, task id)` → `()`: finished tasks whose log is still kept, oldest
 /// first, for log compaction.
 pub(super) const LOG_KEPT: TableDefinition<(u64, &str), ()> =
@@ -134,6 +138,11 @@ impl Encoded {
 }
 
 impl Meta {
+    /// SUBMITTED or WORKING: an execution has the task in hand.
+    pub(super) fn is_active(&self) -> bool {
+        TaskState::try_from(self.state).is_ok_and(TaskState::is_active)
+    }
+
     pub(super) fn owned_by(&self, owner: &Owner) -> bool {
         *self.tenant == *owner.tenant && *self.user == *owner.user
     }
@@ -224,6 +233,7 @@ pub(super) struct Tables<'txn> {
     pub(super) push: Table<'txn, (&'static str, &'static str), &'static [u8]>,
     pub(super) log: Table<'txn, (&'static str, u64), &'static [u8]>,
     pub(super) log_kept: Table<'txn, (u64, &'static str), ()>,
+    active: Table<'txn, &'static str, (&'static str, &'static str)>,
 }
 
 impl<'txn> Tables<'txn> {
@@ -238,7 +248,26 @@ impl<'txn> Tables<'txn> {
             push: txn.open_table(PUSH).map_err(backend)?,
             log: txn.open_table(LOG).map_err(backend)?,
             log_kept: txn.open_table(LOG_KEPT).map_err(backend)?,
+            active: txn.open_table(ACTIVE).map_err(backend)?,
         })
+    }
+
+    /// Fills the active table from the task rows (for a file written before it existed).
+    pub(super) fn fill_active(&mut self) -> Result<(), Error> {
+        let mut active = Vec::new();
+        for row in self.tasks.iter().map_err(backend)? {
+            let (id, row) = row.map_err(backend)?;
+            let meta = Meta::from_row(&row.value());
+            if meta.is_active() {
+                active.push((id.value().to_owned(), meta));
+            }
+        }
+        for (id, meta) in &active {
+            self.active
+                .insert(id.as_str(), (meta.tenant.as_str(), meta.user.as_str()))
+                .map_err(backend)?;
+        }
+        Ok(())
     }
 
     /// The row of `id`, without decoding the task.
@@ -280,6 +309,9 @@ impl<'txn> Tables<'txn> {
             // Kept across updates: `unindex` leaves it, compaction and `delete` take it.
             self.log_kept.insert((since, id), ()).map_err(backend)?;
         }
+        if meta.is_active() {
+            self.active.insert(id, (t, u)).map_err(backend)?;
+        }
         Ok(())
     }
 
@@ -318,6 +350,9 @@ impl<'txn> Tables<'txn> {
             self.owner_terminal
                 .remove((t, u, since, id))
                 .map_err(backend)?;
+        }
+        if meta.is_active() {
+            self.active.remove(id).map_err(backend)?;
         }
         Ok(())
     }

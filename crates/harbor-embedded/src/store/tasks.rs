@@ -11,7 +11,7 @@ use redb::{Database, Durability, ReadableDatabase, WriteTransaction};
 
 use super::StoreConfig;
 use super::retention::enforce_cap;
-use super::tables::{Encoded, LOG, Meta, TASKS, Tables, read_row};
+use super::tables::{ACTIVE, Encoded, LOG, Meta, TASKS, Tables, read_row};
 use crate::engine::backend;
 
 /// The store's clock in nanoseconds since the epoch (0 before it).
@@ -177,4 +177,28 @@ pub(super) fn read_log(
     }
     let log = txn.open_table(LOG).map_err(backend)?;
     super::tables::read_log(&log, task_id, after, limit.max(1))
+}
+
+/// SUBMITTED or WORKING tasks after `after` (by id), at most `limit`.
+pub(super) fn active(
+    db: &Database,
+    after: &str,
+    limit: usize,
+) -> Result<Vec<(Owner, String)>, Error> {
+    let txn = db.begin_read().map_err(backend)?;
+    let active = txn.open_table(ACTIVE).map_err(backend)?;
+    let mut tasks = Vec::new();
+    let range = active
+        .range::<&str>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+        .map_err(backend)?;
+    for row in range.take(limit.max(1)) {
+        let (id, owner) = row.map_err(backend)?;
+        let (tenant, user) = owner.value();
+        let owner = Owner {
+            tenant: tenant.into(),
+            user: user.into(),
+        };
+        tasks.push((owner, id.value().to_owned()));
+    }
+    Ok(tasks)
 }
