@@ -68,7 +68,8 @@ pub(crate) struct ServeArgs {
     /// the server stops (for tests and short experiments).
     #[arg(long)]
     in_memory: bool,
-    /// Seconds to let open requests finish after Ctrl-C or SIGTERM.
+    /// Seconds running tasks get to finish after Ctrl-C or SIGTERM (new messages are then
+    /// refused); then they are cancelled and left FAILED, and open streams end.
     #[arg(long, default_value_t = 10)]
     shutdown_grace: u64,
     /// Port of the gRPC binding (default: the HTTP port + 1, or a free port when --port is
@@ -282,6 +283,17 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let handler = builder
         .build()
         .map_err(|e| anyhow::anyhow!("cannot start the handler: {e}"))?;
+    // This server is its store's only writer: what was running when its last process died
+    // is resolved now.
+    let recovered = handler.recover_lost_executions().await.map_err(|e| {
+        anyhow::anyhow!("cannot resolve the tasks a stopped server left running: {e}")
+    })?;
+    if recovered.failed + recovered.rerun > 0 {
+        eprintln!(
+            "harbor serve: {} task(s) left running by a stopped server were failed, {} re-run",
+            recovered.failed, recovered.rerun
+        );
+    }
 
     let shutdown = CancellationToken::new();
     let app = harbor_server::http::router_with_shutdown(
@@ -308,12 +320,18 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             tracing::warn!(error = %e, "cannot set TCP_NODELAY");
         }
     });
-    let signal = shutdown.clone();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+    // A signal first stops the executions (new sends are refused, running ones get the
+    // grace period and end in a final status their streams see); only then do the servers
+    // stop and the streams still open end with an error event.
+    let signalled = CancellationToken::new();
+    let signal = signalled.clone();
+    tokio::spawn(async move {
         wait_for_signal().await;
         eprintln!("harbor serve: shutting down");
         signal.cancel();
     });
+    let stop = shutdown.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned());
     let grace = Duration::from_secs(args.shutdown_grace);
     let mut server = tokio::spawn(async move { server.await });
     let mut grpc_server = grpc.map(|listener| {
@@ -334,10 +352,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     };
     tokio::select! {
-        // A signal ends open streams at once, so the server may finish in the same instant:
-        // check the signal first, or that would read as an unexpected stop.
         biased;
-        () = shutdown.cancelled() => {}
+        () = signalled.cancelled() => {}
         result = &mut server => {
             result??;
             anyhow::bail!("the server stopped without a signal");
@@ -347,6 +363,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             anyhow::bail!("the gRPC server stopped without a signal");
         }
     }
+    handler.shutdown(grace).await;
+    shutdown.cancel();
     let both = async {
         server.await??;
         if let Some(grpc) = grpc_server {
@@ -358,7 +376,6 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Ok(result) => result?,
         Err(_) => eprintln!("harbor serve: requests still open after {grace:?}; stopping anyway"),
     }
-    handler.shutdown(grace).await;
     Ok(())
 }
 
