@@ -145,9 +145,11 @@ impl Runtime {
         push: Option<TaskPushNotificationConfig>,
     ) -> Result<Started, A2aError> {
         self.admit()?;
-        let task_id = uuid::Uuid::new_v4().to_string();
+        // Time-ordered ids (UUIDv7): new tasks sort after older ones, so a store's B-trees
+        // take them at one edge instead of touching a random page per task.
+        let task_id = uuid::Uuid::now_v7().to_string();
         let context_id = if message.context_id.is_empty() {
-            uuid::Uuid::new_v4().to_string()
+            uuid::Uuid::now_v7().to_string()
         } else {
             message.context_id.clone()
         };
