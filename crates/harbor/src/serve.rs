@@ -94,6 +94,10 @@ pub(crate) struct ServeArgs {
     /// Last-Event-ID) before it is compacted to the task itself, e.g. 30s, 5m, 1h.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     log_retention: Duration,
+    /// How long a finished task is kept at all (counted from when it finished), e.g. 1h;
+    /// then it is deleted with its push configs. Default: kept until deleted by hand.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    task_retention: Option<Duration>,
     /// A bus to announce task-log appends on and to follow other servers' appends from,
     /// so a stream here follows a task another server runs: `memory`, `embedded` (this
     /// data directory's own bus), or a `nats://`, `redis://` or `postgres://` URL. Default:
@@ -180,6 +184,7 @@ fn open_store(args: &ServeArgs) -> anyhow::Result<Storage> {
     let config = EmbeddedConfig {
         store: StoreConfig {
             log_retention: Some(args.log_retention),
+            terminal_task_ttl: args.task_retention,
             ..StoreConfig::default()
         },
         ..EmbeddedConfig::new(&dir)
@@ -189,9 +194,11 @@ fn open_store(args: &ServeArgs) -> anyhow::Result<Storage> {
     Ok(Storage {
         store: engine.task_store(),
         description: format!(
-            "{} (embedded, durable; finished tasks' logs kept {:?})",
+            "{} (embedded, durable; finished tasks' logs kept {:?}, the tasks {})",
             dir.display(),
-            args.log_retention
+            args.log_retention,
+            args.task_retention
+                .map_or("until deleted".to_owned(), |d| format!("{d:?}"))
         ),
         engine: Some(engine),
     })
