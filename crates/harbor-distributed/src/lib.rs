@@ -32,7 +32,10 @@ pub use envelope::{DedupKey, Envelope};
 pub use error::Error;
 pub use identity::{Identity, Owner};
 pub use registry::{BusDriver, Registry, TransportDriver};
-pub use store::{LogEntry, MemoryTaskStore, StoredTask, TaskLog, TaskPage, TaskQuery, TaskStore};
+pub use store::{
+    LogEntry, MemoryTaskStore, PushCursor, PushFailure, PushOutbox, StoredTask, TaskLog, TaskPage,
+    TaskQuery, TaskStore,
+};
 pub use transport::{
     A2aHandler, CallContext, EventStream, HandlerStream, LAST_EVENT_ID, Peer, RemoteTransport,
     StreamEvent,

@@ -233,3 +233,50 @@ async fn finished_logs_are_compacted_to_their_tasks_after_the_retention() {
         "a compacted log is not compacted twice"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_a_push_config_still_delivers_from_is_not_compacted() {
+    use harbor_distributed::PushOutbox;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = StoreConfig {
+        log_retention: Some(HOUR),
+        ..StoreConfig::default()
+    };
+    let engine = open(dir.path(), config);
+    let store = engine.task_store();
+    let me = owner("me");
+    store
+        .create(&me, task("done", "ctx", TaskState::Completed, 1))
+        .await
+        .expect("create");
+    store
+        .put_push_config(&me, push_config("done", "hook"))
+        .await
+        .expect("config");
+    store.track(&me, "done", "hook", 0).await.expect("track");
+    let later = SystemTime::now() + 2 * HOUR;
+    assert_eq!(
+        store.compact_logs(later).await.expect("compact"),
+        0,
+        "the hook has not had entry 1 yet"
+    );
+    assert_eq!(
+        store.read_log(&me, "done", 0, 10).await.expect("log").len(),
+        1
+    );
+    let mut cursor = store
+        .cursor(&me, "done", "hook")
+        .await
+        .expect("cursor")
+        .expect("tracked");
+    cursor.delivered = 1;
+    store.save(&cursor).await.expect("delivered");
+    assert_eq!(store.compact_logs(later).await.expect("compact"), 1);
+    assert!(
+        store
+            .read_log(&me, "done", 0, 10)
+            .await
+            .expect("log")
+            .is_empty()
+    );
+}

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig};
 use harbor_distributed::{
-    Error, LogEntry, Owner, StoredTask, TaskLog, TaskPage, TaskQuery, TaskStore,
+    Error, LogEntry, Owner, PushCursor, PushOutbox, StoredTask, TaskLog, TaskPage, TaskQuery,
+    TaskStore,
 };
 use harbor_embedded::{Embedded, EmbeddedConfig, EmbeddedTaskStore};
 use tempfile::TempDir;
@@ -116,5 +117,47 @@ impl TaskLog for TempStore {
 
     async fn active_tasks(&self, after: &str, limit: usize) -> Result<Vec<(Owner, String)>, Error> {
         self.store.active_tasks(after, limit).await
+    }
+}
+
+#[async_trait]
+impl PushOutbox for TempStore {
+    async fn track(
+        &self,
+        owner: &Owner,
+        task_id: &str,
+        config_id: &str,
+        after: u64,
+    ) -> Result<(), Error> {
+        self.store.track(owner, task_id, config_id, after).await
+    }
+
+    async fn cursor(
+        &self,
+        owner: &Owner,
+        task_id: &str,
+        config_id: &str,
+    ) -> Result<Option<PushCursor>, Error> {
+        self.store.cursor(owner, task_id, config_id).await
+    }
+
+    async fn save(&self, cursor: &PushCursor) -> Result<(), Error> {
+        self.store.save(cursor).await
+    }
+
+    async fn live_cursors(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<PushCursor>, Error> {
+        self.store.live_cursors(after, limit).await
+    }
+
+    async fn dead_letters(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<PushCursor>, Error> {
+        self.store.dead_letters(after, limit).await
     }
 }

@@ -462,3 +462,44 @@ async fn an_echo_send_is_one_durable_write() {
         );
     }
 }
+
+#[async_trait::async_trait]
+impl harbor_distributed::PushOutbox for Counting {
+    async fn track(
+        &self,
+        o: &harbor_distributed::Owner,
+        t: &str,
+        c: &str,
+        after: u64,
+    ) -> Result<(), harbor_distributed::Error> {
+        self.inner.track(o, t, c, after).await
+    }
+    async fn cursor(
+        &self,
+        o: &harbor_distributed::Owner,
+        t: &str,
+        c: &str,
+    ) -> Result<Option<harbor_distributed::PushCursor>, harbor_distributed::Error> {
+        self.inner.cursor(o, t, c).await
+    }
+    async fn save(
+        &self,
+        c: &harbor_distributed::PushCursor,
+    ) -> Result<(), harbor_distributed::Error> {
+        self.inner.save(c).await
+    }
+    async fn live_cursors(
+        &self,
+        a: Option<(&str, &str)>,
+        l: usize,
+    ) -> Result<Vec<harbor_distributed::PushCursor>, harbor_distributed::Error> {
+        self.inner.live_cursors(a, l).await
+    }
+    async fn dead_letters(
+        &self,
+        a: Option<(&str, &str)>,
+        l: usize,
+    ) -> Result<Vec<harbor_distributed::PushCursor>, harbor_distributed::Error> {
+        self.inner.dead_letters(a, l).await
+    }
+}

@@ -18,6 +18,7 @@ use harbor_distributed::{Owner, TaskQuery};
 mod content;
 mod listing;
 mod log;
+mod outbox;
 mod tasks;
 
 pub use content::{push_config_crud, task_content_round_trips_exactly};
@@ -30,6 +31,7 @@ pub use log::{
     concurrent_appends_one_wins, logs_are_owner_scoped, malformed_appends_are_refused,
     reads_start_after_a_position, stale_appends_leave_nothing, store_writes_are_logged,
 };
+pub use outbox::{live_cursors_and_dead_letters, push_cursors_save_and_read_back};
 pub use tasks::{
     concurrent_updates_one_wins, create_then_get, create_twice_is_refused,
     other_owners_see_not_found, update_is_versioned,
@@ -70,7 +72,8 @@ macro_rules! task_log_suite {
             appends_are_numbered_and_replay_to_the_task, reads_start_after_a_position,
             stale_appends_leave_nothing, malformed_appends_are_refused, logs_are_owner_scoped,
             store_writes_are_logged, concurrent_appends_one_wins,
-            active_tasks_are_listed_across_owners);
+            active_tasks_are_listed_across_owners, push_cursors_save_and_read_back,
+            live_cursors_and_dead_letters);
     };
 }
 

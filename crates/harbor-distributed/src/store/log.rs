@@ -21,7 +21,7 @@
 use async_trait::async_trait;
 use harbor_a2a::{StreamResponse, Task, stream_response::Payload};
 
-use super::TaskStore;
+use super::{PushOutbox, TaskStore};
 use crate::{Error, Owner};
 
 /// One entry of a task's log.
@@ -39,8 +39,11 @@ pub struct LogEntry {
 /// On such a store [`TaskStore::create`] writes entry 1 (the task's snapshot) and
 /// [`TaskStore::update`] appends the new snapshot as one entry, so plain store writes keep
 /// the log and the projection in step too.
+///
+/// It is the [`PushOutbox`] of its tasks' push configs too: their delivery cursors live
+/// beside the logs they read.
 #[async_trait]
-pub trait TaskLog: TaskStore {
+pub trait TaskLog: TaskStore + PushOutbox {
     /// Appends `events` to the log of `owner`'s task `task.id` as the entries after
     /// `expected_version`, and stores `task`, the projection after them, in the same
     /// durable write. Returns the new version (the sequence of the last event).

@@ -2,6 +2,7 @@
 //! single-node use.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -9,6 +10,7 @@ use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig, stream_respon
 
 use super::cursor::{PageCursor, sort_key};
 use super::log::{LogEntry, TaskLog, check_append};
+use super::outbox::{PushCursor, PushOutbox};
 use crate::{Error, Owner, StoredTask, TaskPage, TaskQuery, TaskStore};
 
 /// Tasks, their logs and push configs in memory; nothing survives the process, and logs
@@ -23,6 +25,8 @@ struct Inner {
     tasks: HashMap<String, Entry>,
     /// Push configs by task id, then config id.
     push: HashMap<String, BTreeMap<String, TaskPushNotificationConfig>>,
+    /// Push delivery cursors by (task id, config id).
+    cursors: BTreeMap<(String, String), PushCursor>,
 }
 
 /// One task: its projection and its log (entry `n` at index `n - 1`).
@@ -48,6 +52,41 @@ impl MemoryTaskStore {
 }
 
 impl Inner {
+    /// Checks that `owner`'s task `task_id` has the push config `config_id`.
+    fn has_config(&self, owner: &Owner, task_id: &str, config_id: &str) -> Result<(), Error> {
+        self.owned(owner, task_id)?;
+        match self.push.get(task_id).and_then(|c| c.get(config_id)) {
+            Some(_) => Ok(()),
+            None => Err(Error::PushConfigNotFound {
+                task_id: task_id.to_owned(),
+                id: config_id.to_owned(),
+            }),
+        }
+    }
+
+    /// Cursors after `after` passing `keep`, at most `limit`.
+    fn cursors_after(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: usize,
+        keep: impl Fn(&PushCursor, &StoredTask) -> bool,
+    ) -> Vec<PushCursor> {
+        let start = match after {
+            Some((t, c)) => Bound::Excluded((t.to_owned(), c.to_owned())),
+            None => Bound::Unbounded,
+        };
+        self.cursors
+            .range((start, Bound::Unbounded))
+            .filter(|(_, cursor)| {
+                self.tasks
+                    .get(&cursor.task_id)
+                    .is_some_and(|e| keep(cursor, &e.stored))
+            })
+            .take(limit.max(1))
+            .map(|(_, cursor)| cursor.clone())
+            .collect()
+    }
+
     fn owned(&self, owner: &Owner, task_id: &str) -> Result<&Entry, Error> {
         match self.tasks.get(task_id) {
             Some(entry) if entry.stored.owner == *owner => Ok(entry),
@@ -219,6 +258,7 @@ impl TaskStore for MemoryTaskStore {
         if let Some(configs) = inner.push.get_mut(task_id) {
             configs.remove(id);
         }
+        inner.cursors.remove(&(task_id.to_owned(), id.to_owned()));
         Ok(())
     }
 }
@@ -270,5 +310,69 @@ impl TaskLog for MemoryTaskStore {
         active.sort_by(|a, b| a.1.cmp(&b.1));
         active.truncate(limit.max(1));
         Ok(active)
+    }
+}
+
+#[async_trait]
+impl PushOutbox for MemoryTaskStore {
+    async fn track(
+        &self,
+        owner: &Owner,
+        task_id: &str,
+        config_id: &str,
+        after: u64,
+    ) -> Result<(), Error> {
+        let mut inner = self.lock();
+        inner.has_config(owner, task_id, config_id)?;
+        let cursor = PushCursor::new(owner.clone(), task_id, config_id, after);
+        inner
+            .cursors
+            .insert((task_id.to_owned(), config_id.to_owned()), cursor);
+        Ok(())
+    }
+
+    async fn cursor(
+        &self,
+        owner: &Owner,
+        task_id: &str,
+        config_id: &str,
+    ) -> Result<Option<PushCursor>, Error> {
+        let inner = self.lock();
+        inner.owned(owner, task_id)?;
+        Ok(inner
+            .cursors
+            .get(&(task_id.to_owned(), config_id.to_owned()))
+            .cloned())
+    }
+
+    async fn save(&self, cursor: &PushCursor) -> Result<(), Error> {
+        let mut inner = self.lock();
+        inner.has_config(&cursor.owner, &cursor.task_id, &cursor.config_id)?;
+        inner.cursors.insert(
+            (cursor.task_id.clone(), cursor.config_id.clone()),
+            cursor.clone(),
+        );
+        Ok(())
+    }
+
+    async fn live_cursors(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<PushCursor>, Error> {
+        Ok(self.lock().cursors_after(after, limit, |cursor, stored| {
+            cursor.dead.is_none()
+                && (cursor.delivered < stored.version || !stored.task.state().is_terminal())
+        }))
+    }
+
+    async fn dead_letters(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<PushCursor>, Error> {
+        Ok(self
+            .lock()
+            .cursors_after(after, limit, |cursor, _| cursor.dead.is_some()))
     }
 }

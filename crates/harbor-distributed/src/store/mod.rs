@@ -17,10 +17,12 @@ mod cursor;
 pub mod fanout;
 mod log;
 mod memory;
+mod outbox;
 
 pub use cursor::{PageCursor, sort_key};
 pub use log::{LogEntry, TaskLog, check_append, project, replay};
 pub use memory::MemoryTaskStore;
+pub use outbox::{PushCursor, PushFailure, PushOutbox};
 
 /// The largest ListTasks page.
 pub const MAX_PAGE_SIZE: u32 = 100;

@@ -24,6 +24,7 @@
 //! | `harbor_store_log_kept` | (terminal since, task id) | — (finished tasks whose log is kept) |
 //! | `harbor_store_active` | task id | (tenant, user) of tasks SUBMITTED or WORKING |
 //! | `harbor_store_push` | (task id, config id) | prost-encoded push config |
+//! | `harbor_store_push_state` | (task id, config id) | JSON `PushCursor`: how far delivery got |
 //!
 //! A task's version is the sequence of its last log entry, so a row and its log agree by
 //! construction; a [`create`](TaskStore::create) or [`update`](TaskStore::update) appends
@@ -86,7 +87,8 @@ use async_trait::async_trait;
 use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig};
 use harbor_distributed::store::check_append;
 use harbor_distributed::{
-    Error, LogEntry, Owner, StoredTask, TaskLog, TaskPage, TaskQuery, TaskStore,
+    Error, LogEntry, Owner, PushCursor, PushOutbox, StoredTask, TaskLog, TaskPage, TaskQuery,
+    TaskStore,
 };
 use redb::{Database, TableHandle};
 use tracing::Span;
@@ -341,5 +343,70 @@ impl TaskLog for EmbeddedTaskStore {
         let span = tracing::debug_span!("store.active_tasks");
         self.blocking(span, move |db| tasks::active(db, &after, limit))
             .await
+    }
+}
+
+#[async_trait]
+impl PushOutbox for EmbeddedTaskStore {
+    async fn track(
+        &self,
+        owner: &Owner,
+        task_id: &str,
+        config_id: &str,
+        after: u64,
+    ) -> Result<(), Error> {
+        self.save(&PushCursor::new(owner.clone(), task_id, config_id, after))
+            .await
+    }
+
+    async fn cursor(
+        &self,
+        owner: &Owner,
+        task_id: &str,
+        config_id: &str,
+    ) -> Result<Option<PushCursor>, Error> {
+        let (owner, task_id, id) = (owner.clone(), task_id.to_owned(), config_id.to_owned());
+        let span = tracing::debug_span!("store.push_cursor", task_id = %task_id);
+        self.blocking(span, move |db| push::cursor(db, &owner, &task_id, &id))
+            .await
+    }
+
+    async fn save(&self, cursor: &PushCursor) -> Result<(), Error> {
+        let body = push::encoded(cursor)?;
+        let cursor = cursor.clone();
+        let span = tracing::debug_span!("store.save_push_cursor", task_id = %cursor.task_id);
+        self.writer
+            .write(span, move |tables| push::save(tables, &cursor, &body))
+            .await
+    }
+
+    async fn live_cursors(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<PushCursor>, Error> {
+        let after = after.map(|(t, c)| (t.to_owned(), c.to_owned()));
+        let span = tracing::debug_span!("store.live_push_cursors");
+        self.blocking(span, move |db| {
+            let after = after.as_ref().map(|(t, c)| (t.as_str(), c.as_str()));
+            push::cursors(db, after, limit, |cursor, version, finished| {
+                cursor.dead.is_none() && (cursor.delivered < version || !finished)
+            })
+        })
+        .await
+    }
+
+    async fn dead_letters(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<PushCursor>, Error> {
+        let after = after.map(|(t, c)| (t.to_owned(), c.to_owned()));
+        let span = tracing::debug_span!("store.push_dead_letters");
+        self.blocking(span, move |db| {
+            let after = after.as_ref().map(|(t, c)| (t.as_str(), c.as_str()));
+            push::cursors(db, after, limit, |cursor, _, _| cursor.dead.is_some())
+        })
+        .await
     }
 }

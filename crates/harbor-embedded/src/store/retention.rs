@@ -1,6 +1,7 @@
 //! Retention: the terminal-task TTL, the per-owner cap, log compaction, and the thread
 //! that does them.
 
+use std::ops::Bound;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
@@ -129,14 +130,20 @@ pub(super) fn compact_logs(
     };
     let cutoff = u64::try_from(cutoff.as_nanos()).unwrap_or(u64::MAX);
     let mut compacted = 0;
+    // Where the last batch stopped: skipped rows stay, so the next batch starts after them.
+    let mut resume: Option<(u64, String)> = None;
     loop {
         let txn = begin_write(db)?;
-        let batch = {
+        let (batch, last) = {
             let mut tables = Tables::open(&txn)?;
             let mut due = Vec::with_capacity(PRUNE_BATCH);
+            let from = match &resume {
+                Some((since, id)) => Bound::Excluded((*since, id.as_str())),
+                None => Bound::Unbounded,
+            };
             for entry in tables
                 .log_kept
-                .range::<(u64, &str)>(..(cutoff, ""))
+                .range::<(u64, &str)>((from, Bound::Excluded((cutoff, ""))))
                 .map_err(backend)?
                 .take(PRUNE_BATCH)
             {
@@ -145,16 +152,22 @@ pub(super) fn compact_logs(
                 due.push((since, id.to_owned()));
             }
             for (since, id) in &due {
+                // A push config still delivering from the log keeps it, whatever its age.
+                let version = tables.meta(id)?.map_or(0, |m| m.version);
+                if super::push::behind(&tables, id, version)? {
+                    continue;
+                }
                 tables.drop_log(id)?;
                 tables
                     .log_kept
                     .remove((*since, id.as_str()))
                     .map_err(backend)?;
+                compacted += 1;
             }
-            due.len()
+            (due.len(), due.pop())
         };
         txn.commit().map_err(backend)?;
-        compacted += batch as u64;
+        resume = last;
         if batch < PRUNE_BATCH {
             return Ok(compacted);
         }

@@ -47,6 +47,9 @@ pub(super) const COUNTS: TableDefinition<(&str, &str), u64> =
 /// `(task id, config id)` → prost-encoded `TaskPushNotificationConfig`.
 pub(super) const PUSH: TableDefinition<(&str, &str), &[u8]> =
     TableDefinition::new("harbor_store_push");
+/// `(task id, config id)` → JSON `PushCursor`: where push delivery of each config stands.
+pub(super) const PUSH_STATE: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("harbor_store_push_state");
 /// `(task id, sequence)` → prost-encoded `StreamResponse`: each task's event log.
 pub(super) const LOG: TableDefinition<(&str, u64), &[u8]> =
     TableDefinition::new("harbor_store_log");
@@ -231,6 +234,7 @@ pub(super) struct Tables<'txn> {
     pub(super) owner_terminal: Table<'txn, (&'static str, &'static str, u64, &'static str), ()>,
     pub(super) counts: Table<'txn, (&'static str, &'static str), u64>,
     pub(super) push: Table<'txn, (&'static str, &'static str), &'static [u8]>,
+    pub(super) push_state: Table<'txn, (&'static str, &'static str), &'static [u8]>,
     pub(super) log: Table<'txn, (&'static str, u64), &'static [u8]>,
     pub(super) log_kept: Table<'txn, (u64, &'static str), ()>,
     active: Table<'txn, &'static str, (&'static str, &'static str)>,
@@ -246,6 +250,7 @@ impl<'txn> Tables<'txn> {
             owner_terminal: txn.open_table(OWNER_TERMINAL).map_err(backend)?,
             counts: txn.open_table(COUNTS).map_err(backend)?,
             push: txn.open_table(PUSH).map_err(backend)?,
+            push_state: txn.open_table(PUSH_STATE).map_err(backend)?,
             log: txn.open_table(LOG).map_err(backend)?,
             log_kept: txn.open_table(LOG_KEPT).map_err(backend)?,
             active: txn.open_table(ACTIVE).map_err(backend)?,
@@ -372,6 +377,9 @@ impl<'txn> Tables<'txn> {
         // Push config ids are any strings, "" the smallest: (id, "").. up to the next task id.
         let next = format!("{id}\0");
         self.push
+            .retain_in::<(&str, &str), _>((id, "")..(next.as_str(), ""), |_, _| false)
+            .map_err(backend)?;
+        self.push_state
             .retain_in::<(&str, &str), _>((id, "")..(next.as_str(), ""), |_, _| false)
             .map_err(backend)?;
         self.add_count(&meta.tenant, &meta.user, -1)?;
