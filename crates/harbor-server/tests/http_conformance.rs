@@ -103,3 +103,68 @@ async fn run_all_reports_every_case() {
         "with push and loopback webhooks allowed nothing skips (report above)"
     );
 }
+
+/// Harbor's own choice on HTTP+JSON: `application/a2a+json` exactly when the request sends
+/// it or asks for it, `application/json` otherwise; errors follow the same rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_answers_the_media_type_the_request_uses() {
+    let target = target().await;
+    let rest = target
+        .http_json_url
+        .clone()
+        .expect("an HTTP+JSON interface");
+    let client = target.client();
+    let send = serde_json::json!({"message": {
+        "messageId": "tck-complete-task-media",
+        "role": "ROLE_USER",
+        "parts": [{"text": "hi"}],
+    }})
+    .to_string();
+    let post = |content_type: &'static str, accept: Option<&'static str>| {
+        let mut request = client
+            .post(format!("{rest}/message:send"))
+            .header("A2A-Version", "1.0")
+            .header("Content-Type", content_type)
+            .body(send.clone());
+        if let Some(accept) = accept {
+            request = request.header("Accept", accept);
+        }
+        request.send()
+    };
+    let media = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let cases = [
+        ("application/json", None, "application/json"),
+        ("application/a2a+json", None, "application/a2a+json"),
+        (
+            "application/json",
+            Some("application/a2a+json"),
+            "application/a2a+json",
+        ),
+        ("application/json", Some("*/*"), "application/json"),
+    ];
+    for (content_type, accept, want) in cases {
+        let response = post(content_type, accept).await.expect("send");
+        assert_eq!(response.status(), 200, "{content_type} / {accept:?}");
+        assert_eq!(media(&response), want, "{content_type} / {accept:?}");
+    }
+    let missing = |accept: &'static str| {
+        client
+            .get(format!("{rest}/tasks/no-such-task"))
+            .header("A2A-Version", "1.0")
+            .header("Accept", accept)
+            .send()
+    };
+    let error = missing("application/a2a+json").await.expect("get");
+    assert_eq!(error.status(), 404);
+    assert_eq!(media(&error), "application/a2a+json");
+    let error = missing("application/json").await.expect("get");
+    assert_eq!(error.status(), 404);
+    assert_eq!(media(&error), "application/json");
+}
