@@ -3,6 +3,7 @@
 //! [`Behaviour`]), and otherwise completes the task echoing the input.
 
 mod behaviour;
+pub mod exec;
 
 use std::time::Duration;
 
