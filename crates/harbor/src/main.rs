@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod client;
+mod exec;
 mod serve;
 
 // The bus hands envelopes between threads, so most frees happen on another thread than the
@@ -23,7 +24,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the A2A server (JSON-RPC, HTTP+JSON and gRPC) with the built-in conformance agent.
+    /// Run the A2A server (JSON-RPC, HTTP+JSON and gRPC) with the built-in conformance agent,
+    /// or any program as the agent (--exec).
     Serve(serve::ServeArgs),
     /// Measure drivers against raw baselines run in the same process.
     #[command(subcommand)]
