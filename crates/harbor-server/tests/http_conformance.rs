@@ -1,8 +1,9 @@
-//! The HTTP-level A2A conformance suite against this crate's server, in-process.
+//! The A2A server conformance suite against this crate's server, in-process.
 //!
 //! Each test starts a fresh server on `127.0.0.1:0` (the default handler over the
 //! conformance agent, a memory task store, push delivery that may call loopback
-//! webhooks) and runs one case of `harbor_conformance::server` against it.
+//! webhooks; the JSON bindings and gRPC on a port of its own) and runs one case of
+//! `harbor_conformance::server` against it.
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use harbor_server::agent::ConformanceAgent;
 use harbor_server::http::{HttpConfig, router};
 use harbor_server::push::{PushConfig, PushDispatcher, TargetPolicy};
 
-fn card(port: u16) -> AgentCard {
+fn card(port: u16, grpc_port: u16) -> AgentCard {
     let interface = |binding: &str, path: &str| AgentInterface {
         url: format!("http://127.0.0.1:{port}{path}"),
         protocol_binding: binding.into(),
@@ -28,6 +29,12 @@ fn card(port: u16) -> AgentCard {
         supported_interfaces: vec![
             interface("JSONRPC", "/a2a/jsonrpc"),
             interface("HTTP+JSON", "/a2a/rest"),
+            AgentInterface {
+                url: format!("127.0.0.1:{grpc_port}"),
+                protocol_binding: "GRPC".into(),
+                protocol_version: "1.0".into(),
+                ..AgentInterface::default()
+            },
         ],
         capabilities: Some(AgentCapabilities {
             streaming: Some(true),
@@ -54,7 +61,11 @@ async fn target() -> ServerTarget {
         .await
         .expect("bind 127.0.0.1:0");
     let port = listener.local_addr().expect("local address").port();
-    let card = card(port);
+    let grpc = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0 for gRPC");
+    let grpc_port = grpc.local_addr().expect("local address").port();
+    let card = card(port, grpc_port);
     let store: Arc<dyn TaskStore> = Arc::new(MemoryTaskStore::new());
     let push_config = PushConfig {
         targets: TargetPolicy::AllowPrivate,
@@ -67,7 +78,16 @@ async fn target() -> ServerTarget {
         .observer(Arc::new(push))
         .build()
         .expect("a valid card");
-    let app = router(Arc::new(handler), &HttpConfig::default());
+    let handler = Arc::new(handler);
+    let grpc_handler: Arc<dyn harbor_distributed::A2aHandler> = handler.clone();
+    tokio::spawn(async move {
+        let config = harbor_server::grpc::GrpcConfig::default();
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        harbor_server::grpc::serve(grpc, grpc_handler, &config, shutdown)
+            .await
+            .expect("serve gRPC");
+    });
+    let app = router(handler, &HttpConfig::default());
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         // Without TCP_NODELAY small SSE events wait for delayed ACKs.
         let _ = tcp.set_nodelay(true);

@@ -19,7 +19,7 @@ mod push;
 mod rest;
 mod send;
 mod service;
-mod stream;
+pub(crate) mod stream;
 mod subscribe;
 mod support;
 
