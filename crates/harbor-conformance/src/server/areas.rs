@@ -107,6 +107,7 @@ pub const AREAS: &[(&str, &[&str])] = &[
             "jsonrpc_trailing_slash",
             "rest_empty_body_send",
             "rest_text_plain_body",
+            "rest_json_media_type",
             "rest_a2a_json_media_type",
         ],
     ),

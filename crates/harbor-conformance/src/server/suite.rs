@@ -63,6 +63,7 @@ macro_rules! __harbor_server_cases {
                 rest_subscribe_verbs,
                 rest_empty_body_send,
                 rest_text_plain_body,
+                rest_json_media_type,
                 rest_a2a_json_media_type,
             ],
             grpc: [

@@ -40,7 +40,9 @@ pub use list::{
 };
 pub use names::{rest_query_name_styles, snake_case_params};
 pub use push::{push_config_crud, push_delivery};
-pub use rest::{rest_a2a_json_media_type, rest_empty_body_send, rest_text_plain_body};
+pub use rest::{
+    rest_a2a_json_media_type, rest_empty_body_send, rest_json_media_type, rest_text_plain_body,
+};
 pub use send::{
     send_artifacts, send_blocking_completes, send_direct_message, send_return_immediately,
 };
