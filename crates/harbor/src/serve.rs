@@ -373,7 +373,7 @@ fn card(args: &ServeArgs, base: &str, http: &HttpConfig, grpc: Option<&str>) -> 
         None => AgentSkill {
             id: "conformance".into(),
             name: "Conformance behaviours".into(),
-            description: "Chooses its behaviour from the message id prefix (tck-complete-task, tck-input-required, tck-stream-001, ...); anything else completes echoing the input.".into(),
+            description: "Chooses its behaviour from the prefix of the message id or text (tck-complete-task, tck-input-required, tck-stream-001, tck-multi-turn, tck-cancel, ...); anything else completes echoing the input.".into(),
             tags: vec!["conformance".into(), "echo".into()],
             examples: vec!["hello".into()],
             ..AgentSkill::default()
