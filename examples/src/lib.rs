@@ -70,6 +70,10 @@ pub async fn serve(
     let url = format!("http://{}", listener.local_addr()?);
     let handler = DefaultHandler::builder(card(name, description, &url), agent).build()?;
     let app = router(Arc::new(handler), &HttpConfig::default());
+    // Small stream events must not wait for Nagle's algorithm.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let server = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             eprintln!("the server stopped: {e}");

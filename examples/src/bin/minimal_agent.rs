@@ -45,6 +45,10 @@ async fn main() -> anyhow::Result<()> {
     let card = harbor_examples::card("Greeter", "Says hello to whoever it is told.", &url);
     let handler = DefaultHandler::builder(card, Arc::new(Greeter)).build()?;
     let app = router(Arc::new(handler), &HttpConfig::default());
+    // Served sockets set TCP_NODELAY: small stream events must not wait for Nagle.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
     if !demo {
