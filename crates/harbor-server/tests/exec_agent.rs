@@ -164,7 +164,7 @@ done"#,
         .expect("the stream ends");
     let shape: Vec<String> = events
         .into_iter()
-        .map(|e| match e.expect("an event").payload {
+        .map(|e| match e.expect("an event").event.payload {
             Some(Event::Task(_)) => "task".to_owned(),
             Some(Event::StatusUpdate(u)) => u
                 .status

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod check;
 mod client;
+mod duration;
 mod exec;
 mod serve;
 

@@ -5,7 +5,9 @@
 //! prints why and passes. The SDK version is pinned, so what the check finds is fixed:
 //! the test asserts that exactly the known findings fail (each one a real difference from
 //! the specification or the conformance kit, listed in [`KNOWN_FINDINGS`]) and that every
-//! other case passes on every binding. When the SDK is upgraded, update the list.
+//! other case passes on every binding, but for the stream-resume cases, skipped because
+//! the SDK does not number its SSE events (`id:`), which the specification does not
+//! require. When the SDK is upgraded, update the list.
 
 mod support;
 
@@ -140,12 +142,18 @@ fn check_finds_exactly_the_known_differences_of_the_python_sdk() {
         "the findings changed; the failures now are:\n{}",
         reasons.join("\n")
     );
-    assert_eq!(
-        report["skipped"], 0,
-        "every binding and capability is declared"
-    );
+    // Every binding and capability is declared; only resuming streams is not offered.
+    for case in cases.iter().filter(|c| c["outcome"] == "SKIP") {
+        assert!(
+            case["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("does not number its SSE events")),
+            "an unexpected skip: {case}"
+        );
+    }
+    let skipped = report["skipped"].as_u64().unwrap_or_default() as usize;
     assert_eq!(
         report["passed"].as_u64().unwrap_or_default() as usize,
-        cases.len() - known.len()
+        cases.len() - known.len() - skipped
     );
 }

@@ -33,7 +33,10 @@ pub(crate) fn grpc_stream(
             failed |= item.is_err();
             futures::future::ready(go)
         })
-        .map(move |item| item.map_err(|error| to_status(&error, version_code)))
+        .map(move |item| {
+            item.map(|item| item.event)
+                .map_err(|error| to_status(&error, version_code))
+        })
         .chain(futures::stream::poll_fn(move |_| {
             ended.in_scope(|| tracing::debug!("stream ended"));
             std::task::Poll::Ready(None)

@@ -15,7 +15,9 @@ use harbor_a2a::{
     ListTasksRequest, ListTasksResponse, SendMessageRequest, SendMessageResponse,
     SubscribeToTaskRequest, Task, TaskPushNotificationConfig,
 };
-use harbor_distributed::{A2aHandler, CallContext, HandlerStream, MemoryTaskStore, TaskStore};
+use harbor_distributed::{
+    A2aHandler, CallContext, HandlerStream, MemoryTaskStore, MessageBus, TaskLog,
+};
 
 use crate::executor::AgentExecutor;
 use crate::runtime::{EventObserver, Runtime};
@@ -33,6 +35,12 @@ pub struct HandlerConfig {
     pub accept_missing_version: bool,
     /// How long CancelTask waits for the task to reach a terminal state. Default 5 s.
     pub cancel_timeout: Duration,
+    /// This process's name among the processes sharing a bus (see
+    /// [`DefaultHandlerBuilder::bus`]): the session of its log notices and the consumer
+    /// group it follows the others' in. One segment of an edge (no dots, wildcards or
+    /// spaces). Give a stable name to a process that restarts: on a durable bus each name
+    /// is a durable consumer group. Default: `harbor-` and a random id.
+    pub replica: String,
 }
 
 impl HandlerConfig {
@@ -43,6 +51,7 @@ impl HandlerConfig {
             extended_card: None,
             accept_missing_version: true,
             cancel_timeout: Duration::from_secs(5),
+            replica: format!("harbor-{}", uuid::Uuid::new_v4().simple()),
         }
     }
 }
@@ -51,22 +60,35 @@ impl HandlerConfig {
 pub struct DefaultHandlerBuilder {
     config: HandlerConfig,
     executor: Arc<dyn AgentExecutor>,
-    store: Option<Arc<dyn TaskStore>>,
+    store: Option<Arc<dyn TaskLog>>,
     observer: Option<Arc<dyn EventObserver>>,
+    bus: Option<Arc<dyn MessageBus>>,
 }
 
 impl DefaultHandlerBuilder {
-    /// Uses this task store (default: a fresh [`MemoryTaskStore`]).
+    /// Keeps tasks in this store, each as its event log (default: a fresh
+    /// [`MemoryTaskStore`]).
     #[must_use]
-    pub fn store(mut self, store: Arc<dyn TaskStore>) -> Self {
+    pub fn store(mut self, store: Arc<dyn TaskLog>) -> Self {
         self.store = Some(store);
         self
     }
 
-    /// Tells `observer` about every stored event (push delivery uses this).
+    /// Tells `observer` about every event appended to a task's log (push delivery uses
+    /// this).
     #[must_use]
     pub fn observer(mut self, observer: Arc<dyn EventObserver>) -> Self {
         self.observer = Some(observer);
+        self
+    }
+
+    /// Announces every append on `bus` and follows the appends other processes announce
+    /// there, so streams and subscribers here see tasks written elsewhere as they change
+    /// (see [`harbor_distributed::store::fanout`]). Default: none, for a server that is the
+    /// only writer of its store. [`build`](Self::build) then needs a tokio runtime.
+    #[must_use]
+    pub fn bus(mut self, bus: Arc<dyn MessageBus>) -> Self {
+        self.bus = Some(bus);
         self
     }
 
@@ -87,13 +109,29 @@ impl DefaultHandlerBuilder {
     /// Checks the card and builds the handler.
     pub fn build(self) -> Result<DefaultHandler, A2aError> {
         harbor_a2a::validate::Validate::validate(&self.config.card)?;
+        if self.bus.is_some() {
+            harbor_distributed::edge::validate_edge(&self.config.replica)
+                .ok()
+                .filter(|()| !self.config.replica.contains('.'))
+                .ok_or_else(|| {
+                    A2aError::invalid_params(format!(
+                        "replica name {:?} must be one edge segment (no dots, wildcards or spaces)",
+                        self.config.replica
+                    ))
+                })?;
+            tokio::runtime::Handle::try_current().map_err(|_| {
+                A2aError::internal("a handler with a bus must be built inside a tokio runtime")
+            })?;
+        }
         let store = self
             .store
             .unwrap_or_else(|| Arc::new(MemoryTaskStore::new()));
+        let bus = self.bus.map(|bus| (bus, self.config.replica.clone()));
         let rt = Runtime::new(
             store,
             self.executor,
             self.observer,
+            bus,
             self.config.cancel_timeout,
         );
         Ok(DefaultHandler {
@@ -126,6 +164,7 @@ impl DefaultHandler {
             executor,
             store: None,
             observer: None,
+            bus: None,
         }
     }
 

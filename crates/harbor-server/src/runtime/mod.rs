@@ -1,31 +1,46 @@
-//! Executions: running the agent for a task, storing each of its events before anyone
-//! sees it, and fanning the events out to the task's live log and to push delivery.
+//! Executions: running the agent for a task, appending each of its events to the task's
+//! durable log before anyone sees it, and following task logs for streams, subscribers
+//! and waiting sends.
+//!
+//! Where things are written, in order, for one agent event:
+//!
+//! 1. the execution applies it to its copy of the task and queues its log event;
+//! 2. [`TaskLog::append`] writes the queued events and the task after them (the
+//!    projection) in one durable write: on the embedded engine, one group-committed redb
+//!    transaction shared with the appends of other tasks;
+//! 3. only then are the entries handed to the task's [`feed`](feed::TaskFeed), which wakes
+//!    its readers (streams send them with their sequence as SSE `id:`, blocking sends
+//!    return the projection), and to the [`EventObserver`] (push delivery).
+//!
+//! So nothing a client is told can be lost by a crash, and a log replayed from the store
+//! gives the stored task back.
 
 mod apply;
-pub(crate) mod log;
+mod fanout;
+pub(crate) mod feed;
 mod run;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use harbor_a2a::{
     A2aError, ErrorKind, Message, StreamResponse, Task, TaskPushNotificationConfig, TaskState,
 };
-use harbor_distributed::{CallContext, Error, Owner, StoredTask, TaskStore};
+use harbor_distributed::{CallContext, Error, LogEntry, MessageBus, Owner, StoredTask, TaskLog};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument, debug};
 
-pub(crate) use apply::{limit_history, now};
-use log::{LogReader, TaskLog, is_terminal};
+pub(crate) use apply::{is_shown, limit_history, now};
+use fanout::Fanout;
+use feed::{FeedHold, FeedReader, Feeds, Next};
 use run::Run;
 
 use crate::executor::{AgentExecutor, RequestContext};
 
-/// Told about every stored task event, for push delivery.
+/// Told about every event appended to a task's log, for push delivery.
 pub trait EventObserver: Send + Sync + 'static {
     /// `event` was stored for `owner`'s task `task_id`. Must not block.
     fn on_event(&self, owner: &Owner, task_id: &str, event: &StreamResponse);
@@ -39,8 +54,12 @@ pub trait EventObserver: Send + Sync + 'static {
 pub(crate) enum Started {
     /// The agent answered with a message; no task.
     Reply(Message),
-    /// A task runs: its snapshot and a reader of every later event.
-    Task(Task, LogReader),
+    /// A task runs: what a stream shows first when the reader does not start at the
+    /// task's first entry (the task and its version), and a reader of every later entry.
+    Task {
+        head: Option<(Task, u64)>,
+        reader: FeedReader,
+    },
 }
 
 /// What an execution does.
@@ -52,17 +71,16 @@ pub(super) enum Kind {
 
 /// Everything executions share.
 pub(crate) struct Runtime {
-    store: Arc<dyn TaskStore>,
     executor: Arc<dyn AgentExecutor>,
     observer: Option<Arc<dyn EventObserver>>,
-    logs: Mutex<HashMap<String, Arc<TaskLog>>>,
+    feeds: Arc<Feeds>,
+    /// The bus that carries log notices between processes, if any.
+    fanout: Option<Fanout>,
     /// The cancel token of each running execution, by task id.
     runs: Mutex<HashMap<String, CancellationToken>>,
     tracker: TaskTracker,
     shutdown: CancellationToken,
     cancel_timeout: Duration,
-    /// Live log readers (streams, subscriptions, waiting sends).
-    readers: Arc<AtomicUsize>,
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -74,54 +92,45 @@ pub(crate) fn store_error(e: Error) -> A2aError {
 }
 
 impl Runtime {
+    /// The runtime; with a `bus` (and this process's name on it), it announces its appends
+    /// there and follows the other processes' (which needs a tokio runtime).
     pub(crate) fn new(
-        store: Arc<dyn TaskStore>,
+        store: Arc<dyn TaskLog>,
         executor: Arc<dyn AgentExecutor>,
         observer: Option<Arc<dyn EventObserver>>,
+        bus: Option<(Arc<dyn MessageBus>, String)>,
         cancel_timeout: Duration,
     ) -> Arc<Self> {
-        Arc::new(Self {
-            store,
+        let rt = Arc::new(Self {
             executor,
             observer,
-            logs: Mutex::default(),
+            feeds: Feeds::new(store),
+            fanout: bus.map(|(bus, source)| Fanout::new(bus, source)),
             runs: Mutex::default(),
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             cancel_timeout,
-            readers: Arc::default(),
-        })
-    }
-
-    pub(crate) fn store(&self) -> &Arc<dyn TaskStore> {
-        &self.store
-    }
-
-    /// The live log of a stored task, created from the store when nobody follows it yet.
-    pub(crate) fn log_for(&self, stored: &StoredTask) -> Arc<TaskLog> {
-        let mut logs = lock(&self.logs);
-        let log = logs.entry(stored.task.id.clone()).or_insert_with(|| {
-            TaskLog::new(
-                stored.task.clone(),
-                stored.version,
-                Arc::clone(&self.readers),
-            )
         });
-        let (_, version) = log.current();
-        if version < stored.version {
-            // Written elsewhere (another replica): catch the snapshot up.
-            log.append(stored.task.clone(), stored.version, None);
+        if let Some(fanout) = &rt.fanout {
+            fanout.follow(Arc::downgrade(&rt.feeds), rt.shutdown.clone());
         }
-        Arc::clone(log)
+        rt
     }
 
-    fn forget_if_closed(&self, task_id: &str, log: &Arc<TaskLog>) {
-        if log.is_closed() {
-            let mut logs = lock(&self.logs);
-            if logs.get(task_id).is_some_and(|l| Arc::ptr_eq(l, log)) {
-                logs.remove(task_id);
-            }
+    /// Tells the other processes about durable `entries` of a task.
+    pub(crate) fn announce(&self, owner: &Owner, task_id: &str, entries: &[LogEntry]) {
+        if let Some(fanout) = &self.fanout {
+            fanout.announce(owner, task_id, entries);
         }
+    }
+
+    pub(crate) fn store(&self) -> &Arc<dyn TaskLog> {
+        self.feeds.store()
+    }
+
+    /// The feed of a stored task.
+    pub(crate) fn feed(&self, stored: &StoredTask) -> FeedHold {
+        self.feeds.hold(stored)
     }
 
     /// Starts the agent on a message for a new task.
@@ -146,7 +155,7 @@ impl Runtime {
             rt: Arc::clone(self),
             owner,
             ctx,
-            log: None,
+            feed: None,
             first: Some(first_tx),
             kind: Kind::Execute,
             guard: None,
@@ -159,38 +168,65 @@ impl Runtime {
             .unwrap_or_else(|_| Err(A2aError::internal("the execution ended without a result")))
     }
 
-    /// Starts the agent on a follow-up message to an existing task.
+    /// Starts the agent on a follow-up message to an existing task: the message is
+    /// appended to the task's log (its history), then the agent runs.
     pub(crate) async fn start_follow_up(
         self: &Arc<Self>,
         call: CallContext,
         mut message: Message,
         stored: StoredTask,
     ) -> Result<Started, A2aError> {
-        let log = self.log_for(&stored);
-        let guard = Arc::clone(&log.run_lock).lock_owned().await;
+        let feed = self.feed(&stored);
+        let guard = Arc::clone(&feed.run_lock).lock_owned().await;
         let owner = call.identity.owner();
-        let stored = self
-            .store
-            .get(&owner, &stored.task.id)
-            .await
-            .map_err(store_error)?;
-        let mut task = stored.task;
-        if is_terminal(&task) {
-            return Err(A2aError::unsupported(format!(
-                "task {} is in a terminal state and accepts no more messages",
-                task.id
-            )));
+        let (mut task, mut version) = feed.current();
+        let mut before = task.clone();
+        for attempt in 0..3 {
+            if task.state().is_terminal() {
+                return Err(A2aError::unsupported(format!(
+                    "task {} is in a terminal state and accepts no more messages",
+                    task.id
+                )));
+            }
+            message.task_id.clone_from(&task.id);
+            message.context_id.clone_from(&task.context_id);
+            let event = StreamResponse {
+                payload: Some(harbor_a2a::stream_response::Payload::Message(
+                    message.clone(),
+                )),
+            };
+            let mut next = task.clone();
+            harbor_distributed::store::project(&mut next, &event);
+            before.clone_from(&task);
+            match self
+                .store()
+                .append(&owner, &next, version, std::slice::from_ref(&event))
+                .await
+            {
+                Ok(appended) => {
+                    let entry = LogEntry {
+                        sequence: appended,
+                        event,
+                    };
+                    self.announce(&owner, &next.id, std::slice::from_ref(&entry));
+                    feed.appended(next.clone(), vec![entry]);
+                    version = appended;
+                    task = next;
+                    break;
+                }
+                Err(Error::VersionConflict { .. }) if attempt < 2 => {
+                    // Written by another process: take its version and try again.
+                    let stored = self
+                        .store()
+                        .get(&owner, &task.id)
+                        .await
+                        .map_err(store_error)?;
+                    feed.catch_up(&stored);
+                    (task, version) = (stored.task, stored.version);
+                }
+                Err(e) => return Err(store_error(e)),
+            }
         }
-        message.task_id.clone_from(&task.id);
-        message.context_id.clone_from(&task.context_id);
-        let before = task.clone();
-        task.history.push(message.clone());
-        let version = self
-            .store
-            .update(&owner, task.clone(), stored.version)
-            .await
-            .map_err(store_error)?;
-        log.append(task.clone(), version, None);
         let ctx = self.request_context(
             call,
             message,
@@ -198,21 +234,24 @@ impl Runtime {
             task.id.clone(),
             task.context_id.clone(),
         );
+        feed.set_running(true);
+        let reader = feed.reader(version);
         let run = Run {
             rt: Arc::clone(self),
             owner,
             ctx,
-            log: Some(Arc::clone(&log)),
+            feed: Some(feed),
             first: None,
             kind: Kind::Execute,
             guard: Some(guard),
             push: None,
         };
-        log.set_running(true);
-        let (snapshot, reader) = log.subscribe();
         let span = tracing::debug_span!("a2a.execute", task_id = %task.id);
         self.tracker.spawn(run.drive().instrument(span));
-        Ok(Started::Task(snapshot, reader))
+        Ok(Started::Task {
+            head: Some((task, version)),
+            reader,
+        })
     }
 
     /// Cancels a task and returns it as it is afterwards.
@@ -222,30 +261,30 @@ impl Runtime {
         stored: StoredTask,
     ) -> Result<Task, A2aError> {
         let task_id = stored.task.id.clone();
-        let state = stored.task.status.as_ref().map_or(0, |s| s.state);
-        if state == TaskState::Canceled as i32 {
-            return Ok(stored.task);
+        match stored.task.state() {
+            TaskState::Canceled => return Ok(stored.task),
+            state if state.is_terminal() => {
+                return Err(A2aError::new(
+                    ErrorKind::TaskNotCancelable,
+                    format!("task {task_id} is already terminal"),
+                )
+                .with_metadata("taskId", task_id.as_str()));
+            }
+            _ => {}
         }
-        if is_terminal(&stored.task) {
-            return Err(A2aError::new(
-                ErrorKind::TaskNotCancelable,
-                format!("task {task_id} is already terminal"),
-            )
-            .with_metadata("taskId", task_id.as_str()));
-        }
-        let log = self.log_for(&stored);
-        let (_, mut reader) = log.subscribe();
+        let feed = self.feed(&stored);
+        let (_, _, mut reader) = feed.subscribe();
         // Stop a running execution first; the cancel then runs as an execution of its own,
         // after it, so the task's events stay in order.
         if let Some(token) = lock(&self.runs).get(&task_id) {
             token.cancel();
         }
         let rt = Arc::clone(self);
-        let cancel_log = Arc::clone(&log);
+        let cancel_feed = feed.clone();
         self.tracker.spawn(async move {
-            let guard = Arc::clone(&cancel_log.run_lock).lock_owned().await;
-            let (task, _) = cancel_log.current();
-            if is_terminal(&task) {
+            let guard = Arc::clone(&cancel_feed.run_lock).lock_owned().await;
+            let (task, _) = cancel_feed.current();
+            if task.state().is_terminal() {
                 return;
             }
             let message = task.history.last().cloned().unwrap_or_default();
@@ -256,22 +295,22 @@ impl Runtime {
                 task.id.clone(),
                 task.context_id.clone(),
             );
+            cancel_feed.set_running(true);
             let run = Run {
                 rt: Arc::clone(&rt),
                 owner: call.identity.owner(),
                 ctx,
-                log: Some(Arc::clone(&cancel_log)),
+                feed: Some(cancel_feed),
                 first: None,
                 kind: Kind::Cancel,
                 guard: Some(guard),
                 push: None,
             };
-            cancel_log.set_running(true);
             run.drive().await;
         });
         let wait = async {
-            // Read until the task is terminal (or nothing feeds it any more).
-            while let log::Next::Event(_) = reader.next(true).await {}
+            // Read until the task is terminal (or nothing writes it any more).
+            while let Next::Entry(_) = reader.next(true).await {}
         };
         if tokio::time::timeout(self.cancel_timeout, wait)
             .await
@@ -279,7 +318,7 @@ impl Runtime {
         {
             debug!(%task_id, "cancel did not reach a terminal state in time");
         }
-        Ok(log.current().0)
+        Ok(feed.current().0)
     }
 
     fn request_context(
@@ -313,7 +352,7 @@ impl Runtime {
             config.id = task_id.to_owned();
         }
         config.tenant.clear();
-        self.store
+        self.store()
             .put_push_config(owner, config.clone())
             .await
             .map_err(store_error)?;
@@ -322,7 +361,7 @@ impl Runtime {
 
     /// Live readers of task logs: open streams, subscriptions and waiting sends.
     pub(crate) fn open_readers(&self) -> usize {
-        self.readers.load(Ordering::Relaxed)
+        self.feeds.readers()
     }
 
     /// Executions still running.

@@ -25,6 +25,8 @@ mod sse;
 mod validate;
 
 use card::Interfaces;
+
+use crate::duration::parse_duration;
 use load::Budget;
 use report::{A2aReport, Row};
 use request::{Endpoint, Mode};
@@ -103,25 +105,6 @@ impl A2aArgs {
             vec![Mode::Send]
         }
     }
-}
-
-/// `5s`, `250ms`, `1.5s`, `2m`; a bare number is seconds.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 5s or 500ms"))?;
-    let seconds = match unit.trim() {
-        "" | "s" => value,
-        "ms" => value / 1e3,
-        "m" | "min" => value * 60.0,
-        other => return Err(format!("unknown duration unit {other:?} (use ms, s or m)")),
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
 }
 
 /// One measured row before it is measured: who, over what, how.
@@ -216,21 +199,4 @@ fn plans(args: &A2aArgs, targets: &[Interfaces], baseline: Option<&baseline::Ser
         }
     }
     plans
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse_with_units() {
-        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
-        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
-        assert!(parse_duration("fast").is_err());
-        assert!(parse_duration("5h").is_err());
-    }
 }
