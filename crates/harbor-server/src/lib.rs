@@ -25,7 +25,8 @@ mod handler;
 pub mod http;
 pub mod push;
 mod runtime;
+mod stopping;
 
 pub use executor::{AgentEvent, AgentExecutor, EventSink, RequestContext, text_part};
 pub use handler::{DefaultHandler, DefaultHandlerBuilder, HandlerConfig};
-pub use runtime::EventObserver;
+pub use runtime::{EventObserver, Recovered};

@@ -338,3 +338,127 @@ async fn a_subscriber_of_another_process_follows_the_task_through_the_bus() {
         "{sequences:?}"
     );
 }
+
+/// A store that counts appends, to see how many durable writes a request makes.
+struct Counting {
+    inner: MemoryTaskStore,
+    appends: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl TaskStore for Counting {
+    async fn create(
+        &self,
+        o: &harbor_distributed::Owner,
+        t: Task,
+    ) -> Result<u64, harbor_distributed::Error> {
+        self.inner.create(o, t).await
+    }
+    async fn get(
+        &self,
+        o: &harbor_distributed::Owner,
+        id: &str,
+    ) -> Result<harbor_distributed::StoredTask, harbor_distributed::Error> {
+        self.inner.get(o, id).await
+    }
+    async fn update(
+        &self,
+        o: &harbor_distributed::Owner,
+        t: Task,
+        v: u64,
+    ) -> Result<u64, harbor_distributed::Error> {
+        self.inner.update(o, t, v).await
+    }
+    async fn list(
+        &self,
+        o: &harbor_distributed::Owner,
+        q: &harbor_distributed::TaskQuery,
+    ) -> Result<harbor_distributed::TaskPage, harbor_distributed::Error> {
+        self.inner.list(o, q).await
+    }
+    async fn put_push_config(
+        &self,
+        o: &harbor_distributed::Owner,
+        c: harbor_a2a::TaskPushNotificationConfig,
+    ) -> Result<(), harbor_distributed::Error> {
+        self.inner.put_push_config(o, c).await
+    }
+    async fn get_push_config(
+        &self,
+        o: &harbor_distributed::Owner,
+        t: &str,
+        id: &str,
+    ) -> Result<harbor_a2a::TaskPushNotificationConfig, harbor_distributed::Error> {
+        self.inner.get_push_config(o, t, id).await
+    }
+    async fn list_push_configs(
+        &self,
+        o: &harbor_distributed::Owner,
+        t: &str,
+    ) -> Result<Vec<harbor_a2a::TaskPushNotificationConfig>, harbor_distributed::Error> {
+        self.inner.list_push_configs(o, t).await
+    }
+    async fn delete_push_config(
+        &self,
+        o: &harbor_distributed::Owner,
+        t: &str,
+        id: &str,
+    ) -> Result<(), harbor_distributed::Error> {
+        self.inner.delete_push_config(o, t, id).await
+    }
+}
+
+#[async_trait::async_trait]
+impl TaskLog for Counting {
+    async fn append(
+        &self,
+        o: &harbor_distributed::Owner,
+        t: &Task,
+        v: u64,
+        e: &[StreamResponse],
+    ) -> Result<u64, harbor_distributed::Error> {
+        self.appends
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.append(o, t, v, e).await
+    }
+    async fn read_log(
+        &self,
+        o: &harbor_distributed::Owner,
+        id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<harbor_distributed::LogEntry>, harbor_distributed::Error> {
+        self.inner.read_log(o, id, after, limit).await
+    }
+    async fn active_tasks(
+        &self,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<(harbor_distributed::Owner, String)>, harbor_distributed::Error> {
+        self.inner.active_tasks(after, limit).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_echo_send_is_one_durable_write() {
+    let store = Arc::new(Counting {
+        inner: MemoryTaskStore::new(),
+        appends: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let handler = handler(store.clone());
+    for i in 0..20 {
+        let answer = handler
+            .send_message(&ctx(), send("echo", None))
+            .await
+            .expect("send");
+        let Some(harbor_a2a::send_message_response::Payload::Task(task)) = answer.payload else {
+            panic!("a task");
+        };
+        assert_eq!(task.state(), TaskState::Completed);
+        assert_eq!(
+            store.appends.load(std::sync::atomic::Ordering::SeqCst),
+            i + 1,
+            "the task, its entries and the answer's state cost one append"
+        );
+    }
+}

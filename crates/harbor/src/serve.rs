@@ -70,7 +70,8 @@ pub(crate) struct ServeArgs {
     /// the server stops (for tests and short experiments).
     #[arg(long)]
     in_memory: bool,
-    /// Seconds to let open requests finish after Ctrl-C or SIGTERM.
+    /// Seconds running tasks get to finish after Ctrl-C or SIGTERM (new messages are then
+    /// refused); then they are cancelled and left FAILED, and open streams end.
     #[arg(long, default_value_t = 10)]
     shutdown_grace: u64,
     /// Port of the gRPC binding (default: the HTTP port + 1, or a free port when --port is
@@ -95,6 +96,10 @@ pub(crate) struct ServeArgs {
     /// Last-Event-ID) before it is compacted to the task itself, e.g. 30s, 5m, 1h.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     log_retention: Duration,
+    /// How long a finished task is kept at all (counted from when it finished), e.g. 1h;
+    /// then it is deleted with its push configs. Default: kept until deleted by hand.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    task_retention: Option<Duration>,
     /// A bus to announce task-log appends on and to follow other servers' appends from,
     /// so a stream here follows a task another server runs: `memory`, `embedded` (this
     /// data directory's own bus), or a `nats://`, `redis://` or `postgres://` URL. Default:
@@ -207,6 +212,7 @@ fn open_store(args: &ServeArgs) -> anyhow::Result<Storage> {
     let config = EmbeddedConfig {
         store: StoreConfig {
             log_retention: Some(args.log_retention),
+            terminal_task_ttl: args.task_retention,
             ..StoreConfig::default()
         },
         ..EmbeddedConfig::new(&dir)
@@ -216,9 +222,11 @@ fn open_store(args: &ServeArgs) -> anyhow::Result<Storage> {
     Ok(Storage {
         store: engine.task_store(),
         description: format!(
-            "{} (embedded, durable; finished tasks' logs kept {:?})",
+            "{} (embedded, durable; finished tasks' logs kept {:?}, the tasks {})",
             dir.display(),
-            args.log_retention
+            args.log_retention,
+            args.task_retention
+                .map_or("until deleted".to_owned(), |d| format!("{d:?}"))
         ),
         engine: Some(engine),
     })
@@ -314,6 +322,17 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let handler = builder
         .build()
         .map_err(|e| anyhow::anyhow!("cannot start the handler: {e}"))?;
+    // This server is its store's only writer: what was running when its last process died
+    // is resolved now.
+    let recovered = handler.recover_lost_executions().await.map_err(|e| {
+        anyhow::anyhow!("cannot resolve the tasks a stopped server left running: {e}")
+    })?;
+    if recovered.failed + recovered.rerun > 0 {
+        eprintln!(
+            "harbor serve: {} task(s) left running by a stopped server were failed, {} re-run",
+            recovered.failed, recovered.rerun
+        );
+    }
 
     let shutdown = CancellationToken::new();
     let app = harbor_server::http::router_with_shutdown(
@@ -343,12 +362,18 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             tracing::warn!(error = %e, "cannot set TCP_NODELAY");
         }
     });
-    let signal = shutdown.clone();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+    // A signal first stops the executions (new sends are refused, running ones get the
+    // grace period and end in a final status their streams see); only then do the servers
+    // stop and the streams still open end with an error event.
+    let signalled = CancellationToken::new();
+    let signal = signalled.clone();
+    tokio::spawn(async move {
         wait_for_signal().await;
         eprintln!("harbor serve: shutting down");
         signal.cancel();
     });
+    let stop = shutdown.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned());
     let grace = Duration::from_secs(args.shutdown_grace);
     let mut server = tokio::spawn(async move { server.await });
     let mut grpc_server = grpc.map(|listener| {
@@ -370,10 +395,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     };
     tokio::select! {
-        // A signal ends open streams at once, so the server may finish in the same instant:
-        // check the signal first, or that would read as an unexpected stop.
         biased;
-        () = shutdown.cancelled() => {}
+        () = signalled.cancelled() => {}
         result = &mut server => {
             result??;
             anyhow::bail!("the server stopped without a signal");
@@ -383,6 +406,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             anyhow::bail!("the gRPC server stopped without a signal");
         }
     }
+    handler.shutdown(grace).await;
+    shutdown.cancel();
     let both = async {
         server.await??;
         if let Some(grpc) = grpc_server {
@@ -394,7 +419,6 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Ok(result) => result?,
         Err(_) => eprintln!("harbor serve: requests still open after {grace:?}; stopping anyway"),
     }
-    handler.shutdown(grace).await;
     Ok(())
 }
 

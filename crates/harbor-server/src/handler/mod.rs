@@ -20,7 +20,7 @@ use harbor_distributed::{
 };
 
 use crate::executor::AgentExecutor;
-use crate::runtime::{EventObserver, Runtime};
+use crate::runtime::{EventObserver, Recovered, Runtime};
 
 /// Settings of the default handler. Data only; see [`DefaultHandler::builder`].
 #[derive(Debug, Clone)]
@@ -184,9 +184,25 @@ impl DefaultHandler {
         self.rt.running()
     }
 
-    /// Cancels running executions and waits for them, at most `timeout`.
-    pub async fn shutdown(&self, timeout: Duration) {
-        self.rt.shutdown(timeout).await;
+    /// Stops the executions: they get `grace` to finish by themselves, then they are
+    /// cancelled, and a task left SUBMITTED or WORKING by a cancelled execution is marked
+    /// FAILED (unless the agent is [`retry_safe`](AgentExecutor::retry_safe)), so open
+    /// streams of it end with that final status.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.rt.shutdown(grace).await;
+    }
+
+    /// Resolves tasks whose execution died with an earlier process of this server (still
+    /// SUBMITTED or WORKING in the store, not running here): re-run when the agent is
+    /// [`retry_safe`](AgentExecutor::retry_safe), else FAILED with a status message saying
+    /// the execution was lost. Call it once at start, and only when this server is the
+    /// only one writing its store (the embedded engine is one process's, by construction).
+    ///
+    /// # Errors
+    ///
+    /// The store's error when it cannot be read.
+    pub async fn recover_lost_executions(&self) -> Result<Recovered, A2aError> {
+        self.rt.recover().await.map_err(|e| e.to_a2a())
     }
 
     fn capabilities(&self) -> harbor_a2a::AgentCapabilities {

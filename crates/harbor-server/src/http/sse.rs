@@ -1,6 +1,6 @@
 //! Server-sent events: each event's JSON on one `data:` line, with its log sequence as
 //! `id:` when it has one (what `Last-Event-ID` resumes after); an error mid-stream is one
-//! `event: error` and the end of the stream.
+//! `event: error` and the end of the stream, and so is the server stopping.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -11,6 +11,8 @@ use futures::{Stream, StreamExt};
 use harbor_a2a::A2aError;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
+
+use crate::stopping::until_stopped;
 
 /// An SSE response of `events` (each its data and its sequence, if any); `on_error`
 /// renders an error event's data.
@@ -25,9 +27,7 @@ where
     F: Fn(&A2aError) -> Value + Send + 'static,
 {
     let mut failed = false;
-    let shutdown = shutdown.clone().cancelled_owned();
-    let frames = events
-        .take_until(shutdown)
+    let frames = until_stopped(events.boxed(), shutdown)
         .take_while(move |item| {
             // Stop after the first error event has been sent.
             let go = !failed;

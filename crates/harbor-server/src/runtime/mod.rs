@@ -21,6 +21,7 @@ pub(crate) mod feed;
 mod run;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -31,7 +32,7 @@ use harbor_distributed::{CallContext, Error, LogEntry, MessageBus, Owner, Stored
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{Instrument, debug};
+use tracing::{Instrument, debug, warn};
 
 pub(crate) use apply::{is_shown, limit_history, now};
 use fanout::Fanout;
@@ -79,6 +80,8 @@ pub(crate) struct Runtime {
     /// The cancel token of each running execution, by task id.
     runs: Mutex<HashMap<String, CancellationToken>>,
     tracker: TaskTracker,
+    /// Set when the server starts stopping: new executions are refused.
+    draining: AtomicBool,
     shutdown: CancellationToken,
     cancel_timeout: Duration,
 }
@@ -108,6 +111,7 @@ impl Runtime {
             fanout: bus.map(|(bus, source)| Fanout::new(bus, source)),
             runs: Mutex::default(),
             tracker: TaskTracker::new(),
+            draining: AtomicBool::new(false),
             shutdown: CancellationToken::new(),
             cancel_timeout,
         });
@@ -140,9 +144,12 @@ impl Runtime {
         mut message: Message,
         push: Option<TaskPushNotificationConfig>,
     ) -> Result<Started, A2aError> {
-        let task_id = uuid::Uuid::new_v4().to_string();
+        self.admit()?;
+        // Time-ordered ids (UUIDv7): new tasks sort after older ones, so a store's B-trees
+        // take them at one edge instead of touching a random page per task.
+        let task_id = uuid::Uuid::now_v7().to_string();
         let context_id = if message.context_id.is_empty() {
-            uuid::Uuid::new_v4().to_string()
+            uuid::Uuid::now_v7().to_string()
         } else {
             message.context_id.clone()
         };
@@ -176,57 +183,29 @@ impl Runtime {
         mut message: Message,
         stored: StoredTask,
     ) -> Result<Started, A2aError> {
+        self.admit()?;
         let feed = self.feed(&stored);
         let guard = Arc::clone(&feed.run_lock).lock_owned().await;
         let owner = call.identity.owner();
-        let (mut task, mut version) = feed.current();
-        let mut before = task.clone();
-        for attempt in 0..3 {
-            if task.state().is_terminal() {
-                return Err(A2aError::unsupported(format!(
-                    "task {} is in a terminal state and accepts no more messages",
-                    task.id
-                )));
-            }
-            message.task_id.clone_from(&task.id);
-            message.context_id.clone_from(&task.context_id);
-            let event = StreamResponse {
-                payload: Some(harbor_a2a::stream_response::Payload::Message(
-                    message.clone(),
-                )),
-            };
-            let mut next = task.clone();
-            harbor_distributed::store::project(&mut next, &event);
-            before.clone_from(&task);
-            match self
-                .store()
-                .append(&owner, &next, version, std::slice::from_ref(&event))
-                .await
-            {
-                Ok(appended) => {
-                    let entry = LogEntry {
-                        sequence: appended,
-                        event,
-                    };
-                    self.announce(&owner, &next.id, std::slice::from_ref(&entry));
-                    feed.appended(next.clone(), vec![entry]);
-                    version = appended;
-                    task = next;
-                    break;
+        let mut before = Task::default();
+        let (task, version) = self
+            .append_one(&feed, &owner, |task| {
+                if task.state().is_terminal() {
+                    return Err(A2aError::unsupported(format!(
+                        "task {} is in a terminal state and accepts no more messages",
+                        task.id
+                    )));
                 }
-                Err(Error::VersionConflict { .. }) if attempt < 2 => {
-                    // Written by another process: take its version and try again.
-                    let stored = self
-                        .store()
-                        .get(&owner, &task.id)
-                        .await
-                        .map_err(store_error)?;
-                    feed.catch_up(&stored);
-                    (task, version) = (stored.task, stored.version);
-                }
-                Err(e) => return Err(store_error(e)),
-            }
-        }
+                before.clone_from(task);
+                message.task_id.clone_from(&task.id);
+                message.context_id.clone_from(&task.context_id);
+                Ok(StreamResponse {
+                    payload: Some(harbor_a2a::stream_response::Payload::Message(
+                        message.clone(),
+                    )),
+                })
+            })
+            .await?;
         let ctx = self.request_context(
             call,
             message,
@@ -321,6 +300,164 @@ impl Runtime {
         Ok(feed.current().0)
     }
 
+    /// Appends the one event `event_of` makes of the task as it stands (the task's run lock
+    /// is held by the caller), trying again on the newer task when another process wrote
+    /// it meanwhile; returns the task after the event and its version.
+    async fn append_one(
+        &self,
+        feed: &FeedHold,
+        owner: &Owner,
+        mut event_of: impl FnMut(&Task) -> Result<StreamResponse, A2aError>,
+    ) -> Result<(Task, u64), A2aError> {
+        let (mut task, mut version) = feed.current();
+        for attempt in 0.. {
+            let event = event_of(&task)?;
+            let mut next = task.clone();
+            harbor_distributed::store::project(&mut next, &event);
+            match self
+                .store()
+                .append(owner, &next, version, std::slice::from_ref(&event))
+                .await
+            {
+                Ok(appended) => {
+                    let entry = LogEntry {
+                        sequence: appended,
+                        event,
+                    };
+                    self.announce(owner, &next.id, std::slice::from_ref(&entry));
+                    if let Some(observer) =
+                        self.observer.as_ref().filter(|_| is_shown(&entry.event))
+                    {
+                        observer.on_event(owner, &next.id, &entry.event);
+                    }
+                    feed.appended(next.clone(), vec![entry]);
+                    return Ok((next, appended));
+                }
+                Err(Error::VersionConflict { .. }) if attempt < 2 => {
+                    let stored = self
+                        .store()
+                        .get(owner, &task.id)
+                        .await
+                        .map_err(store_error)?;
+                    feed.catch_up(&stored);
+                    (task, version) = (stored.task, stored.version);
+                }
+                Err(e) => return Err(store_error(e)),
+            }
+        }
+        unreachable!("the loop returns by its third attempt")
+    }
+
+    /// Resolves the tasks whose execution died with an earlier process (SUBMITTED or
+    /// WORKING in the store, not running here): re-run when the agent is
+    /// [`retry_safe`](AgentExecutor::retry_safe), else FAILED with a status message saying
+    /// the execution was lost. Only for a server that is its store's only writer.
+    pub(crate) async fn recover(self: &Arc<Self>) -> Result<Recovered, Error> {
+        let mut recovered = Recovered::default();
+        let mut after = String::new();
+        loop {
+            let page = self.store().active_tasks(&after, 256).await?;
+            let Some((_, last)) = page.last() else {
+                return Ok(recovered);
+            };
+            after.clone_from(last);
+            for (owner, id) in page {
+                if lock(&self.runs).contains_key(&id) {
+                    continue;
+                }
+                let stored = match self.store().get(&owner, &id).await {
+                    Ok(stored) => stored,
+                    Err(Error::TaskNotFound { .. }) => continue,
+                    Err(e) => return Err(e),
+                };
+                if self.executor.retry_safe() {
+                    self.rerun(owner, stored).await;
+                    recovered.rerun += 1;
+                } else {
+                    match self.fail_lost(&owner, &stored, LOST).await {
+                        Ok(()) => recovered.failed += 1,
+                        Err(error) => {
+                            warn!(task_id = %id, %error, "a lost execution's task could not be failed")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Marks `stored` FAILED with `why` as the agent's status message, unless it has moved
+    /// on meanwhile.
+    async fn fail_lost(
+        &self,
+        owner: &Owner,
+        stored: &StoredTask,
+        why: &str,
+    ) -> Result<(), A2aError> {
+        let feed = self.feed(stored);
+        let _guard = Arc::clone(&feed.run_lock).lock_owned().await;
+        if !feed.current().0.state().is_active() {
+            return Ok(());
+        }
+        self.append_one(&feed, owner, |task| {
+            let message = Message {
+                message_id: uuid::Uuid::new_v4().to_string(),
+                role: harbor_a2a::Role::Agent as i32,
+                parts: vec![crate::executor::text_part(why)],
+                ..Message::default()
+            };
+            let mut task = task.clone();
+            apply::apply(
+                &mut task,
+                crate::executor::AgentEvent::Status {
+                    state: TaskState::Failed,
+                    message: Some(message),
+                },
+            )
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Runs the agent again on the task's last user message.
+    async fn rerun(self: &Arc<Self>, owner: Owner, stored: StoredTask) {
+        let feed = self.feed(&stored);
+        let guard = Arc::clone(&feed.run_lock).lock_owned().await;
+        let (task, _) = feed.current();
+        let message = task
+            .history
+            .iter()
+            .rev()
+            .find(|m| m.role == harbor_a2a::Role::User as i32)
+            .cloned()
+            .unwrap_or_default();
+        let identity = harbor_distributed::Identity {
+            tenant: owner.tenant.clone(),
+            user: owner.user.clone(),
+            session: "recovery".into(),
+            run: None,
+        };
+        let ctx = self.request_context(
+            CallContext::new(identity),
+            message,
+            Some(task.clone()),
+            task.id.clone(),
+            task.context_id.clone(),
+        );
+        feed.set_running(true);
+        let run = Run {
+            rt: Arc::clone(self),
+            owner,
+            ctx,
+            feed: Some(feed),
+            first: None,
+            kind: Kind::Execute,
+            guard: Some(guard),
+            push: None,
+        };
+        let span = tracing::debug_span!("a2a.execute", task_id = %task.id, recovered = true);
+        self.tracker.spawn(run.drive().instrument(span));
+    }
+
     fn request_context(
         &self,
         call: CallContext,
@@ -369,10 +506,58 @@ impl Runtime {
         lock(&self.runs).len()
     }
 
-    /// Cancels every execution and waits for them, at most `timeout`.
-    pub(crate) async fn shutdown(&self, timeout: Duration) {
-        self.shutdown.cancel();
+    /// Stops: running executions get `grace` to finish by themselves; then they are
+    /// cancelled, and a task one of them leaves SUBMITTED or WORKING is marked FAILED
+    /// (unless the agent is retry-safe: then the next start runs it again). Their streams
+    /// see that final status. Waits for the executions' last writes at most
+    /// [`FINAL_WRITES`] more.
+    pub(crate) async fn shutdown(&self, grace: Duration) {
+        self.draining.store(true, Ordering::Relaxed);
         self.tracker.close();
-        let _ = tokio::time::timeout(timeout, self.tracker.wait()).await;
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            debug!(
+                running = self.running(),
+                "executions outlived the grace period; cancelling them"
+            );
+            self.shutdown.cancel();
+            let _ = tokio::time::timeout(FINAL_WRITES, self.tracker.wait()).await;
+        }
+        self.shutdown.cancel();
     }
+
+    /// Refuses new executions once the server stops.
+    fn admit(&self) -> Result<(), A2aError> {
+        if self.draining.load(Ordering::Relaxed) {
+            return Err(A2aError::internal(
+                "the server is shutting down and starts no new work; send to another server or try again later",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the server is stopping (executions are being cancelled for it).
+    pub(super) fn stopping(&self) -> bool {
+        self.shutdown.is_cancelled()
+    }
+}
+
+/// How long a stopping server waits for cancelled executions to write their last event.
+const FINAL_WRITES: Duration = Duration::from_secs(5);
+
+/// The status message of a task whose execution died with an earlier process.
+const LOST: &str = "the execution of this task was lost: the server stopped while it ran";
+
+/// The status message of a task a stopping server cancelled.
+pub(super) const STOPPED: &str = "the server stopped before the task finished";
+
+/// What [`Runtime::recover`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// Tasks marked FAILED because their execution was lost.
+    pub failed: u64,
+    /// Tasks whose (retry-safe) agent was started again.
+    pub rerun: u64,
 }

@@ -253,7 +253,7 @@ impl Run {
     async fn publish(&mut self, task: Task, entries: Vec<LogEntry>) {
         self.rt.announce(&self.owner, &task.id, &entries);
         if let Some(observer) = &self.rt.observer {
-            for entry in &entries {
+            for entry in entries.iter().filter(|e| apply::is_shown(&e.event)) {
                 observer.on_event(&self.owner, &task.id, &entry.event);
             }
         }
@@ -296,13 +296,23 @@ impl Run {
                 return;
             }
         };
-        let Err(error) = outcome else {
-            return;
-        };
-        if writer.next.state().is_terminal() {
+        let state = writer.next.state();
+        if state.is_terminal() {
             return;
         }
-        let text = format!("the agent failed: {}", error.message());
+        let text = if self.rt.stopping() && self.ctx.cancel.is_cancelled() {
+            // Cancelled because the server stops: a retry-safe agent runs again at the next
+            // start; any other leaves a task it held FAILED, so nothing waits on it forever.
+            if self.rt.executor.retry_safe() || !state.is_active() {
+                return;
+            }
+            super::STOPPED.to_owned()
+        } else {
+            match outcome {
+                Err(error) => format!("the agent failed: {}", error.message()),
+                Ok(()) => return,
+            }
+        };
         let message = Message {
             message_id: uuid::Uuid::new_v4().to_string(),
             role: Role::Agent as i32,

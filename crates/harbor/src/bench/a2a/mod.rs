@@ -17,6 +17,7 @@ use clap::{Args, ValueEnum};
 
 mod baseline;
 mod card;
+mod cpu;
 mod grpc;
 mod load;
 mod report;
@@ -88,6 +89,10 @@ pub(crate) struct A2aArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// The process id of the server behind each --url, in the same order (a local
+    /// process): its CPU time per request (user plus system, all threads) is reported.
+    #[arg(long = "server-pid", value_name = "PID")]
+    server_pids: Vec<u32>,
 }
 
 impl A2aArgs {
@@ -112,10 +117,18 @@ struct Plan {
     target: String,
     endpoint: Endpoint,
     mode: Mode,
+    /// The server's process, when known.
+    pid: Option<u32>,
 }
 
 /// Runs `harbor bench a2a`.
 pub(crate) async fn run(args: A2aArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.server_pids.len() <= args.urls.len(),
+        "{} --server-pid given for {} --url: give at most one per URL, in the same order",
+        args.server_pids.len(),
+        args.urls.len()
+    );
     let setup = request::client(1, args.timeout)?;
     let mut targets = Vec::new();
     let mut notes = Vec::new();
@@ -153,13 +166,19 @@ pub(crate) async fn run(args: A2aArgs) -> anyhow::Result<()> {
             if !args.warmup.is_zero() {
                 load::run(&client, &op, concurrency, warmup).await;
             }
+            let cpu_before = plan.pid.map(cpu::used).transpose()?;
             let stats = load::run(&client, &op, concurrency, budget).await;
+            let cpu = match (plan.pid, cpu_before) {
+                (Some(pid), Some(before)) => Some(cpu::used(pid)?.saturating_sub(before)),
+                _ => None,
+            };
             rows.push(Row::new(
                 &plan.target,
                 &plan.endpoint,
                 plan.mode,
                 concurrency,
                 stats,
+                cpu,
             ));
         }
     }
@@ -184,16 +203,18 @@ fn plans(args: &A2aArgs, targets: &[Interfaces], baseline: Option<&baseline::Ser
                 target: report::BASELINE.into(),
                 endpoint: server.endpoint(),
                 mode,
+                pid: None,
             });
         }
     }
-    for target in targets {
+    for (i, target) in targets.iter().enumerate() {
         for endpoint in &target.endpoints {
             for mode in args.modes() {
                 plans.push(Plan {
                     target: target.url.clone(),
                     endpoint: endpoint.clone(),
                     mode,
+                    pid: args.server_pids.get(i).copied(),
                 });
             }
         }
