@@ -24,7 +24,16 @@ conformance kit's agents do (tck-sut-contract.md §3); the prefixes used by Harb
 - ``tck-input-required``: the task waits in INPUT_REQUIRED (a follow-up with another prefix
   carries it on);
 - ``tck-stream-001``: WORKING, an artifact with the text ``Stream hello from TCK``, COMPLETED;
+- ``tck-artifact-text``, ``tck-artifact-file``, ``tck-artifact-file-url``,
+  ``tck-artifact-data``: one artifact (text ``Generated text content``; raw bytes
+  ``output.txt``; the URL ``https://example.com/output.txt``; the data
+  ``{"key": "value", "count": 42}``), then COMPLETED;
+- ``tck-stream-artifact-chunked``: WORKING, the chunk ``chunk-1 ``, then ``chunk-2`` appended
+  to the same artifact as its last chunk, COMPLETED;
 - anything else: COMPLETED, echoing the input.
+
+The artifact prefixes let ``harbor check`` grade the SDK server itself rather than a
+missing behaviour of this agent.
 
 ``crates/harbor-client/tests/interop_python_server.rs`` starts it and drives every RPC through
 Harbor's client.
@@ -58,14 +67,18 @@ from a2a.server.tasks import (
     InMemoryTaskStore,
     TaskUpdater,
 )
+from google.protobuf import struct_pb2
+
 from a2a.types import (
     AgentCapabilities,
     AgentCard,
     AgentInterface,
     AgentSkill,
+    Artifact,
     Message,
     Part,
     Role,
+    TaskArtifactUpdateEvent,
     a2a_pb2_grpc,
 )
 
@@ -106,6 +119,22 @@ class PrefixAgent(AgentExecutor):
             await updater.start_work()
             await updater.add_artifact([new_text_part('Stream hello from TCK')], name='result')
             await updater.complete()
+        elif message_id.startswith('tck-stream-artifact-chunked'):
+            await updater.start_work()
+            for text, append, last in (('chunk-1 ', False, False), ('chunk-2', True, True)):
+                await event_queue.enqueue_event(
+                    TaskArtifactUpdateEvent(
+                        task_id=task.id,
+                        context_id=task.context_id,
+                        artifact=Artifact(artifact_id='chunked', parts=[Part(text=text)]),
+                        append=append,
+                        last_chunk=last,
+                    )
+                )
+            await updater.complete()
+        elif message_id.startswith('tck-artifact-'):
+            await updater.add_artifact([artifact_part(message_id)], name='output')
+            await updater.complete()
         else:
             echo = context.get_user_input()
             await updater.complete(updater.new_agent_message([new_text_part(f'echo: {echo}')]))
@@ -115,6 +144,21 @@ class PrefixAgent(AgentExecutor):
         task_id = task.id if task else context.task_id or ''
         context_id = task.context_id if task else context.context_id or ''
         await TaskUpdater(event_queue, task_id, context_id).cancel()
+
+
+def artifact_part(message_id: str) -> Part:
+    """The part a ``tck-artifact-*`` message asks for (longest prefix first)."""
+    if message_id.startswith('tck-artifact-file-url'):
+        return Part(
+            url='https://example.com/output.txt', filename='output.txt', media_type='text/plain'
+        )
+    if message_id.startswith('tck-artifact-file'):
+        return Part(raw=b'tck', filename='output.txt', media_type='text/plain')
+    if message_id.startswith('tck-artifact-data'):
+        data = struct_pb2.Value()
+        data.struct_value.update({'key': 'value', 'count': 42})
+        return Part(data=data, media_type='application/json')
+    return new_text_part('Generated text content')
 
 
 def agent_card(base: str, grpc_url: str, *, extended: bool = False) -> AgentCard:

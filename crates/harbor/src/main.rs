@@ -5,8 +5,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod check;
 mod client;
 mod duration;
+mod exec;
 mod serve;
 
 // The bus hands envelopes between threads, so most frees happen on another thread than the
@@ -24,8 +26,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the A2A server (JSON-RPC, HTTP+JSON and gRPC) with the built-in conformance agent.
+    /// Run the A2A server (JSON-RPC, HTTP+JSON and gRPC) with the built-in conformance agent,
+    /// or any program as the agent (--exec).
     Serve(serve::ServeArgs),
+    /// Grade any A2A server with the conformance suite (JSON-RPC, HTTP+JSON and gRPC, as
+    /// its card declares them).
+    #[command(after_help = check::EXIT_CODES_HELP)]
+    Check(check::CheckArgs),
     /// Measure drivers against raw baselines run in the same process.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -45,6 +52,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         .init();
     match Cli::parse().command {
         Command::Serve(args) => serve::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Check(args) => Ok(check::run(args).await),
         Command::Bench(command) => bench::run(command).await.map(|()| ExitCode::SUCCESS),
         Command::Client(command) => Ok(client::run(command).await),
     }

@@ -1,4 +1,5 @@
-//! `harbor serve`: the A2A server with the built-in conformance agent.
+//! `harbor serve`: the A2A server with the built-in conformance agent, or a program as the
+//! agent (`--exec`, see [`crate::exec`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,7 +8,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
-use harbor_a2a::{AgentCapabilities, AgentCard, AgentInterface, AgentProvider, AgentSkill};
+use harbor_a2a::{
+    AgentCapabilities, AgentCard, AgentInterface, AgentProvider, AgentSkill, VersionErrorCode,
+};
 use harbor_distributed::{MemoryTaskStore, TaskLog};
 use harbor_embedded::{Embedded, EmbeddedConfig, StoreConfig};
 use harbor_server::DefaultHandler;
@@ -31,15 +34,14 @@ pub(crate) struct ServeArgs {
     /// wildcard host). Set it when clients reach the server through another name.
     #[arg(long)]
     public_url: Option<String>,
-    /// The agent's name on its card.
-    #[arg(long, default_value = "Harbor Conformance Agent")]
-    name: String,
-    /// The agent's description on its card.
-    #[arg(
-        long,
-        default_value = "Harbor's built-in agent: it behaves as the A2A conformance kit expects and otherwise completes each task echoing its input."
-    )]
-    description: String,
+    /// The agent's name on its card (default: "Harbor Conformance Agent", or with --exec
+    /// "Harbor exec agent").
+    #[arg(long)]
+    name: Option<String>,
+    /// The agent's description on its card (default: what the built-in agent does, or
+    /// with --exec the command it runs).
+    #[arg(long)]
+    description: Option<String>,
     /// Do not declare or serve streaming (SendStreamingMessage, SubscribeToTask).
     #[arg(long)]
     no_streaming: bool,
@@ -108,6 +110,32 @@ pub(crate) struct ServeArgs {
     /// restarts). Default: harbor-PORT.
     #[arg(long, value_name = "NAME", requires = "bus")]
     replica_id: Option<String>,
+
+    // --- the agent and protocol-version settings ---
+    /// The gRPC status of VersionNotSupported: failed-precondition (spec v1.0.1) or
+    /// unimplemented (what v1.0.0 peers and the A2A conformance kit expect).
+    #[arg(
+        long,
+        value_name = "STATUS",
+        default_value = "failed-precondition",
+        value_parser = version_status_parser(),
+        conflicts_with = "no_grpc"
+    )]
+    grpc_version_error: VersionErrorCode,
+    #[command(flatten)]
+    agent: crate::exec::ExecArgs,
+}
+
+/// `failed-precondition` or `unimplemented`, as the setting of the gRPC binding.
+fn version_status_parser() -> impl clap::builder::TypedValueParser<Value = VersionErrorCode> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(["failed-precondition", "unimplemented"]).map(|s| {
+        if s == "unimplemented" {
+            VersionErrorCode::Compat
+        } else {
+            VersionErrorCode::Spec
+        }
+    })
 }
 
 /// Binds the gRPC listener `args` ask for, if any, next to the HTTP one at `http`.
@@ -274,7 +302,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             ..PushConfig::default()
         },
     )?;
-    let mut builder = DefaultHandler::builder(card.clone(), Arc::new(ConformanceAgent::default()))
+    let agent: Arc<dyn harbor_server::AgentExecutor> = match args.agent.agent()? {
+        Some(program) => Arc::new(program),
+        None => Arc::new(ConformanceAgent::default()),
+    };
+    let mut builder = DefaultHandler::builder(card.clone(), agent)
         .store(store)
         .observer(Arc::new(push))
         .extended_card(card);
@@ -319,6 +351,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(url) = &args.bus {
         println!("  task logs   announced and followed on {url}");
     }
+    if let Some(command) = &args.agent.exec {
+        println!("  agent       {command} (one process per message)");
+    }
     println!("Press Ctrl-C to stop.");
 
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -345,6 +380,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let handler: Arc<dyn harbor_distributed::A2aHandler> = Arc::new(handler.clone());
         let config = harbor_server::grpc::GrpcConfig {
             tls: grpc_tls,
+            version_error_code: args.grpc_version_error,
             ..harbor_server::grpc::GrpcConfig::default()
         };
         let stop = shutdown.clone();
@@ -417,11 +453,42 @@ fn card(args: &ServeArgs, base: &str, http: &HttpConfig, grpc: Option<&str>) -> 
             protocol_version: "1.0".into(),
         });
     }
+    let exec = args.agent.exec.as_deref();
+    let name = match (&args.name, exec) {
+        (Some(name), _) => name.clone(),
+        (None, Some(_)) => "Harbor exec agent".to_owned(),
+        (None, None) => "Harbor Conformance Agent".to_owned(),
+    };
+    let description = match (&args.description, exec) {
+        (Some(description), _) => description.clone(),
+        (None, Some(command)) => format!("A program served by Harbor: `{command}`, run once per message."),
+        (None, None) => "Harbor's built-in agent: it behaves as the A2A conformance kit expects and otherwise completes each task echoing its input.".to_owned(),
+    };
+    let skill = match exec {
+        Some(_) => AgentSkill {
+            id: "program".into(),
+            name: "Agent program".into(),
+            description: "Whatever the program does with each message.".into(),
+            tags: vec!["exec".into()],
+            ..AgentSkill::default()
+        },
+        None => AgentSkill {
+            id: "conformance".into(),
+            name: "Conformance behaviours".into(),
+            description: "Chooses its behaviour from the prefix of the message id or text (tck-complete-task, tck-input-required, tck-stream-001, tck-multi-turn, tck-cancel, ...); anything else completes echoing the input.".into(),
+            tags: vec!["conformance".into(), "echo".into()],
+            examples: vec!["hello".into()],
+            ..AgentSkill::default()
+        },
+    };
     AgentCard {
-        name: args.name.clone(),
-        description: args.description.clone(),
+        name,
+        description,
         supported_interfaces: interfaces,
-        provider: Some(AgentProvider { url: "https://github.com/harbor".into(), organization: "Harbor".into() }),
+        provider: Some(AgentProvider {
+            url: "https://github.com/harbor".into(),
+            organization: "Harbor".into(),
+        }),
         version: env!("CARGO_PKG_VERSION").into(),
         capabilities: Some(AgentCapabilities {
             streaming: Some(!args.no_streaming),
@@ -431,14 +498,7 @@ fn card(args: &ServeArgs, base: &str, http: &HttpConfig, grpc: Option<&str>) -> 
         }),
         default_input_modes: vec!["text/plain".into()],
         default_output_modes: vec!["text/plain".into()],
-        skills: vec![AgentSkill {
-            id: "conformance".into(),
-            name: "Conformance behaviours".into(),
-            description: "Chooses its behaviour from the message id prefix (tck-complete-task, tck-input-required, tck-stream-001, ...); anything else completes echoing the input.".into(),
-            tags: vec!["conformance".into(), "echo".into()],
-            examples: vec!["hello".into()],
-            ..AgentSkill::default()
-        }],
+        skills: vec![skill],
         ..AgentCard::default()
     }
 }

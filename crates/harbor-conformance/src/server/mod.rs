@@ -1,10 +1,11 @@
 //! The A2A server conformance suite, over HTTP, against any base URL.
 //!
 //! A [`ServerTarget`] fetches the card at `{base}/.well-known/agent-card.json` and takes
-//! the `JSONRPC` and `HTTP+JSON` interface URLs from its `supportedInterfaces`. Each case
-//! in [`cases`] is a `pub async fn` returning `Result<(), CaseFailure>`; cases that apply
-//! to both bindings run once per binding, and a failure names the binding, the RPC and
-//! what differed. Every answer is checked on the way in: the binding's envelope
+//! the `JSONRPC`, `HTTP+JSON` and `GRPC` interface URLs from its `supportedInterfaces`.
+//! Each case in [`cases`] (and in [`grpc::cases`]) is a `pub async fn` returning
+//! `Result<(), CaseFailure>`; cases that apply to both JSON bindings run once per binding,
+//! the `grpc_*` cases check the same semantics over gRPC, and a failure names the
+//! binding, the RPC and what differed. Every answer is checked on the way in: the binding's envelope
 //! (JSON-RPC 2.0 with the same id and an error object of only `code`/`message`/`data`;
 //! AIP-193 errors whose `code` is the HTTP status; `application/json`), one `data:` line
 //! per SSE event, and the serialization rules (no snake_case keys, no `kind`, timestamps
@@ -35,10 +36,12 @@
 //! # }
 //! ```
 
+mod areas;
 mod binding;
 pub mod cases;
 pub mod checks;
 mod failure;
+pub mod grpc;
 mod report;
 pub mod rpc;
 pub mod sse;
@@ -46,7 +49,10 @@ mod suite;
 pub mod target;
 pub mod webhook;
 
+pub use areas::AREAS;
 pub use binding::Binding;
 pub use failure::{At, CaseFailure, conclude};
-pub use report::{CASES, CaseEntry, CaseFn, CaseReport, Outcome, Report, run_all, run_matching};
+pub use report::{
+    CASES, CaseEntry, CaseFn, CaseReport, Outcome, Report, run_all, run_case, run_matching,
+};
 pub use target::{ServerTarget, TargetError, TargetOptions};

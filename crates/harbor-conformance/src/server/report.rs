@@ -21,6 +21,13 @@ pub struct CaseEntry {
     pub run: CaseFn,
 }
 
+impl CaseEntry {
+    /// The area of the protocol it covers (see [`AREAS`](super::AREAS)).
+    pub fn area(&self) -> &'static str {
+        super::areas::area_of(self.name)
+    }
+}
+
 impl fmt::Debug for CaseEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CaseEntry")
@@ -55,6 +62,13 @@ pub struct CaseReport {
     pub outcome: Outcome,
     /// How long it took.
     pub elapsed: Duration,
+}
+
+impl CaseReport {
+    /// The area of the protocol the case covers (see [`AREAS`](super::AREAS)).
+    pub fn area(&self) -> &'static str {
+        super::areas::area_of(self.name)
+    }
 }
 
 /// The result of a run.
@@ -121,31 +135,36 @@ pub async fn run_all(target: &ServerTarget) -> Report {
     run_matching(target, |_| true).await
 }
 
-/// Runs the cases `filter` keeps. Each runs on its own tokio task, so a panic is reported
-/// as a failure, and is stopped after four times the target's deadline.
+/// Runs the cases `filter` keeps, one after the other.
 pub async fn run_matching(target: &ServerTarget, filter: impl Fn(&CaseEntry) -> bool) -> Report {
     let mut report = Report::default();
     for entry in CASES.iter().filter(|e| filter(e)) {
-        let started = Instant::now();
-        let owned = target.clone();
-        let run = entry.run;
-        let limit = target.options.deadline * 4;
-        let handle = tokio::spawn(async move { tokio::time::timeout(limit, run(&owned)).await });
-        let outcome = match handle.await {
-            Ok(Ok(Ok(()))) => Outcome::Passed,
-            Ok(Ok(Err(CaseFailure::Skipped { reason }))) => Outcome::Skipped(reason),
-            Ok(Ok(Err(failure))) => Outcome::Failed(failure.to_string()),
-            Ok(Err(_)) => Outcome::Failed(format!("the case did not finish within {limit:?}")),
-            Err(e) => Outcome::Failed(format!("the case panicked: {}", panic_message(e))),
-        };
-        report.cases.push(CaseReport {
-            name: entry.name,
-            binding: entry.binding,
-            outcome,
-            elapsed: started.elapsed(),
-        });
+        report.cases.push(run_case(target, entry).await);
     }
     report
+}
+
+/// Runs one case on its own tokio task, so a panic is reported as a failure, and stops it
+/// after four times the target's deadline.
+pub async fn run_case(target: &ServerTarget, entry: &CaseEntry) -> CaseReport {
+    let started = Instant::now();
+    let owned = target.clone();
+    let run = entry.run;
+    let limit = target.options.deadline * 4;
+    let handle = tokio::spawn(async move { tokio::time::timeout(limit, run(&owned)).await });
+    let outcome = match handle.await {
+        Ok(Ok(Ok(()))) => Outcome::Passed,
+        Ok(Ok(Err(CaseFailure::Skipped { reason }))) => Outcome::Skipped(reason),
+        Ok(Ok(Err(failure))) => Outcome::Failed(failure.to_string()),
+        Ok(Err(_)) => Outcome::Failed(format!("the case did not finish within {limit:?}")),
+        Err(e) => Outcome::Failed(format!("the case panicked: {}", panic_message(e))),
+    };
+    CaseReport {
+        name: entry.name,
+        binding: entry.binding,
+        outcome,
+        elapsed: started.elapsed(),
+    }
 }
 
 fn panic_message(error: tokio::task::JoinError) -> String {

@@ -2,8 +2,8 @@
 //! table [`run_all`](super::run_all) walks. The list lives in one macro so the two cannot
 //! drift.
 
-/// Calls `$callback` with the case list: cases on the target only, cases on both
-/// bindings, JSON-RPC-only cases and HTTP+JSON-only cases.
+/// Calls `$callback` with the case list: cases on the target only, cases on both JSON
+/// bindings, JSON-RPC-only cases, HTTP+JSON-only cases and the gRPC cases.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __harbor_server_cases {
@@ -66,6 +66,22 @@ macro_rules! __harbor_server_cases {
                 rest_subscribe_verbs,
                 rest_empty_body_send,
                 rest_text_plain_body,
+                rest_json_media_type,
+                rest_a2a_json_media_type,
+            ],
+            grpc: [
+                grpc_send_blocking_completes,
+                grpc_send_direct_message,
+                grpc_multi_turn,
+                grpc_get_task_not_found,
+                grpc_list_tasks_empty_context,
+                grpc_cancel_input_required,
+                grpc_cancel_refused,
+                grpc_stream_lifecycle,
+                grpc_subscribe_refused,
+                grpc_version_not_supported,
+                grpc_push_config_crud,
+                grpc_extended_card,
             ],
         }
     };
@@ -75,8 +91,8 @@ macro_rules! __harbor_server_cases {
 /// the [`ServerTarget`](crate::server::ServerTarget) that `$factory()` resolves to
 /// (called once per test, inside the test's runtime, so it may start a server there).
 ///
-/// Tests land in modules `general` (the card), `json_rpc` and `http_json`, named after
-/// the case. A skipped case prints why and passes; a failing one panics naming the case,
+/// Tests land in modules `general` (the card), `json_rpc`, `http_json` and `grpc`, named
+/// after the case. A skipped case prints why and passes; a failing one panics naming the case,
 /// the binding, the RPC and what differed. The calling crate needs `tokio` with the
 /// `macros` and `rt-multi-thread` features.
 ///
@@ -101,7 +117,8 @@ macro_rules! __harbor_server_tests {
         target: [$($t:ident),* $(,)?],
         both: [$($b:ident),* $(,)?],
         json_rpc: [$($j:ident),* $(,)?],
-        http_json: [$($h:ident),* $(,)?] $(,)?
+        http_json: [$($h:ident),* $(,)?],
+        grpc: [$($g:ident),* $(,)?] $(,)?
     ) => {
         async fn __harbor_server_target() -> $crate::server::ServerTarget {
             ($factory)().await
@@ -157,6 +174,17 @@ macro_rules! __harbor_server_tests {
                 }
             )*
         }
+
+        mod grpc {
+            $(
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $g() {
+                    let target = super::__harbor_server_target().await;
+                    let outcome = $crate::server::grpc::cases::$g(&target).await;
+                    $crate::server::conclude(stringify!($g), Some($crate::server::Binding::Grpc), outcome);
+                }
+            )*
+        }
     };
 }
 
@@ -168,7 +196,8 @@ macro_rules! __harbor_server_table {
         target: [$($t:ident),* $(,)?],
         both: [$($b:ident),* $(,)?],
         json_rpc: [$($j:ident),* $(,)?],
-        http_json: [$($h:ident),* $(,)?] $(,)?
+        http_json: [$($h:ident),* $(,)?],
+        grpc: [$($g:ident),* $(,)?] $(,)?
     ) => {
         &[
             $(
@@ -202,6 +231,13 @@ macro_rules! __harbor_server_table {
                     name: stringify!($h),
                     binding: Some($crate::server::Binding::HttpJson),
                     run: |t| Box::pin($crate::server::cases::$h(t)),
+                },
+            )*
+            $(
+                $crate::server::CaseEntry {
+                    name: stringify!($g),
+                    binding: Some($crate::server::Binding::Grpc),
+                    run: |t| Box::pin($crate::server::grpc::cases::$g(t)),
                 },
             )*
         ]

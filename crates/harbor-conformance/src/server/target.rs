@@ -63,8 +63,8 @@ pub enum TargetError {
 /// A server under test, found from its base URL.
 ///
 /// [`connect`](Self::connect) fetches `{base_url}/.well-known/agent-card.json` and takes the
-/// first `JSONRPC` and `HTTP+JSON` interfaces of `supportedInterfaces`; cases for a binding
-/// the card does not declare are skipped.
+/// first `JSONRPC`, `HTTP+JSON` and `GRPC` interfaces of `supportedInterfaces`; cases for a
+/// binding the card does not declare are skipped.
 #[derive(Debug, Clone)]
 pub struct ServerTarget {
     /// The base URL the card was fetched from (no trailing slash).
@@ -75,6 +75,8 @@ pub struct ServerTarget {
     pub jsonrpc_url: Option<String>,
     /// The URL of the first `HTTP+JSON` interface (no trailing slash).
     pub http_json_url: Option<String>,
+    /// The URL of the first `GRPC` interface (`host:port`, as cards write it).
+    pub grpc_url: Option<String>,
     /// What the suite may do.
     pub options: TargetOptions,
     pub(crate) client: reqwest::Client,
@@ -133,11 +135,13 @@ impl ServerTarget {
         };
         let jsonrpc_url = find(Binding::JsonRpc);
         let http_json_url = find(Binding::HttpJson);
+        let grpc_url = find(Binding::Grpc);
         Ok(Self {
             base_url,
             card,
             jsonrpc_url,
             http_json_url,
+            grpc_url,
             options,
             client,
         })
@@ -148,6 +152,7 @@ impl ServerTarget {
         let url = match binding {
             Binding::JsonRpc => self.jsonrpc_url.as_deref(),
             Binding::HttpJson => self.http_json_url.as_deref(),
+            Binding::Grpc => self.grpc_url.as_deref(),
         };
         url.ok_or_else(|| {
             CaseFailure::skipped(format!(

@@ -1,22 +1,24 @@
-//! The built-in agent of `harbor serve`: it behaves as the A2A conformance kit expects,
-//! choosing what to do from the prefix of the user message's id, and otherwise completes
-//! the task echoing the input.
+//! The built-in agent of `harbor serve`: it behaves as the A2A conformance kits expect,
+//! choosing what to do from the prefix of the user message's id (or of its text, see
+//! [`Behaviour`]), and otherwise completes the task echoing the input.
 
 mod behaviour;
+pub mod exec;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use harbor_a2a::{A2aError, Part};
 
-pub use behaviour::Behaviour;
+pub use behaviour::{Behaviour, CANCEL_WAIT};
 
 use crate::executor::{AgentExecutor, EventSink, RequestContext, text_part};
 
 /// The conformance agent. Stateless: everything it needs is in the request.
 #[derive(Debug, Clone)]
 pub struct ConformanceAgent {
-    /// How long the `test-resubscribe-message-id` behaviour stays WORKING. Default 4 s.
+    /// How long the slow behaviours (`test-resubscribe-message-id`, `tck-long-running`) stay
+    /// WORKING. Default 4 s.
     pub resubscribe_delay: Duration,
 }
 
@@ -31,7 +33,7 @@ impl Default for ConformanceAgent {
 #[async_trait]
 impl AgentExecutor for ConformanceAgent {
     async fn execute(&self, ctx: RequestContext, events: EventSink) -> Result<(), A2aError> {
-        let behaviour = Behaviour::for_message_id(&ctx.message.message_id);
+        let behaviour = Behaviour::for_request(&ctx);
         tracing::debug!(message_id = %ctx.message.message_id, ?behaviour, "conformance agent");
         behaviour.run(&ctx, &events, self.resubscribe_delay).await
     }

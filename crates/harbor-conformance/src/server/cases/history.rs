@@ -79,12 +79,11 @@ pub async fn get_task_not_found(
     let reply = rpc.get_task(&unique("tck-nonexistent"), json!({})).await?;
     let at = reply.at.clone();
     let error = reply.expect_error(ErrorKind::TaskNotFound)?;
-    let details = match binding {
-        Binding::JsonRpc => &error.body["data"],
-        Binding::HttpJson => {
-            at.eq("error.status", str_at(&error.body, "/status"), "NOT_FOUND")?;
-            &error.body["details"]
-        }
+    let details = if binding == Binding::HttpJson {
+        at.eq("error.status", str_at(&error.body, "/status"), "NOT_FOUND")?;
+        &error.body["details"]
+    } else {
+        &error.body["data"]
     };
     let info = details
         .as_array()

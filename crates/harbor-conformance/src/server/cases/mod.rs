@@ -20,7 +20,7 @@ mod rest;
 mod resume;
 mod send;
 mod service;
-mod stream;
+pub(crate) mod stream;
 mod subscribe;
 mod support;
 
@@ -41,7 +41,9 @@ pub use list::{
 };
 pub use names::{rest_query_name_styles, snake_case_params};
 pub use push::{push_config_crud, push_delivery};
-pub use rest::{rest_empty_body_send, rest_text_plain_body};
+pub use rest::{
+    rest_a2a_json_media_type, rest_empty_body_send, rest_json_media_type, rest_text_plain_body,
+};
 pub use resume::{
     stream_event_ids_increase, subscribe_resume_follows_live, subscribe_resumes_after_last_event_id,
 };

@@ -120,7 +120,7 @@ pub async fn push_delivery(target: &ServerTarget, binding: Binding) -> Result<()
     if !target.options.allow_loopback_webhooks {
         return Err(CaseFailure::skipped(
             "push delivery needs a webhook receiver on this host; set TargetOptions::allow_loopback_webhooks \
-             when the server may call loopback URLs",
+             (harbor check --webhooks) when the server may call loopback URLs",
         ));
     }
     let at = At::new(binding, "push delivery");

@@ -109,7 +109,7 @@ pub async fn subscribe_unknown(target: &ServerTarget, binding: Binding) -> Resul
     let at = reply.at.clone();
     let error = match (binding, reply.result) {
         (_, Err(error)) => error,
-        (Binding::HttpJson, Ok(_)) => {
+        (Binding::HttpJson | Binding::Grpc, Ok(_)) => {
             return Err(at.fail(
                 "answered text/event-stream; an unknown task must be a 404 before any stream",
             ));

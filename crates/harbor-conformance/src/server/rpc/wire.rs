@@ -25,6 +25,16 @@ impl RawResponse {
             .contains("application/json")
     }
 
+    /// Whether the content type is one of HTTP+JSON's: `application/json` or
+    /// `application/a2a+json` (which one a server picks is checked by its own cases).
+    pub fn is_rest_json(&self) -> bool {
+        self.is_json()
+            || self
+                .content_type
+                .to_ascii_lowercase()
+                .contains("application/a2a+json")
+    }
+
     fn json(&self, at: &At) -> Result<Value, CaseFailure> {
         serde_json::from_slice(&self.body).map_err(|e| {
             at.fail(format!(
@@ -119,8 +129,9 @@ pub(crate) fn json_rpc_error(
 }
 
 /// Checks an HTTP+JSON answer: 2xx with a JSON body (an empty body reads as `{}`), or an
-/// AIP-193 error whose `error.code` equals the HTTP status; `application/json` either way,
-/// and the serialization rules.
+/// AIP-193 error whose `error.code` equals the HTTP status; `application/json` or
+/// `application/a2a+json` either way (the `rest_*_media_type` cases check which), and the
+/// serialization rules.
 pub(crate) fn rest_answer(
     at: &At,
     raw: &RawResponse,
@@ -129,9 +140,9 @@ pub(crate) fn rest_answer(
         if raw.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Ok(Value::Object(serde_json::Map::new())));
         }
-        at.ensure(raw.is_json(), || {
+        at.ensure(raw.is_rest_json(), || {
             format!(
-                "a successful answer has Content-Type {:?}, want application/json",
+                "a successful answer has Content-Type {:?}, want application/json or application/a2a+json",
                 raw.content_type
             )
         })?;
@@ -147,9 +158,9 @@ pub(crate) fn rest_answer(
 
 /// Checks an AIP-193 error answer.
 pub(crate) fn rest_error(at: &At, raw: &RawResponse) -> Result<WireError, CaseFailure> {
-    at.ensure(raw.is_json(), || {
+    at.ensure(raw.is_rest_json(), || {
         format!(
-            "an error (HTTP {}) has Content-Type {:?}, want application/json: {}",
+            "an error (HTTP {}) has Content-Type {:?}, want application/json or application/a2a+json: {}",
             raw.status,
             raw.content_type,
             String::from_utf8_lossy(&raw.body)
