@@ -13,7 +13,7 @@ use harbor_distributed::MemoryTaskStore;
 use harbor_server::DefaultHandler;
 use harbor_server::agent::ConformanceAgent;
 use harbor_server::http::{HttpConfig, router};
-use harbor_server::push::{PushConfig, PushDispatcher, TargetPolicy};
+use harbor_server::push::{PushConfig, TargetPolicy};
 
 fn card(port: u16, grpc_port: u16) -> AgentCard {
     let interface = |binding: &str, path: &str| AgentInterface {
@@ -71,11 +71,10 @@ async fn target() -> ServerTarget {
         targets: TargetPolicy::AllowPrivate,
         ..PushConfig::default()
     };
-    let push = PushDispatcher::start(store.clone(), push_config).expect("start push delivery");
     let handler = DefaultHandler::builder(card.clone(), Arc::new(ConformanceAgent::default()))
         .extended_card(card)
         .store(store)
-        .observer(Arc::new(push))
+        .push(push_config)
         .build()
         .expect("a valid card");
     let handler = Arc::new(handler);

@@ -16,7 +16,7 @@ use harbor_embedded::{Embedded, EmbeddedConfig, StoreConfig};
 use harbor_server::DefaultHandler;
 use harbor_server::agent::ConformanceAgent;
 use harbor_server::http::{AGENT_CARD_PATH, HttpConfig};
-use harbor_server::push::{PushConfig, PushDispatcher, TargetPolicy};
+use harbor_server::push::{PushConfig, TargetPolicy};
 use tokio_util::sync::CancellationToken;
 
 use crate::duration::parse_duration;
@@ -295,20 +295,17 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         TargetPolicy::PublicOnly
     };
-    let push = PushDispatcher::start(
-        Arc::clone(&store) as Arc<dyn harbor_distributed::TaskStore>,
-        PushConfig {
-            targets,
-            ..PushConfig::default()
-        },
-    )?;
+    let push = PushConfig {
+        targets,
+        ..PushConfig::default()
+    };
     let agent: Arc<dyn harbor_server::AgentExecutor> = match args.agent.agent()? {
         Some(program) => Arc::new(program),
         None => Arc::new(ConformanceAgent::default()),
     };
     let mut builder = DefaultHandler::builder(card.clone(), agent)
         .store(store)
-        .observer(Arc::new(push))
+        .push(push)
         .extended_card(card);
     if let Some(bus) = &bus {
         let replica = args
@@ -323,14 +320,20 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .map_err(|e| anyhow::anyhow!("cannot start the handler: {e}"))?;
     // This server is its store's only writer: what was running when its last process died
-    // is resolved now.
-    let recovered = handler.recover_lost_executions().await.map_err(|e| {
+    // is resolved now, and push deliveries resume.
+    let recovered = handler.recover().await.map_err(|e| {
         anyhow::anyhow!("cannot resolve the tasks a stopped server left running: {e}")
     })?;
     if recovered.failed + recovered.rerun > 0 {
         eprintln!(
             "harbor serve: {} task(s) left running by a stopped server were failed, {} re-run",
             recovered.failed, recovered.rerun
+        );
+    }
+    if recovered.push_resumed > 0 {
+        eprintln!(
+            "harbor serve: push delivery resumed for {} config(s)",
+            recovered.push_resumed
         );
     }
 

@@ -16,10 +16,12 @@ use harbor_a2a::{
     SubscribeToTaskRequest, Task, TaskPushNotificationConfig,
 };
 use harbor_distributed::{
-    A2aHandler, CallContext, HandlerStream, MemoryTaskStore, MessageBus, TaskLog,
+    A2aHandler, CallContext, HandlerStream, MemoryTaskStore, MessageBus, PushCursor, TaskLog,
 };
 
 use crate::executor::AgentExecutor;
+use crate::push::PushConfig;
+use crate::push::dispatch::Dispatcher;
 use crate::runtime::{EventObserver, Recovered, Runtime};
 
 /// Settings of the default handler. Data only; see [`DefaultHandler::builder`].
@@ -62,6 +64,7 @@ pub struct DefaultHandlerBuilder {
     executor: Arc<dyn AgentExecutor>,
     store: Option<Arc<dyn TaskLog>>,
     observer: Option<Arc<dyn EventObserver>>,
+    push: Option<PushConfig>,
     bus: Option<Arc<dyn MessageBus>>,
 }
 
@@ -74,8 +77,16 @@ impl DefaultHandlerBuilder {
         self
     }
 
-    /// Tells `observer` about every event appended to a task's log (push delivery uses
-    /// this).
+    /// Delivers push notifications (see [`crate::push`]) with these settings, for an agent
+    /// whose card declares push notifications. Default: none (push configs are stored, but
+    /// nothing is delivered).
+    #[must_use]
+    pub fn push(mut self, config: PushConfig) -> Self {
+        self.push = Some(config);
+        self
+    }
+
+    /// Tells `observer` about every event appended to a task's log.
     #[must_use]
     pub fn observer(mut self, observer: Arc<dyn EventObserver>) -> Self {
         self.observer = Some(observer);
@@ -127,10 +138,16 @@ impl DefaultHandlerBuilder {
             .store
             .unwrap_or_else(|| Arc::new(MemoryTaskStore::new()));
         let bus = self.bus.map(|bus| (bus, self.config.replica.clone()));
+        let push = self
+            .push
+            .map(|config| Dispatcher::new(Arc::clone(&store), config))
+            .transpose()
+            .map_err(|e| A2aError::internal(format!("cannot make the webhook client: {e}")))?;
         let rt = Runtime::new(
             store,
             self.executor,
             self.observer,
+            push,
             bus,
             self.config.cancel_timeout,
         );
@@ -164,6 +181,7 @@ impl DefaultHandler {
             executor,
             store: None,
             observer: None,
+            push: None,
             bus: None,
         }
     }
@@ -192,8 +210,9 @@ impl DefaultHandler {
         self.rt.shutdown(grace).await;
     }
 
-    /// Resolves tasks whose execution died with an earlier process of this server (still
-    /// SUBMITTED or WORKING in the store, not running here): re-run when the agent is
+    /// Picks up what an earlier process of this server left: push deliveries resume where
+    /// their cursors stand, and tasks whose execution died with it (still SUBMITTED or
+    /// WORKING in the store, not running here) are re-run when the agent is
     /// [`retry_safe`](AgentExecutor::retry_safe), else FAILED with a status message saying
     /// the execution was lost. Call it once at start, and only when this server is the
     /// only one writing its store (the embedded engine is one process's, by construction).
@@ -201,8 +220,49 @@ impl DefaultHandler {
     /// # Errors
     ///
     /// The store's error when it cannot be read.
-    pub async fn recover_lost_executions(&self) -> Result<Recovered, A2aError> {
+    pub async fn recover(&self) -> Result<Recovered, A2aError> {
         self.rt.recover().await.map_err(|e| e.to_a2a())
+    }
+
+    /// Push deliveries that gave up, any owner's (for operators), at most `limit` after the
+    /// `(task id, config id)` `after`.
+    ///
+    /// # Errors
+    ///
+    /// The store's error; UnsupportedOperation when push delivery is off.
+    pub async fn push_dead_letters(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<PushCursor>, A2aError> {
+        self.dispatcher()?
+            .dead_letters(after, limit)
+            .await
+            .map_err(|e| e.to_a2a())
+    }
+
+    /// Delivers a dead letter again from the event it gave up on; false when there is no
+    /// such dead letter.
+    ///
+    /// # Errors
+    ///
+    /// The store's error; UnsupportedOperation when push delivery is off.
+    pub async fn redrive_push(&self, task_id: &str, config_id: &str) -> Result<bool, A2aError> {
+        self.dispatcher()?
+            .redrive(task_id, config_id)
+            .await
+            .map_err(|e| e.to_a2a())
+    }
+
+    /// Push delivery's counters; `None` when push delivery is off.
+    pub fn push_counters(&self) -> Option<&crate::push::Counters> {
+        self.rt.push().map(|push| push.counters())
+    }
+
+    fn dispatcher(&self) -> Result<&Arc<Dispatcher>, A2aError> {
+        self.rt
+            .push()
+            .ok_or_else(|| A2aError::unsupported("push delivery is not configured"))
     }
 
     fn capabilities(&self) -> harbor_a2a::AgentCapabilities {

@@ -25,7 +25,10 @@ impl DefaultHandler {
             .get(&owner, &req.task_id)
             .await
             .map_err(store_error)?;
-        self.rt.register_push(&owner, req, &stored.task.id).await
+        // The config covers the events appended from now on.
+        self.rt
+            .register_push(&owner, req, &stored.task.id, stored.version)
+            .await
     }
 
     pub(super) async fn get_push(
@@ -70,6 +73,10 @@ impl DefaultHandler {
             .store()
             .delete_push_config(&ctx.identity.owner(), &req.task_id, &req.id)
             .await
-            .map_err(store_error)
+            .map_err(store_error)?;
+        if let Some(push) = self.rt.push() {
+            push.untrack(&req.task_id, &req.id);
+        }
+        Ok(())
     }
 }

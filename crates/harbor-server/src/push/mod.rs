@@ -1,195 +1,94 @@
-//! Push delivery: every stored task event is POSTed, as a `StreamResponse`, to each
-//! webhook configured for the task.
+//! Push notifications that arrive: every event of a task's log that a push config covers
+//! is POSTed to its webhook, in log order, until the webhook answers 2xx.
 //!
-//! Delivery never fails the RPC that caused it: events are queued (bounded; when the queue
-//! is full the event is counted as dropped and logged) and sent by a worker with a
-//! per-request timeout. Durable retries arrive with the bus-backed dispatcher.
+//! Nothing is queued in memory: the events are in the task's durable log already, and each
+//! config has a durable cursor ([`PushCursor`](harbor_distributed::PushCursor)) saying how
+//! far delivery got. After every durable append the config's worker reads the log after
+//! its cursor, POSTs each entry and saves the cursor after each answer, so a restart of the
+//! server, a webhook down for hours or a full machine loses nothing: delivery resumes where
+//! the cursor stands. The log of a task is kept (whatever its retention) while a live
+//! cursor is behind it.
+//!
+//! # Retries
+//!
+//! A 5xx, 408, 429, a timeout or a connection failure is retried: exponential backoff
+//! from [`PushConfig::first_retry`] up to [`PushConfig::max_backoff`], with full jitter
+//! (a uniform draw below that), and never sooner than a 429's or 503's `Retry-After`.
+//! Later events of the same config wait while one is retried, so a receiver sees them in
+//! order. After [`PushConfig::max_attempts`] attempts or [`PushConfig::give_up_after`],
+//! or at once for a 4xx other than 408 and 429, a redirect or a refused target, the
+//! delivery becomes a **dead letter**: kept with its reason, attempts and last status,
+//! listed and re-driven through [`DefaultHandler::push_dead_letters`] and
+//! [`DefaultHandler::redrive_push`] (and `harbor push dead-letters|redrive` against the
+//! admin listener of `harbor serve`).
+//!
+//! # The request
+//!
+//! `POST <url>` with the event as a `StreamResponse` in ProtoJSON, `Content-Type:
+//! application/a2a+json`, `Authorization: <scheme> <credentials>` from the config's
+//! `authentication`, `X-A2A-Notification-Token` when the config has a token, and two
+//! headers a receiver can drop duplicates with: [`SEQUENCE_HEADER`] (the event's sequence
+//! in the task's log: a re-send carries the same) and [`ATTEMPT_HEADER`] (1 for the first
+//! try). Redirects are not followed.
+//!
+//! # Safe targets
+//!
+//! Unless [`TargetPolicy::AllowPrivate`], a webhook may only reach public addresses: the
+//! client's DNS resolver screens every address it resolves, and reqwest connects to those
+//! very addresses (no second lookup for a rebinding attack); an IP address in the URL is
+//! screened before the request. See [`target`].
+//!
+//! [`DefaultHandler::push_dead_letters`]: crate::DefaultHandler::push_dead_letters
+//! [`DefaultHandler::redrive_push`]: crate::DefaultHandler::redrive_push
 
-mod target;
+mod client;
+pub(crate) mod dispatch;
+mod retry;
+pub mod target;
+mod worker;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use harbor_a2a::{StreamResponse, TaskPushNotificationConfig};
-use harbor_distributed::{Owner, TaskStore};
-use tokio::sync::mpsc;
-use tracing::{Instrument, debug, warn};
-
+pub use dispatch::Counters;
 pub use target::{TargetPolicy, check_target};
-
-use crate::runtime::EventObserver;
 
 /// The header carrying a config's `token`.
 pub const NOTIFICATION_TOKEN_HEADER: &str = "X-A2A-Notification-Token";
+/// The header carrying the event's sequence in its task's log (the same on every re-send).
+pub const SEQUENCE_HEADER: &str = "X-Harbor-Event-Sequence";
+/// The header carrying the delivery attempt, 1 for the first.
+pub const ATTEMPT_HEADER: &str = "X-Harbor-Delivery-Attempt";
 
 /// Settings of push delivery. Data only.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PushConfig {
     /// Timeout of one webhook request. Default 10 s.
     pub timeout: Duration,
-    /// Events waiting for delivery before new ones are dropped. Default 4096.
-    pub queue: usize,
     /// Which webhook addresses are allowed. Default: public addresses only.
     pub targets: TargetPolicy,
+    /// The wait before the first retry (the ceiling of its jitter); doubled for each
+    /// further one. Default 1 s.
+    pub first_retry: Duration,
+    /// The longest wait between two attempts. Default 5 minutes.
+    pub max_backoff: Duration,
+    /// How long an event may keep failing before its delivery gives up. Default 24 hours.
+    pub give_up_after: Duration,
+    /// How many attempts an event gets before its delivery gives up. Default 50.
+    pub max_attempts: u32,
+    /// Webhook requests in flight at most, over all configs. Default 256.
+    pub max_in_flight: usize,
 }
 
 impl Default for PushConfig {
     fn default() -> Self {
         Self {
             timeout: Duration::from_secs(10),
-            queue: 4096,
             targets: TargetPolicy::PublicOnly,
-        }
-    }
-}
-
-struct Job {
-    owner: Owner,
-    task_id: String,
-    event: StreamResponse,
-}
-
-/// Sends webhooks for stored events. Cheap to clone; one worker per dispatcher.
-#[derive(Clone)]
-pub struct PushDispatcher {
-    tx: mpsc::Sender<Job>,
-    counters: Arc<Counters>,
-}
-
-/// Delivery counters.
-#[derive(Debug, Default)]
-pub struct Counters {
-    /// Webhook requests answered with 2xx.
-    pub delivered: AtomicU64,
-    /// Webhook requests that failed or were refused.
-    pub failed: AtomicU64,
-    /// Events dropped because the queue was full.
-    pub dropped: AtomicU64,
-}
-
-impl std::fmt::Debug for PushDispatcher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PushDispatcher")
-            .field("counters", &self.counters)
-            .finish_non_exhaustive()
-    }
-}
-
-impl PushDispatcher {
-    /// Starts the worker on the current runtime; it reads configs from `store`.
-    pub fn start(store: Arc<dyn TaskStore>, config: PushConfig) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        let (tx, rx) = mpsc::channel(config.queue.max(1));
-        let counters = Arc::new(Counters::default());
-        let worker = Worker {
-            store,
-            client,
-            policy: config.targets,
-            counters: Arc::clone(&counters),
-        };
-        tokio::spawn(worker.run(rx).instrument(tracing::info_span!("a2a.push")));
-        Ok(Self { tx, counters })
-    }
-
-    /// The delivery counters.
-    pub fn counters(&self) -> &Counters {
-        &self.counters
-    }
-}
-
-impl EventObserver for PushDispatcher {
-    fn on_event(&self, owner: &Owner, task_id: &str, event: &StreamResponse) {
-        let job = Job {
-            owner: owner.clone(),
-            task_id: task_id.to_owned(),
-            event: event.clone(),
-        };
-        if self.tx.try_send(job).is_err() {
-            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            warn!(%task_id, "push queue full or closed; event not delivered");
-        }
-    }
-}
-
-struct Worker {
-    store: Arc<dyn TaskStore>,
-    client: reqwest::Client,
-    policy: TargetPolicy,
-    counters: Arc<Counters>,
-}
-
-impl Worker {
-    async fn run(self, mut rx: mpsc::Receiver<Job>) {
-        while let Some(job) = rx.recv().await {
-            let configs = match self.store.list_push_configs(&job.owner, &job.task_id).await {
-                Ok(configs) => configs,
-                Err(e) => {
-                    debug!(task_id = %job.task_id, error = %e, "no push configs");
-                    continue;
-                }
-            };
-            if configs.is_empty() {
-                continue;
-            }
-            let body = match harbor_a2a::to_json_string(&job.event) {
-                Ok(body) => body,
-                Err(e) => {
-                    warn!(error = %e, "push event not serializable");
-                    continue;
-                }
-            };
-            for config in &configs {
-                let ok = self.deliver(config, &body).await;
-                let counter = if ok {
-                    &self.counters.delivered
-                } else {
-                    &self.counters.failed
-                };
-                counter.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-    }
-
-    /// One POST. Logs name the task and config ids, never the URL's credentials or tokens.
-    async fn deliver(&self, config: &TaskPushNotificationConfig, body: &str) -> bool {
-        let url = match check_target(&config.url, self.policy).await {
-            Ok(url) => url,
-            Err(why) => {
-                warn!(task_id = %config.task_id, config_id = %config.id, %why, "webhook refused");
-                return false;
-            }
-        };
-        let mut request = self
-            .client
-            .post(url)
-            .header(reqwest::header::CONTENT_TYPE, "application/a2a+json")
-            .body(body.to_owned());
-        if let Some(auth) = &config.authentication {
-            let value = if auth.credentials.is_empty() {
-                auth.scheme.clone()
-            } else {
-                format!("{} {}", auth.scheme, auth.credentials)
-            };
-            request = request.header(reqwest::header::AUTHORIZATION, value);
-        }
-        if !config.token.is_empty() {
-            request = request.header(NOTIFICATION_TOKEN_HEADER, &config.token);
-        }
-        match request.send().await {
-            Ok(response) if response.status().is_success() => true,
-            Ok(response) => {
-                warn!(task_id = %config.task_id, config_id = %config.id, status = %response.status(), "webhook answered an error");
-                false
-            }
-            Err(e) => {
-                warn!(task_id = %config.task_id, config_id = %config.id, error = %e.without_url(), "webhook failed");
-                false
-            }
+            first_retry: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(300),
+            give_up_after: Duration::from_secs(24 * 3600),
+            max_attempts: 50,
+            max_in_flight: 256,
         }
     }
 }

@@ -14,7 +14,32 @@ pub enum TargetPolicy {
 }
 
 /// Checks a webhook URL against the policy, resolving its host; returns the parsed URL.
+/// (Delivery does not resolve twice: its client screens the addresses it connects to.)
 pub async fn check_target(url: &str, policy: TargetPolicy) -> Result<reqwest::Url, String> {
+    let parsed = check_url(url, policy)?;
+    if policy == TargetPolicy::AllowPrivate {
+        return Ok(parsed);
+    }
+    let host = parsed.host_str().ok_or("webhook URL has no host")?;
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let addresses = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
+        .await
+        .map_err(|e| format!("cannot resolve webhook host: {e}"))?;
+    for address in addresses {
+        if !allowed(address.ip(), policy) {
+            return Err(format!(
+                "webhook host resolves to a non-public address ({})",
+                address.ip()
+            ));
+        }
+    }
+    Ok(parsed)
+}
+
+/// Checks what a webhook URL says without resolving it: http(s), a host, no credentials,
+/// and an address the policy allows when the host is an IP address (those never reach a
+/// resolver). Returns the parsed URL.
+pub fn check_url(url: &str, policy: TargetPolicy) -> Result<reqwest::Url, String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("invalid webhook URL: {e}"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(format!(
@@ -25,23 +50,21 @@ pub async fn check_target(url: &str, policy: TargetPolicy) -> Result<reqwest::Ur
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err("webhook URLs must not carry credentials; use authentication".into());
     }
-    if policy == TargetPolicy::AllowPrivate {
-        return Ok(parsed);
-    }
-    let host = parsed.host_str().ok_or("webhook URL has no host")?;
-    let port = parsed.port_or_known_default().unwrap_or(443);
-    let addresses = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
-        .await
-        .map_err(|e| format!("cannot resolve webhook host: {e}"))?;
-    for address in addresses {
-        if !is_public(address.ip()) {
-            return Err(format!(
-                "webhook host resolves to a non-public address ({})",
-                address.ip()
-            ));
-        }
+    let ip = match parsed.host() {
+        None => return Err("webhook URL has no host".into()),
+        Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
+        Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
+        Some(url::Host::Domain(_)) => None,
+    };
+    if let Some(ip) = ip.filter(|ip| !allowed(*ip, policy)) {
+        return Err(format!("webhook address {ip} is not public"));
     }
     Ok(parsed)
+}
+
+/// Whether the policy lets a webhook reach `ip`.
+pub fn allowed(ip: IpAddr, policy: TargetPolicy) -> bool {
+    policy == TargetPolicy::AllowPrivate || is_public(ip)
 }
 
 fn is_public(ip: IpAddr) -> bool {

@@ -10,7 +10,8 @@
 //!    transaction shared with the appends of other tasks;
 //! 3. only then are the entries handed to the task's [`feed`](feed::TaskFeed), which wakes
 //!    its readers (streams send them with their sequence as SSE `id:`, blocking sends
-//!    return the projection), and to the [`EventObserver`] (push delivery).
+//!    return the projection), to push delivery (the configs of the task look at their
+//!    cursors) and to the [`EventObserver`], if any.
 //!
 //! So nothing a client is told can be lost by a crash, and a log replayed from the store
 //! gives the stored task back.
@@ -34,6 +35,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument, debug, warn};
 
+use crate::push::dispatch::Dispatcher;
 pub(crate) use apply::{is_shown, limit_history, now};
 use fanout::Fanout;
 use feed::{FeedHold, FeedReader, Feeds, Next};
@@ -41,10 +43,11 @@ use run::Run;
 
 use crate::executor::{AgentExecutor, RequestContext};
 
-/// Told about every event appended to a task's log, for push delivery.
+/// Told about every event appended to a task's log that streams show (a user's follow-up
+/// message is not one), once it is durable.
 pub trait EventObserver: Send + Sync + 'static {
-    /// `event` was stored for `owner`'s task `task_id`. Must not block.
-    fn on_event(&self, owner: &Owner, task_id: &str, event: &StreamResponse);
+    /// `entry` was appended to `owner`'s task `task_id`. Must not block.
+    fn on_event(&self, owner: &Owner, task_id: &str, entry: &LogEntry);
 }
 
 /// How a send started.
@@ -74,6 +77,8 @@ pub(super) enum Kind {
 pub(crate) struct Runtime {
     executor: Arc<dyn AgentExecutor>,
     observer: Option<Arc<dyn EventObserver>>,
+    /// Push delivery, when the agent offers it.
+    push: Option<Arc<Dispatcher>>,
     feeds: Arc<Feeds>,
     /// The bus that carries log notices between processes, if any.
     fanout: Option<Fanout>,
@@ -101,12 +106,14 @@ impl Runtime {
         store: Arc<dyn TaskLog>,
         executor: Arc<dyn AgentExecutor>,
         observer: Option<Arc<dyn EventObserver>>,
+        push: Option<Arc<Dispatcher>>,
         bus: Option<(Arc<dyn MessageBus>, String)>,
         cancel_timeout: Duration,
     ) -> Arc<Self> {
         let rt = Arc::new(Self {
             executor,
             observer,
+            push,
             feeds: Feeds::new(store),
             fanout: bus.map(|(bus, source)| Fanout::new(bus, source)),
             runs: Mutex::default(),
@@ -121,11 +128,25 @@ impl Runtime {
         rt
     }
 
-    /// Tells the other processes about durable `entries` of a task.
-    pub(crate) fn announce(&self, owner: &Owner, task_id: &str, entries: &[LogEntry]) {
+    /// Tells whoever follows a task about its durable `entries`: the other processes (on
+    /// the bus), push delivery and the observer.
+    pub(crate) fn appended(&self, owner: &Owner, task_id: &str, entries: &[LogEntry]) {
         if let Some(fanout) = &self.fanout {
             fanout.announce(owner, task_id, entries);
         }
+        if let Some(push) = &self.push {
+            push.appended(task_id);
+        }
+        if let Some(observer) = &self.observer {
+            for entry in entries.iter().filter(|e| is_shown(&e.event)) {
+                observer.on_event(owner, task_id, entry);
+            }
+        }
+    }
+
+    /// Push delivery, when the agent offers it.
+    pub(crate) fn push(&self) -> Option<&Arc<Dispatcher>> {
+        self.push.as_ref()
     }
 
     pub(crate) fn store(&self) -> &Arc<dyn TaskLog> {
@@ -324,12 +345,7 @@ impl Runtime {
                         sequence: appended,
                         event,
                     };
-                    self.announce(owner, &next.id, std::slice::from_ref(&entry));
-                    if let Some(observer) =
-                        self.observer.as_ref().filter(|_| is_shown(&entry.event))
-                    {
-                        observer.on_event(owner, &next.id, &entry.event);
-                    }
+                    self.appended(owner, &next.id, std::slice::from_ref(&entry));
                     feed.appended(next.clone(), vec![entry]);
                     return Ok((next, appended));
                 }
@@ -354,6 +370,9 @@ impl Runtime {
     /// the execution was lost. Only for a server that is its store's only writer.
     pub(crate) async fn recover(self: &Arc<Self>) -> Result<Recovered, Error> {
         let mut recovered = Recovered::default();
+        if let Some(push) = &self.push {
+            recovered.push_resumed = push.resume().await?;
+        }
         let mut after = String::new();
         loop {
             let page = self.store().active_tasks(&after, 256).await?;
@@ -476,13 +495,15 @@ impl Runtime {
         }
     }
 
-    /// Stores a push config for `task_id`: its task id is set, its id defaults to the task id
-    /// (as other SDKs do), and the tenant routing field is not kept.
+    /// Stores a push config for `task_id` and starts delivering the task's log entries
+    /// after `after` to it: its task id is set, its id defaults to the task id (as other
+    /// SDKs do), and the tenant routing field is not kept.
     pub(crate) async fn register_push(
         &self,
         owner: &Owner,
         mut config: TaskPushNotificationConfig,
         task_id: &str,
+        after: u64,
     ) -> Result<TaskPushNotificationConfig, A2aError> {
         config.task_id = task_id.to_owned();
         if config.id.is_empty() {
@@ -493,6 +514,11 @@ impl Runtime {
             .put_push_config(owner, config.clone())
             .await
             .map_err(store_error)?;
+        if let Some(push) = &self.push {
+            push.track(owner, task_id, &config.id, after)
+                .await
+                .map_err(store_error)?;
+        }
         Ok(config)
     }
 
@@ -526,6 +552,9 @@ impl Runtime {
             let _ = tokio::time::timeout(FINAL_WRITES, self.tracker.wait()).await;
         }
         self.shutdown.cancel();
+        if let Some(push) = &self.push {
+            push.stop();
+        }
     }
 
     /// Refuses new executions once the server stops.
@@ -560,4 +589,6 @@ pub struct Recovered {
     pub failed: u64,
     /// Tasks whose (retry-safe) agent was started again.
     pub rerun: u64,
+    /// Push configs whose delivery resumed where their cursor stood.
+    pub push_resumed: u64,
 }

@@ -251,19 +251,17 @@ impl Run {
 
     /// Hands durable entries to the feed (creating it with the task) and the observer.
     async fn publish(&mut self, task: Task, entries: Vec<LogEntry>) {
-        self.rt.announce(&self.owner, &task.id, &entries);
-        if let Some(observer) = &self.rt.observer {
-            for entry in entries.iter().filter(|e| apply::is_shown(&e.event)) {
-                observer.on_event(&self.owner, &task.id, &entry.event);
-            }
-        }
+        self.rt.appended(&self.owner, &task.id, &entries);
         if let Some(feed) = &self.feed {
             feed.appended(task, entries);
             return;
         }
         // The task's first append: it exists now.
         if let Some(config) = self.push.take()
-            && let Err(error) = self.rt.register_push(&self.owner, config, &task.id).await
+            && let Err(error) = self
+                .rt
+                .register_push(&self.owner, config, &task.id, 0)
+                .await
         {
             warn!(task_id = %task.id, %error, "the inline push config was not stored");
         }

@@ -1,0 +1,241 @@
+//! Which configs are being delivered: one [`Worker`] per tracked config of a task that may
+//! still produce events, poked after every durable append of its task.
+//!
+//! The index is in memory and complete for this process: it is filled from the store's
+//! live cursors when the server starts ([`Dispatcher::resume`]) and kept by
+//! [`track`](Dispatcher::track) and [`forget`](Dispatcher::forget), so an append to a task
+//! without push configs costs one map lookup and no store read.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use harbor_distributed::{Error, Owner, PushCursor, TaskLog};
+use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio_util::sync::CancellationToken;
+
+use super::PushConfig;
+use super::worker::Worker;
+
+/// Cursors read per page when resuming.
+const RESUME_PAGE: usize = 512;
+
+/// Push delivery of one server.
+pub(crate) struct Dispatcher {
+    store: Arc<dyn TaskLog>,
+    config: PushConfig,
+    client: reqwest::Client,
+    /// The workers of each task's tracked configs, by task id.
+    tasks: Mutex<HashMap<String, HashMap<String, Arc<Worker>>>>,
+    /// Bounds the webhook requests in flight.
+    slots: Semaphore,
+    stop: CancellationToken,
+    counters: Counters,
+}
+
+/// Delivery counters.
+#[derive(Debug, Default)]
+pub struct Counters {
+    delivered: AtomicU64,
+    failed: AtomicU64,
+    dead: AtomicU64,
+}
+
+impl Counters {
+    pub(super) fn delivered(&self) {
+        self.delivered.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn failed(&self) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn dead(&self) {
+        self.dead.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Events answered 2xx.
+    pub fn delivered_total(&self) -> u64 {
+        self.delivered.load(Ordering::Relaxed)
+    }
+
+    /// Attempts that failed and are retried.
+    pub fn failed_total(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// Deliveries that gave up.
+    pub fn dead_total(&self) -> u64 {
+        self.dead.load(Ordering::Relaxed)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Dispatcher {
+    pub(crate) fn new(
+        store: Arc<dyn TaskLog>,
+        config: PushConfig,
+    ) -> Result<Arc<Self>, reqwest::Error> {
+        Ok(Arc::new(Self {
+            client: super::client::client(&config)?,
+            slots: Semaphore::new(config.max_in_flight.max(1)),
+            store,
+            config,
+            tasks: Mutex::default(),
+            stop: CancellationToken::new(),
+            counters: Counters::default(),
+        }))
+    }
+
+    pub(super) fn store(&self) -> &Arc<dyn TaskLog> {
+        &self.store
+    }
+
+    pub(super) fn config(&self) -> &PushConfig {
+        &self.config
+    }
+
+    pub(super) fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// A place among the requests in flight.
+    pub(super) async fn slot(&self) -> Option<SemaphorePermit<'_>> {
+        self.slots.acquire().await.ok()
+    }
+
+    /// Resolves when the dispatcher stops.
+    pub(super) async fn stopped(&self) {
+        self.stop.cancelled().await;
+    }
+
+    /// Starts delivering a stored config from after log entry `after` (durably first).
+    pub(crate) async fn track(
+        self: &Arc<Self>,
+        owner: &Owner,
+        task_id: &str,
+        config_id: &str,
+        after: u64,
+    ) -> Result<(), Error> {
+        self.store.track(owner, task_id, config_id, after).await?;
+        self.worker(owner, task_id, config_id).poke(self);
+        Ok(())
+    }
+
+    /// The config was deleted: its worker, if any, finds out and ends.
+    pub(crate) fn untrack(&self, task_id: &str, config_id: &str) {
+        let removed = lock(&self.tasks)
+            .get_mut(task_id)
+            .and_then(|configs| configs.remove(config_id));
+        if let Some(worker) = removed {
+            worker.wake.notify_one();
+        }
+    }
+
+    /// `owner`'s task `task_id` has new durable entries: its configs' workers look.
+    pub(crate) fn appended(self: &Arc<Self>, task_id: &str) {
+        let workers: Vec<Arc<Worker>> = match lock(&self.tasks).get(task_id) {
+            Some(configs) => configs.values().cloned().collect(),
+            None => return,
+        };
+        for worker in workers {
+            worker.poke(self);
+        }
+    }
+
+    /// Picks up every live cursor in the store (at start: what an earlier process left).
+    /// Returns how many configs were resumed.
+    pub(crate) async fn resume(self: &Arc<Self>) -> Result<u64, Error> {
+        let mut resumed = 0;
+        let mut after: Option<(String, String)> = None;
+        loop {
+            let key = after.as_ref().map(|(t, c)| (t.as_str(), c.as_str()));
+            let page = self.store.live_cursors(key, RESUME_PAGE).await?;
+            let Some(last) = page.last() else {
+                return Ok(resumed);
+            };
+            after = Some((last.task_id.clone(), last.config_id.clone()));
+            for cursor in &page {
+                self.worker(&cursor.owner, &cursor.task_id, &cursor.config_id)
+                    .poke(self);
+                resumed += 1;
+            }
+        }
+    }
+
+    /// Every dead letter, any owner's, at most `limit` after `after`.
+    pub(crate) async fn dead_letters(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<PushCursor>, Error> {
+        self.store.dead_letters(after, limit).await
+    }
+
+    /// Delivers a dead letter again, from the entry it gave up on; false when there is no
+    /// such dead letter.
+    pub(crate) async fn redrive(
+        self: &Arc<Self>,
+        task_id: &str,
+        config_id: &str,
+    ) -> Result<bool, Error> {
+        // Dead letters are few: find this one's owner by walking them.
+        let mut after: Option<(String, String)> = None;
+        loop {
+            let key = after.as_ref().map(|(t, c)| (t.as_str(), c.as_str()));
+            let page = self.store.dead_letters(key, RESUME_PAGE).await?;
+            let Some(last) = page.last() else {
+                return Ok(false);
+            };
+            after = Some((last.task_id.clone(), last.config_id.clone()));
+            if let Some(dead) = page
+                .into_iter()
+                .find(|c| c.task_id == task_id && c.config_id == config_id)
+            {
+                let (owner, task_id) = (dead.owner.clone(), dead.task_id.clone());
+                self.store.save(&dead.redriven()).await?;
+                self.worker(&owner, &task_id, config_id).poke(self);
+                return Ok(true);
+            }
+        }
+    }
+
+    /// Stops every delivery (retries waiting out a backoff end at once).
+    pub(crate) fn stop(&self) {
+        self.stop.cancel();
+    }
+
+    /// The worker of a config, made and indexed when missing.
+    fn worker(&self, owner: &Owner, task_id: &str, config_id: &str) -> Arc<Worker> {
+        let mut tasks = lock(&self.tasks);
+        let worker = tasks
+            .entry(task_id.to_owned())
+            .or_default()
+            .entry(config_id.to_owned())
+            .or_insert_with(|| Arc::new(Worker::new(owner.clone(), task_id, config_id)));
+        Arc::clone(worker)
+    }
+
+    /// A worker is done for good: it leaves the index (unless replaced meanwhile).
+    pub(super) fn forget(&self, worker: &Arc<Worker>) {
+        let mut tasks = lock(&self.tasks);
+        if let Some(configs) = tasks.get_mut(&worker.task_id) {
+            if configs
+                .get(&worker.config_id)
+                .is_some_and(|w| Arc::ptr_eq(w, worker))
+            {
+                configs.remove(&worker.config_id);
+            }
+            if configs.is_empty() {
+                tasks.remove(&worker.task_id);
+            }
+        }
+    }
+}

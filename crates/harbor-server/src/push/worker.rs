@@ -1,0 +1,363 @@
+//! One config's delivery: read the task's log after the cursor, POST each entry in order,
+//! save the cursor after every answer. A failing entry is retried (backoff with full
+//! jitter, `Retry-After` honoured) and later entries wait for it, so a receiver sees a
+//! config's events in log order; a delivery that gives up becomes a dead letter.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
+
+use harbor_a2a::TaskPushNotificationConfig;
+use harbor_distributed::{Error, LogEntry, Owner, PushCursor, PushFailure};
+use tokio::sync::Notify;
+use tracing::{debug, warn};
+
+use super::dispatch::Dispatcher;
+use super::retry::{self, Verdict};
+use super::{ATTEMPT_HEADER, NOTIFICATION_TOKEN_HEADER, SEQUENCE_HEADER, target};
+use crate::runtime::is_shown;
+
+/// Entries read from the log at a time.
+const READ_BATCH: usize = 64;
+
+/// The delivery of one config of one task.
+pub(super) struct Worker {
+    pub(super) owner: Owner,
+    pub(super) task_id: String,
+    pub(super) config_id: String,
+    /// A run of [`run`](Self::run) is in progress.
+    running: AtomicBool,
+    /// Something changed since the run last looked.
+    dirty: AtomicBool,
+    /// Wakes a run waiting out a backoff early, when the config changed.
+    pub(super) wake: Notify,
+}
+
+/// How a pass over the log ended.
+enum Pass {
+    /// Everything delivered; more may come.
+    CaughtUp,
+    /// The task is finished and everything is delivered, the config or task is gone, or
+    /// the delivery is dead: nothing more to do.
+    Over,
+    /// The dispatcher stops.
+    Stopped,
+}
+
+/// How one entry's delivery ended.
+enum Sent {
+    Delivered,
+    Dead,
+    Stopped,
+}
+
+impl Worker {
+    pub(super) fn new(owner: Owner, task_id: &str, config_id: &str) -> Self {
+        Self {
+            owner,
+            task_id: task_id.to_owned(),
+            config_id: config_id.to_owned(),
+            running: AtomicBool::new(false),
+            dirty: AtomicBool::new(false),
+            wake: Notify::new(),
+        }
+    }
+
+    /// Makes sure a run will look at the log again: starts one, or tells the running one.
+    pub(super) fn poke(self: &Arc<Self>, dispatcher: &Arc<Dispatcher>) {
+        self.dirty.store(true, Ordering::SeqCst);
+        if !self.running.swap(true, Ordering::SeqCst) {
+            let (worker, dispatcher) = (Arc::clone(self), Arc::clone(dispatcher));
+            tokio::spawn(async move { worker.run(&dispatcher).await });
+        }
+    }
+
+    async fn run(self: Arc<Self>, d: &Arc<Dispatcher>) {
+        loop {
+            self.dirty.store(false, Ordering::SeqCst);
+            let pass = match self.pass(d).await {
+                Ok(pass) => pass,
+                Err(error) => {
+                    warn!(task_id = %self.task_id, config_id = %self.config_id, %error, "push delivery could not read its state");
+                    Pass::CaughtUp
+                }
+            };
+            match pass {
+                Pass::Over => {
+                    d.forget(&self);
+                    self.running.store(false, Ordering::SeqCst);
+                    return;
+                }
+                Pass::Stopped => {
+                    self.running.store(false, Ordering::SeqCst);
+                    return;
+                }
+                Pass::CaughtUp => {}
+            }
+            self.running.store(false, Ordering::SeqCst);
+            // A poke between the pass and now found `running` set and only marked the
+            // worker dirty: take that run here, unless a new run already started.
+            if !self.dirty.load(Ordering::SeqCst) || self.running.swap(true, Ordering::SeqCst) {
+                return;
+            }
+        }
+    }
+
+    /// Delivers every entry after the cursor.
+    async fn pass(&self, d: &Dispatcher) -> Result<Pass, Error> {
+        let store = d.store();
+        let Some(mut cursor) = store
+            .cursor(&self.owner, &self.task_id, &self.config_id)
+            .await?
+        else {
+            return Ok(Pass::Over);
+        };
+        loop {
+            if cursor.dead.is_some() {
+                return Ok(Pass::Over);
+            }
+            let entries = store
+                .read_log(&self.owner, &self.task_id, cursor.delivered, READ_BATCH)
+                .await?;
+            let Some(first) = entries.first() else {
+                let stored = store.get(&self.owner, &self.task_id).await?;
+                let finished =
+                    stored.task.state().is_terminal() && stored.version <= cursor.delivered;
+                return Ok(if finished { Pass::Over } else { Pass::CaughtUp });
+            };
+            if first.sequence > cursor.delivered + 1 {
+                warn!(task_id = %self.task_id, config_id = %self.config_id, from = cursor.delivered + 1, to = first.sequence - 1, "log entries were compacted before push delivery; skipped");
+                cursor.delivered = first.sequence - 1;
+            }
+            let config = match store
+                .get_push_config(&self.owner, &self.task_id, &self.config_id)
+                .await
+            {
+                Ok(config) => config,
+                Err(Error::PushConfigNotFound { .. } | Error::TaskNotFound { .. }) => {
+                    return Ok(Pass::Over);
+                }
+                Err(e) => return Err(e),
+            };
+            // Entries that are not sent (a user's follow-up) move the cursor on too; saved
+            // with the next delivery, or at the end of the batch.
+            let mut unsaved = false;
+            for entry in &entries {
+                if !is_shown(&entry.event) {
+                    cursor.delivered = entry.sequence;
+                    unsaved = true;
+                    continue;
+                }
+                match self.send(d, &config, entry, &mut cursor).await? {
+                    Sent::Delivered => unsaved = false,
+                    Sent::Dead => return Ok(Pass::Over),
+                    Sent::Stopped => return Ok(Pass::Stopped),
+                }
+            }
+            if unsaved {
+                store.save(&cursor).await?;
+            }
+        }
+    }
+
+    /// POSTs one entry until it is delivered or dead, saving the cursor after each answer.
+    async fn send(
+        &self,
+        d: &Dispatcher,
+        config: &TaskPushNotificationConfig,
+        entry: &LogEntry,
+        cursor: &mut PushCursor,
+    ) -> Result<Sent, Error> {
+        let body = harbor_a2a::to_json_string(&entry.event).map_err(Error::Protocol)?;
+        loop {
+            let attempt = cursor.attempts + 1;
+            let (verdict, failure) =
+                match self.post(d, config, entry.sequence, attempt, &body).await {
+                    Ok(None) => (Verdict::Delivered, None),
+                    Ok(Some((verdict, failure))) => (verdict, Some(failure)),
+                    Err(failure) => (Verdict::Permanent, Some(failure)),
+                };
+            match verdict {
+                Verdict::Delivered => {
+                    d.counters().delivered();
+                    cursor.delivered = entry.sequence;
+                    cursor.attempts = 0;
+                    cursor.failing_since = None;
+                    cursor.last_failure = None;
+                    d.store().save(cursor).await?;
+                    return Ok(Sent::Delivered);
+                }
+                Verdict::Permanent => {
+                    let failure = failure.unwrap_or_else(|| PushFailure {
+                        status: None,
+                        error: "refused".into(),
+                    });
+                    return self
+                        .bury(
+                            d,
+                            cursor,
+                            attempt,
+                            failure,
+                            "the webhook refused it for good",
+                        )
+                        .await;
+                }
+                Verdict::Retry(at_least) => {
+                    d.counters().failed();
+                    let since = *cursor.failing_since.get_or_insert_with(SystemTime::now);
+                    cursor.attempts = attempt;
+                    let failure = failure.unwrap_or_else(|| PushFailure {
+                        status: None,
+                        error: "failed".into(),
+                    });
+                    if retry::exhausted(d.config(), attempt, since) {
+                        return self
+                            .bury(d, cursor, attempt, failure, "retries ran out")
+                            .await;
+                    }
+                    debug!(task_id = %self.task_id, config_id = %self.config_id, sequence = entry.sequence, attempt, error = %failure.error, "webhook failed; retrying");
+                    cursor.last_failure = Some(failure);
+                    d.store().save(cursor).await?;
+                    let wait = retry::backoff(d.config(), attempt, fastrand::f64())
+                        .max(at_least.unwrap_or_default());
+                    tokio::select! {
+                        () = d.stopped() => return Ok(Sent::Stopped),
+                        () = tokio::time::sleep(wait) => {}
+                        () = self.wake.notified() => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Marks the delivery dead with why.
+    async fn bury(
+        &self,
+        d: &Dispatcher,
+        cursor: &mut PushCursor,
+        attempts: u32,
+        failure: PushFailure,
+        why: &str,
+    ) -> Result<Sent, Error> {
+        d.counters().dead();
+        let status = failure
+            .status
+            .map_or("no answer".to_owned(), |s| format!("HTTP {s}"));
+        warn!(task_id = %self.task_id, config_id = %self.config_id, attempts, last = %status, "push delivery gave up: {why}");
+        cursor.attempts = attempts;
+        cursor.dead = Some(format!(
+            "{why} after {attempts} attempt(s); last: {status}: {}",
+            failure.error
+        ));
+        cursor.last_failure = Some(failure);
+        d.store().save(cursor).await?;
+        Ok(Sent::Dead)
+    }
+
+    /// One POST: `None` when answered 2xx, else the verdict and what went wrong; `Err` when
+    /// the target is refused before anything is sent.
+    async fn post(
+        &self,
+        d: &Dispatcher,
+        config: &TaskPushNotificationConfig,
+        sequence: u64,
+        attempt: u32,
+        body: &str,
+    ) -> Result<Option<(Verdict, PushFailure)>, PushFailure> {
+        let url =
+            target::check_url(&config.url, d.config().targets).map_err(|why| PushFailure {
+                status: None,
+                error: why,
+            })?;
+        let mut request = d
+            .client()
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/a2a+json")
+            .header(SEQUENCE_HEADER, sequence)
+            .header(ATTEMPT_HEADER, attempt)
+            .body(body.to_owned());
+        if let Some(auth) = &config.authentication {
+            let value = if auth.credentials.is_empty() {
+                auth.scheme.clone()
+            } else {
+                format!("{} {}", auth.scheme, auth.credentials)
+            };
+            request = request.header(reqwest::header::AUTHORIZATION, value);
+        }
+        if !config.token.is_empty() {
+            request = request.header(NOTIFICATION_TOKEN_HEADER, &config.token);
+        }
+        let _slot = d.slot().await;
+        match request.send().await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let retry_after = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                // Read (and bound) the body, so the connection can be reused.
+                let _ = tokio::time::timeout(d.config().timeout, response.bytes()).await;
+                match retry::judge(status, retry_after.as_deref()) {
+                    Verdict::Delivered => Ok(None),
+                    verdict => Ok(Some((
+                        verdict,
+                        PushFailure {
+                            status: Some(status),
+                            error: format!("the webhook answered HTTP {status}"),
+                        },
+                    ))),
+                }
+            }
+            Err(error) => {
+                let permission = std::error::Error::source(&error).is_some_and(is_refused_target);
+                let failure = PushFailure {
+                    status: None,
+                    error: describe(&error),
+                };
+                if permission {
+                    Err(failure)
+                } else {
+                    Ok(Some((Verdict::Retry(None), failure)))
+                }
+            }
+        }
+    }
+}
+
+/// Whether a request error came from the screening resolver refusing the target.
+fn is_refused_target(mut error: &(dyn std::error::Error + 'static)) -> bool {
+    loop {
+        if let Some(io) = error.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::PermissionDenied
+        {
+            return true;
+        }
+        match error.source() {
+            Some(next) => error = next,
+            None => return false,
+        }
+    }
+}
+
+/// A request error for people, without the URL (it may carry secrets in its query).
+fn describe(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "failed"
+    };
+    let mut detail = String::new();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        detail = cause.to_string();
+        source = cause.source();
+    }
+    if detail.is_empty() {
+        format!("the request {kind}")
+    } else {
+        format!("the request {kind}: {detail}")
+    }
+}
