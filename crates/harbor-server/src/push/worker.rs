@@ -175,7 +175,11 @@ impl Worker {
                 match self.post(d, config, entry.sequence, attempt, &body).await {
                     Ok(None) => (Verdict::Delivered, None),
                     Ok(Some((verdict, failure))) => (verdict, Some(failure)),
-                    Err(failure) => (Verdict::Permanent, Some(failure)),
+                    Err(failure) => {
+                        return self
+                            .bury(d, cursor, attempt, failure, "its target is not allowed")
+                            .await;
+                    }
                 };
             match verdict {
                 Verdict::Delivered => {
