@@ -72,7 +72,15 @@ async fn run(
         fields.insert("tenant".into(), Value::String(tenant.clone()));
     }
     let ctx = context::call_context(shared, headers, context::query_version(query));
-    match dispatch(shared.handler.as_ref(), method, &ctx, Value::Object(fields)).await {
+    match dispatch(
+        shared.handler.as_ref(),
+        method,
+        &ctx,
+        Value::Object(fields),
+        shared.max_event_bytes,
+    )
+    .await
+    {
         Ok(Reply::Unary(body)) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/json")],
