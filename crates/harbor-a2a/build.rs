@@ -45,6 +45,8 @@ fn main() -> Result<(), BoxError> {
         // Well-known types come from pbjson-types, which carries their ProtoJSON forms.
         .compile_well_known_types(true)
         .extern_path(".google.protobuf", "::pbjson_types")
+        // Undecodable requests are INVALID_ARGUMENT, not tonic's INTERNAL (src/grpc_codec.rs).
+        .codec_path("crate::grpc_codec::A2aCodec")
         // These carry webhook credentials: their Debug, written in `src/redact.rs`, hides them.
         .skip_debug([
             ".lf.a2a.v1.AuthenticationInfo",

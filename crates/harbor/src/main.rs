@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod client;
 mod serve;
+mod serve_limits;
 
 // The bus hands envelopes between threads, so most frees happen on another thread than the
 // allocation: glibc's malloc spends several times longer on that than mimalloc.

@@ -87,6 +87,8 @@ pub(crate) struct ServeArgs {
     /// Do not serve (or declare) the gRPC binding.
     #[arg(long)]
     no_grpc: bool,
+    #[command(flatten)]
+    limits: crate::serve_limits::LimitArgs,
 }
 
 /// Binds the gRPC listener `args` ask for, if any, next to the HTTP one at `http`.
@@ -177,11 +179,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| default_base_url(local));
     let base = base.trim_end_matches('/').to_owned();
-    let http = HttpConfig {
+    let http = args.limits.http(HttpConfig {
         jsonrpc_path: args.jsonrpc_path.clone(),
         rest_prefix: args.rest_prefix.clone(),
         ..HttpConfig::default()
-    };
+    });
     let grpc_tls = grpc_tls(&args)?;
     let grpc = grpc_listener(&args, local).await?;
     let grpc_local = grpc.as_ref().map(|l| l.local_addr()).transpose()?;
@@ -205,6 +207,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .store(store)
         .observer(Arc::new(push))
         .extended_card(card)
+        .configure(|config| args.limits.handler(config))
         .build()
         .map_err(|e| anyhow::anyhow!("invalid agent card: {e}"))?;
 
@@ -224,26 +227,22 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!("  tasks       {where_}");
     println!("Press Ctrl-C to stop.");
 
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        // Small SSE frames must not wait for Nagle's algorithm.
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
     let signal = shutdown.clone();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+    tokio::spawn(async move {
         wait_for_signal().await;
         eprintln!("harbor serve: shutting down");
         signal.cancel();
     });
+    let stop = shutdown.clone();
+    let server = async move { harbor_server::http::serve(listener, app, &http, stop).await };
     let grace = Duration::from_secs(args.shutdown_grace);
     let mut server = tokio::spawn(async move { server.await });
     let mut grpc_server = grpc.map(|listener| {
         let handler: Arc<dyn harbor_distributed::A2aHandler> = Arc::new(handler.clone());
-        let config = harbor_server::grpc::GrpcConfig {
+        let config = args.limits.grpc(harbor_server::grpc::GrpcConfig {
             tls: grpc_tls,
             ..harbor_server::grpc::GrpcConfig::default()
-        };
+        });
         let stop = shutdown.clone();
         tokio::spawn(
             async move { harbor_server::grpc::serve(listener, handler, &config, stop).await },

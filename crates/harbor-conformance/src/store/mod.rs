@@ -20,12 +20,12 @@ mod tasks;
 
 pub use content::{push_config_crud, task_content_round_trips_exactly};
 pub use listing::{
-    list_filters, list_is_owner_only_newest_first, list_pages_walk_everything,
-    list_refuses_bad_paging,
+    list_filters, list_is_owner_only_newest_first, list_pages_stop_at_the_byte_budget,
+    list_pages_walk_everything, list_refuses_bad_paging,
 };
 pub use tasks::{
     concurrent_updates_one_wins, create_then_get, create_twice_is_refused,
-    other_owners_see_not_found, update_is_versioned,
+    other_owners_see_not_found, undecodable_tasks_are_refused, update_is_versioned,
 };
 
 /// Expands to one `#[tokio::test]` per case; `$factory` is an expression of a closure
@@ -37,7 +37,8 @@ macro_rules! task_store_suite {
             create_then_get, create_twice_is_refused, other_owners_see_not_found,
             update_is_versioned, concurrent_updates_one_wins, list_is_owner_only_newest_first,
             list_filters, list_pages_walk_everything, list_refuses_bad_paging,
-            push_config_crud, task_content_round_trips_exactly);
+            push_config_crud, task_content_round_trips_exactly,
+            list_pages_stop_at_the_byte_budget, undecodable_tasks_are_refused);
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
         $(

@@ -85,6 +85,8 @@ mod push;
 mod retention;
 mod tables;
 mod tasks;
+#[cfg(test)]
+mod unreadable_tests;
 mod writer;
 
 pub use config::StoreConfig;
