@@ -91,6 +91,9 @@ mod writer;
 
 pub use config::StoreConfig;
 
+#[cfg(feature = "fuzzing")]
+pub(crate) use tables::decode_task as decode_task_row;
+
 use crate::engine::backend;
 
 /// A durable [`TaskStore`] in the data directory's redb file; see the [module docs](self).

@@ -157,7 +157,7 @@ pub(super) fn read_row(
 
 /// The task stored as `body` under `id`. A body that does not decode (written by an older
 /// version, or damaged) is [`Error::Unreadable`] for this task alone, and logged with its id.
-pub(super) fn decode_task(id: &str, body: &[u8]) -> Result<Task, Error> {
+pub(crate) fn decode_task(id: &str, body: &[u8]) -> Result<Task, Error> {
     Task::decode(body).map_err(|e| {
         let task_id = harbor_a2a::error::clip(id);
         tracing::error!(%task_id, bytes = body.len(), error = %e, "stored task cannot be decoded");

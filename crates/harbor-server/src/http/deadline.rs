@@ -16,7 +16,7 @@ use tokio::time::Sleep;
 
 /// The error of a body that did not arrive in time.
 #[derive(Debug, thiserror::Error)]
-#[error("the request body did not arrive within {0:?}")]
+#[error("request body timeout: the body did not arrive whole within {0:?}")]
 pub(crate) struct BodyDeadline(pub(crate) Duration);
 
 /// A body that fails once its deadline passes.
