@@ -44,8 +44,14 @@ pub(super) fn check_url(at: &Path<'_>, url: &str) -> Result<(), A2aError> {
             parsed.scheme()
         )));
     }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(at.error("must name a host"));
+    // The parser forgives `https:///host` and `http:host`; a stored URL says what it means.
+    let after_scheme = url.get(parsed.scheme().len()..).unwrap_or_default();
+    let authority = after_scheme.strip_prefix("://").unwrap_or_default();
+    if parsed.host_str().is_none_or(str::is_empty)
+        || authority.is_empty()
+        || authority.starts_with(['/', '\\'])
+    {
+        return Err(at.error("must name a host (scheme://host/...)"));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(at.error("must not carry credentials; use authentication"));
@@ -96,6 +102,9 @@ mod tests {
             "ftp://example.com/",
             "example.com/hook",
             "http://",
+            "https:///example.com/",
+            "http:example.com/",
+            "https:\\\\example.com/",
             "https://user:pw@example.com/",
             "https://example.com/a\r\nX-Injected: 1",
             "https://exa\tmple.com/",
