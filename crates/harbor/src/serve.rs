@@ -236,7 +236,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let stop = shutdown.clone();
     let server = async move { harbor_server::http::serve(listener, app, &http, stop).await };
     let grace = Duration::from_secs(args.shutdown_grace);
-    let mut server = tokio::spawn(async move { server.await });
+    let mut server = tokio::spawn(server);
     let mut grpc_server = grpc.map(|listener| {
         let handler: Arc<dyn harbor_distributed::A2aHandler> = Arc::new(handler.clone());
         let config = args.limits.grpc(harbor_server::grpc::GrpcConfig {

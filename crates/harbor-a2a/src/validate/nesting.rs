@@ -177,7 +177,9 @@ mod tests {
             ..Task::default()
         };
         if in_status {
-            task.status.as_mut().map(|s| s.message = Some(message));
+            if let Some(status) = task.status.as_mut() {
+                status.message = Some(message);
+            }
         } else {
             task.history.push(message);
         }

@@ -168,12 +168,15 @@ pub(crate) fn decode_task(id: &str, body: &[u8]) -> Result<Task, Error> {
     })
 }
 
+/// A task as a list reads it: its stored size, and the task or why it does not decode.
+pub(super) type SizedTask = (usize, Result<Task, Error>);
+
 /// The stored size of the task `id` and the task itself (or why it does not decode);
 /// `None` when there is no such row.
 pub(super) fn read_sized(
     table: &impl ReadableTable<&'static str, Row<'static>>,
     id: &str,
-) -> Result<Option<(usize, Result<Task, Error>)>, Error> {
+) -> Result<Option<SizedTask>, Error> {
     let Some(guard) = table.get(id).map_err(backend)? else {
         return Ok(None);
     };
