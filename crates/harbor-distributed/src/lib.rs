@@ -4,7 +4,8 @@
 //! - [`MessageBus`]: at-least-once publish/subscribe with ack, nack, redelivery after a
 //!   visibility timeout, attempt counters and dead letters.
 //! - [`RemoteTransport`] and [`A2aHandler`]: the two sides of an A2A call.
-//! - [`TaskStore`]: versioned, owner-scoped task storage.
+//! - [`TaskStore`]: versioned, owner-scoped task storage; [`TaskLog`]: each task as a
+//!   durable, sequenced event log whose projection is the stored task.
 //! - [`Registry`]: drivers by name and URL scheme.
 //! - In-process drivers: the [`memory`] bus and the [`loopback`] transport; and the
 //!   [`idempotency`] helper consumers use to dedupe on `(task_id, edge, event_id)`.
@@ -31,5 +32,8 @@ pub use envelope::{DedupKey, Envelope};
 pub use error::Error;
 pub use identity::{Identity, Owner};
 pub use registry::{BusDriver, Registry, TransportDriver};
-pub use store::{MemoryTaskStore, StoredTask, TaskPage, TaskQuery, TaskStore};
-pub use transport::{A2aHandler, CallContext, EventStream, HandlerStream, Peer, RemoteTransport};
+pub use store::{LogEntry, MemoryTaskStore, StoredTask, TaskLog, TaskPage, TaskQuery, TaskStore};
+pub use transport::{
+    A2aHandler, CallContext, EventStream, HandlerStream, LAST_EVENT_ID, Peer, RemoteTransport,
+    StreamEvent,
+};

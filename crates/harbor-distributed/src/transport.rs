@@ -83,7 +83,16 @@ impl CallContext {
         self.extensions.push(uri.into());
         self
     }
+
+    /// The `Last-Event-ID` of a resumed stream (the HTTP header, or gRPC metadata of that
+    /// name): the sequence of the last event the caller has, as it sent it.
+    pub fn last_event_id(&self) -> Option<&str> {
+        self.headers.get(LAST_EVENT_ID).map(String::as_str)
+    }
 }
+
+/// The header (HTTP) or metadata key (gRPC) naming the last event a resuming stream has.
+pub const LAST_EVENT_ID: &str = "last-event-id";
 
 impl fmt::Debug for CallContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -101,7 +110,40 @@ impl fmt::Debug for CallContext {
 pub type EventStream = BoxStream<'static, Result<StreamResponse, Error>>;
 
 /// The events a handler produces for a streaming call.
-pub type HandlerStream = BoxStream<'static, Result<StreamResponse, A2aError>>;
+pub type HandlerStream = BoxStream<'static, Result<StreamEvent, A2aError>>;
+
+/// One event of a handler's stream, with its place in the task's log when it has one.
+///
+/// The HTTP bindings send `sequence` as the SSE `id:`, so a client that lost the stream
+/// resumes after it with `Last-Event-ID` ([`CallContext::last_event_id`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamEvent {
+    /// The event.
+    pub event: StreamResponse,
+    /// Its sequence in the task's event log; `None` for an event that is not a log entry
+    /// (a direct message answering a send) or from a handler that keeps no log.
+    pub sequence: Option<u64>,
+}
+
+impl StreamEvent {
+    /// `event` at `sequence` of its task's log.
+    pub fn logged(event: StreamResponse, sequence: u64) -> Self {
+        Self {
+            event,
+            sequence: Some(sequence),
+        }
+    }
+}
+
+impl From<StreamResponse> for StreamEvent {
+    /// An event with no log position.
+    fn from(event: StreamResponse) -> Self {
+        Self {
+            event,
+            sequence: None,
+        }
+    }
+}
 
 /// The serving side of A2A: one method per RPC.
 ///

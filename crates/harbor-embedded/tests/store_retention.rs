@@ -5,7 +5,7 @@ mod store_support;
 use std::time::{Duration, Instant, SystemTime};
 
 use harbor_a2a::TaskState;
-use harbor_distributed::{Error, TaskStore};
+use harbor_distributed::{Error, TaskLog, TaskStore};
 use harbor_embedded::StoreConfig;
 use store_support::{ids, open, owner, push_config, query, task};
 
@@ -180,5 +180,56 @@ async fn the_pruning_thread_expires_tasks_and_stops_with_the_store() {
     assert_eq!(
         ids(&engine.task_store(), &me, &query(None, None)).await,
         (vec!["running".into()], 1)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_logs_are_compacted_to_their_tasks_after_the_retention() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = StoreConfig {
+        log_retention: Some(HOUR),
+        ..StoreConfig::default()
+    };
+    let engine = open(dir.path(), config);
+    let store = engine.task_store();
+    let me = owner("me");
+    for (id, state) in [
+        ("done", TaskState::Completed),
+        ("running", TaskState::Working),
+    ] {
+        let created = task(id, "ctx", state, 1);
+        let version = store.create(&me, created.clone()).await.expect("create");
+        store
+            .update(&me, created, version)
+            .await
+            .expect("a second entry");
+    }
+    let entries = |id: &'static str| {
+        let store = engine.task_store();
+        let me = me.clone();
+        async move { store.read_log(&me, id, 0, 100).await.expect("read").len() }
+    };
+    let now = SystemTime::now();
+    assert_eq!(store.compact_logs(now).await.expect("compact now"), 0);
+    assert_eq!((entries("done").await, entries("running").await), (2, 2));
+    assert_eq!(
+        store
+            .compact_logs(now + 2 * HOUR)
+            .await
+            .expect("compact later"),
+        1,
+        "only the finished task's log is due"
+    );
+    assert_eq!(
+        (entries("done").await, entries("running").await),
+        (0, 2),
+        "the finished log went, the running one stays"
+    );
+    let done = store.get(&me, "done").await.expect("the task itself stays");
+    assert_eq!(done.version, 2);
+    assert_eq!(
+        store.compact_logs(now + 3 * HOUR).await.expect("again"),
+        0,
+        "a compacted log is not compacted twice"
     );
 }

@@ -1,10 +1,13 @@
-//! The TaskStore conformance suite against a fresh embedded store in a temporary directory.
+//! The TaskStore and TaskLog conformance suites against a fresh embedded store in a
+//! temporary directory.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use harbor_a2a::{Task, TaskPushNotificationConfig};
-use harbor_distributed::{Error, Owner, StoredTask, TaskPage, TaskQuery, TaskStore};
+use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig};
+use harbor_distributed::{
+    Error, LogEntry, Owner, StoredTask, TaskLog, TaskPage, TaskQuery, TaskStore,
+};
 use harbor_embedded::{Embedded, EmbeddedConfig, EmbeddedTaskStore};
 use tempfile::TempDir;
 
@@ -16,7 +19,7 @@ struct TempStore {
     _dir: TempDir,
 }
 
-fn fresh() -> Arc<dyn TaskStore> {
+fn fresh() -> Arc<TempStore> {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = Embedded::open(EmbeddedConfig::new(dir.path())).expect("open");
     Arc::new(TempStore {
@@ -26,7 +29,13 @@ fn fresh() -> Arc<dyn TaskStore> {
     })
 }
 
-harbor_conformance::task_store_suite!(|| async { fresh() });
+harbor_conformance::task_store_suite!(|| async { fresh() as Arc<dyn TaskStore> });
+
+mod log {
+    use super::*;
+
+    harbor_conformance::task_log_suite!(|| async { fresh() as Arc<dyn TaskLog> });
+}
 
 #[async_trait]
 impl TaskStore for TempStore {
@@ -78,5 +87,34 @@ impl TaskStore for TempStore {
         id: &str,
     ) -> Result<(), Error> {
         self.store.delete_push_config(owner, task_id, id).await
+    }
+}
+
+#[async_trait]
+impl TaskLog for TempStore {
+    async fn append(
+        &self,
+        owner: &Owner,
+        task: &Task,
+        expected_version: u64,
+        events: &[StreamResponse],
+    ) -> Result<u64, Error> {
+        self.store
+            .append(owner, task, expected_version, events)
+            .await
+    }
+
+    async fn read_log(
+        &self,
+        owner: &Owner,
+        task_id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, Error> {
+        self.store.read_log(owner, task_id, after, limit).await
+    }
+
+    async fn active_tasks(&self, after: &str, limit: usize) -> Result<Vec<(Owner, String)>, Error> {
+        self.store.active_tasks(after, limit).await
     }
 }

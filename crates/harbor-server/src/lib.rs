@@ -1,9 +1,13 @@
 //! The A2A v1.0 server.
 //!
 //! [`DefaultHandler`] implements every RPC's semantics over an [`AgentExecutor`] (the user's
-//! agent) and a [`TaskStore`](harbor_distributed::TaskStore): each event the agent emits is
-//! stored first, then appended to the task's live log, then fanned out to streams,
-//! subscribers and push delivery.
+//! agent) and a [`TaskLog`](harbor_distributed::TaskLog): each event the agent emits is
+//! appended to the task's durable, sequenced log (with the task, its projection, in the same
+//! write) before anything else sees it; then streams, subscribers, waiting sends and push
+//! delivery read it. SSE events carry their log sequence as `id:`, and SubscribeToTask
+//! with `Last-Event-ID` resumes exactly after one. With a bus
+//! ([`DefaultHandlerBuilder::bus`]) several servers on one store follow each other's tasks.
+//! The repository's `docs/task-log.md` describes what is written where and when.
 //!
 //! Every binding serves the same [`A2aHandler`](harbor_distributed::A2aHandler):
 //! [`http`] has JSON-RPC and HTTP+JSON (with SSE) and the agent card on axum; [`grpc`] has
@@ -21,7 +25,8 @@ mod handler;
 pub mod http;
 pub mod push;
 mod runtime;
+mod stopping;
 
 pub use executor::{AgentEvent, AgentExecutor, EventSink, RequestContext, text_part};
 pub use handler::{DefaultHandler, DefaultHandlerBuilder, HandlerConfig};
-pub use runtime::EventObserver;
+pub use runtime::{EventObserver, Recovered};

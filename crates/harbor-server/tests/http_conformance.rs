@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use harbor_a2a::{AgentCapabilities, AgentCard, AgentInterface, AgentSkill};
 use harbor_conformance::server::{ServerTarget, TargetOptions};
-use harbor_distributed::{MemoryTaskStore, TaskStore};
+use harbor_distributed::MemoryTaskStore;
 use harbor_server::DefaultHandler;
 use harbor_server::agent::ConformanceAgent;
 use harbor_server::http::{HttpConfig, router};
@@ -55,12 +55,12 @@ async fn target() -> ServerTarget {
         .expect("bind 127.0.0.1:0");
     let port = listener.local_addr().expect("local address").port();
     let card = card(port);
-    let store: Arc<dyn TaskStore> = Arc::new(MemoryTaskStore::new());
+    let store = Arc::new(MemoryTaskStore::new());
     let push_config = PushConfig {
         targets: TargetPolicy::AllowPrivate,
         ..PushConfig::default()
     };
-    let push = PushDispatcher::start(Arc::clone(&store), push_config).expect("start push delivery");
+    let push = PushDispatcher::start(store.clone(), push_config).expect("start push delivery");
     let handler = DefaultHandler::builder(card.clone(), Arc::new(ConformanceAgent::default()))
         .extended_card(card)
         .store(store)

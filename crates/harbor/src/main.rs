@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod client;
+mod duration;
 mod serve;
 mod serve_limits;
 

@@ -8,13 +8,15 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use harbor_a2a::{AgentCapabilities, AgentCard, AgentInterface, AgentProvider, AgentSkill};
-use harbor_distributed::{MemoryTaskStore, TaskStore};
-use harbor_embedded::{Embedded, EmbeddedConfig};
+use harbor_distributed::{MemoryTaskStore, TaskLog};
+use harbor_embedded::{Embedded, EmbeddedConfig, StoreConfig};
 use harbor_server::DefaultHandler;
 use harbor_server::agent::ConformanceAgent;
 use harbor_server::http::{AGENT_CARD_PATH, HttpConfig};
 use harbor_server::push::{PushConfig, PushDispatcher, TargetPolicy};
 use tokio_util::sync::CancellationToken;
+
+use crate::duration::parse_duration;
 
 /// Options of `harbor serve`.
 #[derive(Debug, Args)]
@@ -66,7 +68,8 @@ pub(crate) struct ServeArgs {
     /// the server stops (for tests and short experiments).
     #[arg(long)]
     in_memory: bool,
-    /// Seconds to let open requests finish after Ctrl-C or SIGTERM.
+    /// Seconds running tasks get to finish after Ctrl-C or SIGTERM (new messages are then
+    /// refused); then they are cancelled and left FAILED, and open streams end.
     #[arg(long, default_value_t = 10)]
     shutdown_grace: u64,
     /// Port of the gRPC binding (default: the HTTP port + 1, or a free port when --port is
@@ -87,6 +90,20 @@ pub(crate) struct ServeArgs {
     /// Do not serve (or declare) the gRPC binding.
     #[arg(long)]
     no_grpc: bool,
+    /// How long the event log of a finished task is kept (for streams resuming with
+    /// Last-Event-ID) before it is compacted to the task itself, e.g. 30s, 5m, 1h.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    log_retention: Duration,
+    /// A bus to announce task-log appends on and to follow other servers' appends from,
+    /// so a stream here follows a task another server runs: `memory`, `embedded` (this
+    /// data directory's own bus), or a `nats://`, `redis://` or `postgres://` URL. Default:
+    /// none, for a server that is the only one writing its tasks.
+    #[arg(long, value_name = "URL")]
+    bus: Option<String>,
+    /// This server's name on the bus (its consumer group there; keep it stable across
+    /// restarts). Default: harbor-PORT.
+    #[arg(long, value_name = "NAME", requires = "bus")]
+    replica_id: Option<String>,
     #[command(flatten)]
     limits: crate::serve_limits::LimitArgs,
 }
@@ -144,17 +161,64 @@ fn grpc_url(public_url: Option<&str>, local: SocketAddr) -> String {
     }
 }
 
-/// The task store `args` ask for, and a line saying where tasks live.
-fn open_store(args: &ServeArgs) -> anyhow::Result<(Arc<dyn TaskStore>, String)> {
+/// Where tasks live: the store, the embedded engine when there is one, and a line saying
+/// where that is.
+struct Storage {
+    store: Arc<dyn TaskLog>,
+    engine: Option<Embedded>,
+    description: String,
+}
+
+/// The task store `args` ask for.
+fn open_store(args: &ServeArgs) -> anyhow::Result<Storage> {
     if args.in_memory {
-        let store: Arc<dyn TaskStore> = Arc::new(MemoryTaskStore::new());
-        return Ok((store, "in memory (lost when the server stops)".to_owned()));
+        return Ok(Storage {
+            store: Arc::new(MemoryTaskStore::new()),
+            engine: None,
+            description: "in memory (lost when the server stops)".to_owned(),
+        });
     }
     let dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
-    let engine = Embedded::open(EmbeddedConfig::new(&dir))
+    let config = EmbeddedConfig {
+        store: StoreConfig {
+            log_retention: Some(args.log_retention),
+            ..StoreConfig::default()
+        },
+        ..EmbeddedConfig::new(&dir)
+    };
+    let engine = Embedded::open(config)
         .with_context(|| format!("cannot open the data directory {}", dir.display()))?;
-    let store: Arc<dyn TaskStore> = engine.task_store();
-    Ok((store, format!("{} (embedded, durable)", dir.display())))
+    Ok(Storage {
+        store: engine.task_store(),
+        description: format!(
+            "{} (embedded, durable; finished tasks' logs kept {:?})",
+            dir.display(),
+            args.log_retention
+        ),
+        engine: Some(engine),
+    })
+}
+
+/// The bus `--bus` names, if any.
+async fn open_bus(
+    args: &ServeArgs,
+    storage: &Storage,
+) -> anyhow::Result<Option<Arc<dyn harbor_distributed::MessageBus>>> {
+    let Some(url) = args.bus.as_deref() else {
+        return Ok(None);
+    };
+    if url == "embedded" {
+        let engine = storage
+            .engine
+            .as_ref()
+            .context("--bus embedded uses the data directory's bus, and --in-memory has none")?;
+        return Ok(Some(engine.bus()));
+    }
+    let bus = harbor::default_registry()?
+        .open_bus(url)
+        .await
+        .with_context(|| format!("cannot open the bus {url}"))?;
+    Ok(Some(bus))
 }
 
 /// `$XDG_DATA_HOME/harbor`, else `~/.local/share/harbor`, else `./harbor-data`.
@@ -190,26 +254,49 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let grpc_url = grpc_local.map(|addr| grpc_url(args.public_url.as_deref(), addr));
     let card = card(&args, &base, &http, grpc_url.as_deref());
 
-    let (store, where_) = open_store(&args)?;
+    let storage = open_store(&args)?;
+    let bus = open_bus(&args, &storage).await?;
+    let store = Arc::clone(&storage.store);
     let targets = if args.allow_private_webhooks {
         TargetPolicy::AllowPrivate
     } else {
         TargetPolicy::PublicOnly
     };
     let push = PushDispatcher::start(
-        Arc::clone(&store),
+        Arc::clone(&store) as Arc<dyn harbor_distributed::TaskStore>,
         PushConfig {
             targets,
             ..PushConfig::default()
         },
     )?;
-    let handler = DefaultHandler::builder(card.clone(), Arc::new(ConformanceAgent::default()))
+    let mut builder = DefaultHandler::builder(card.clone(), Arc::new(ConformanceAgent::default()))
         .store(store)
         .observer(Arc::new(push))
         .extended_card(card)
-        .configure(|config| args.limits.handler(config))
+        .configure(|config| args.limits.handler(config));
+    if let Some(bus) = &bus {
+        let replica = args
+            .replica_id
+            .clone()
+            .unwrap_or_else(|| format!("harbor-{}", local.port()));
+        builder = builder
+            .bus(Arc::clone(bus))
+            .configure(|c| c.replica = replica);
+    }
+    let handler = builder
         .build()
-        .map_err(|e| anyhow::anyhow!("invalid agent card: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot start the handler: {e}"))?;
+    // This server is its store's only writer: what was running when its last process died
+    // is resolved now.
+    let recovered = handler.recover_lost_executions().await.map_err(|e| {
+        anyhow::anyhow!("cannot resolve the tasks a stopped server left running: {e}")
+    })?;
+    if recovered.failed + recovered.rerun > 0 {
+        eprintln!(
+            "harbor serve: {} task(s) left running by a stopped server were failed, {} re-run",
+            recovered.failed, recovered.rerun
+        );
+    }
 
     let shutdown = CancellationToken::new();
     let app = harbor_server::http::router_with_shutdown(
@@ -224,16 +311,24 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(url) = &grpc_url {
         println!("  gRPC        {url}");
     }
-    println!("  tasks       {where_}");
+    println!("  tasks       {}", storage.description);
+    if let Some(url) = &args.bus {
+        println!("  task logs   announced and followed on {url}");
+    }
     println!("Press Ctrl-C to stop.");
 
-    let signal = shutdown.clone();
+    // A signal first stops the executions (new sends are refused, running ones get the
+    // grace period and end in a final status their streams see); only then do the servers
+    // stop and the streams still open end with an error event.
+    let signalled = CancellationToken::new();
+    let signal = signalled.clone();
     tokio::spawn(async move {
         wait_for_signal().await;
         eprintln!("harbor serve: shutting down");
         signal.cancel();
     });
     let stop = shutdown.clone();
+    // Served sockets get TCP_NODELAY there: small SSE frames must not wait for Nagle.
     let server = async move { harbor_server::http::serve(listener, app, &http, stop).await };
     let grace = Duration::from_secs(args.shutdown_grace);
     let mut server = tokio::spawn(server);
@@ -255,10 +350,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     };
     tokio::select! {
-        // A signal ends open streams at once, so the server may finish in the same instant:
-        // check the signal first, or that would read as an unexpected stop.
         biased;
-        () = shutdown.cancelled() => {}
+        () = signalled.cancelled() => {}
         result = &mut server => {
             result??;
             anyhow::bail!("the server stopped without a signal");
@@ -268,6 +361,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             anyhow::bail!("the gRPC server stopped without a signal");
         }
     }
+    handler.shutdown(grace).await;
+    shutdown.cancel();
     let both = async {
         server.await??;
         if let Some(grpc) = grpc_server {
@@ -279,7 +374,6 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Ok(result) => result?,
         Err(_) => eprintln!("harbor serve: requests still open after {grace:?}; stopping anyway"),
     }
-    handler.shutdown(grace).await;
     Ok(())
 }
 

@@ -128,3 +128,22 @@ fn missing_grpc_tls_files_stop_the_server_before_it_listens() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_bus_that_cannot_be_opened_stops_the_server_before_it_listens() {
+    let stderr = refused(&[
+        "--in-memory".as_ref(),
+        "--bus".as_ref(),
+        "embedded".as_ref(),
+    ]);
+    assert!(stderr.contains("--in-memory has none"), "{stderr}");
+    let stderr = refused(&[
+        "--in-memory".as_ref(),
+        "--bus".as_ref(),
+        "carrier-pigeon://x".as_ref(),
+    ]);
+    assert!(
+        stderr.contains("cannot open the bus") && stderr.contains("unknown driver"),
+        "{stderr}"
+    );
+}

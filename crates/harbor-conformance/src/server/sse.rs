@@ -2,7 +2,8 @@
 //!
 //! It is strict where the conformance kit is: each event's JSON must sit on exactly one
 //! `data:` line, JSON-RPC events must be responses carrying the request's id, and every
-//! event must be one `StreamResponse`. Comments, `id:` and `retry:` lines are ignored.
+//! event must be one `StreamResponse`. Each event's `id:` is kept beside it (the resume
+//! cases read them); comments and `retry:` lines are ignored.
 
 use std::time::Duration;
 
@@ -33,6 +34,8 @@ pub struct EventStream {
     buf: Vec<u8>,
     deadline: Duration,
     ended: bool,
+    /// The `id:` of each event returned so far, in order (`None` where it had none).
+    ids: Vec<Option<String>>,
 }
 
 impl std::fmt::Debug for EventStream {
@@ -60,7 +63,23 @@ impl EventStream {
             buf: Vec::new(),
             deadline,
             ended: false,
+            ids: Vec::new(),
         }
+    }
+
+    /// The `id:` of every event returned so far, in order (`None` where it had none).
+    pub fn event_ids(&self) -> &[Option<String>] {
+        &self.ids
+    }
+
+    /// Every remaining event with its `id:`, until the server closes the stream.
+    pub async fn collect_with_ids(mut self) -> Result<Vec<(Value, Option<String>)>, CaseFailure> {
+        let skip = self.ids.len();
+        let mut events = Vec::new();
+        while let Some(event) = self.next_event().await? {
+            events.push(event);
+        }
+        Ok(events.into_iter().zip(self.ids.split_off(skip)).collect())
     }
 
     /// Where the stream was opened.
@@ -73,7 +92,12 @@ impl EventStream {
         loop {
             if let Some(block) = self.take_block() {
                 match self.parse_block(&block)? {
-                    Some(item) => return Ok(Some(item)),
+                    Some((item, id)) => {
+                        if matches!(item, StreamItem::Event(_)) {
+                            self.ids.push(id);
+                        }
+                        return Ok(Some(item));
+                    }
                     None => continue,
                 }
             }
@@ -135,7 +159,21 @@ impl EventStream {
         Some(String::from_utf8_lossy(&block).into_owned())
     }
 
-    fn parse_block(&self, block: &str) -> Result<Option<StreamItem>, CaseFailure> {
+    /// The item of one event block, with its `id:`.
+    fn parse_block(
+        &self,
+        block: &str,
+    ) -> Result<Option<(StreamItem, Option<String>)>, CaseFailure> {
+        let id = block
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(field, _)| *field == "id")
+            .map(|(_, v)| v.strip_prefix(' ').unwrap_or(v).to_owned())
+            .next_back();
+        Ok(self.parse_data(block)?.map(|item| (item, id)))
+    }
+
+    fn parse_data(&self, block: &str) -> Result<Option<StreamItem>, CaseFailure> {
         let mut data = Vec::new();
         let mut event_name = None;
         for line in block

@@ -1,6 +1,7 @@
-//! The TaskStore conformance suite.
+//! The TaskStore and TaskLog conformance suites.
 //!
-//! Every [`TaskStore`](harbor_distributed::TaskStore) runs these cases against a fresh store:
+//! Every [`TaskStore`](harbor_distributed::TaskStore) runs these cases against a fresh store
+//! (and every [`TaskLog`](harbor_distributed::TaskLog) the [`task_log_suite!`] cases too):
 //!
 //! ```text
 //! harbor_conformance::task_store_suite!(|| async {
@@ -16,12 +17,18 @@ use harbor_distributed::{Owner, TaskQuery};
 
 mod content;
 mod listing;
+mod log;
 mod tasks;
 
 pub use content::{push_config_crud, task_content_round_trips_exactly};
 pub use listing::{
     list_filters, list_is_owner_only_newest_first, list_pages_stop_at_the_byte_budget,
     list_pages_walk_everything, list_refuses_bad_paging,
+};
+pub use log::{
+    active_tasks_are_listed_across_owners, appends_are_numbered_and_replay_to_the_task,
+    concurrent_appends_one_wins, logs_are_owner_scoped, malformed_appends_are_refused,
+    reads_start_after_a_position, stale_appends_leave_nothing, store_writes_are_logged,
 };
 pub use tasks::{
     concurrent_updates_one_wins, create_then_get, create_twice_is_refused,
@@ -41,6 +48,9 @@ macro_rules! task_store_suite {
             list_pages_stop_at_the_byte_budget, undecodable_tasks_are_refused);
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
+        $crate::task_store_suite!(@run $factory; $($case),*);
+    };
+    (@run $factory:expr; $($case:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
@@ -48,6 +58,20 @@ macro_rules! task_store_suite {
                 $crate::store::$case(store).await;
             }
         )*
+    };
+}
+
+/// Expands to one `#[tokio::test]` per [`TaskLog`](harbor_distributed::TaskLog) case;
+/// `$factory` returns a future of `Arc<dyn TaskLog>` (a fresh, empty store each call). A
+/// task log is a task store too: run [`task_store_suite!`] on it as well.
+#[macro_export]
+macro_rules! task_log_suite {
+    ($factory:expr) => {
+        $crate::task_store_suite!(@run $factory;
+            appends_are_numbered_and_replay_to_the_task, reads_start_after_a_position,
+            stale_appends_leave_nothing, malformed_appends_are_refused, logs_are_owner_scoped,
+            store_writes_are_logged, concurrent_appends_one_wins,
+            active_tasks_are_listed_across_owners);
     };
 }
 

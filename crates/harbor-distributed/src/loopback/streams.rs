@@ -190,7 +190,9 @@ impl Stream for LoopbackStream {
             return Poll::Ready(None);
         };
         match inner.poll_next_unpin(cx) {
-            Poll::Ready(Some(item)) => Poll::Ready(Some(item.map_err(Error::Protocol))),
+            Poll::Ready(Some(item)) => {
+                Poll::Ready(Some(item.map(|e| e.event).map_err(Error::Protocol)))
+            }
             Poll::Ready(None) => {
                 let ended = stream.take();
                 drop(stream);

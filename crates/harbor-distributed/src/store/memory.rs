@@ -1,16 +1,19 @@
-//! `MemoryTaskStore`: the task store of one process, for tests and single-node use.
+//! `MemoryTaskStore`: the task store and task log of one process, for tests and
+//! single-node use.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use harbor_a2a::{Task, TaskPushNotificationConfig};
+use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig, stream_response::Payload};
 use prost::Message as _;
 
 use super::cursor::{PageCursor, sort_key};
+use super::log::{LogEntry, TaskLog, check_append};
 use crate::{Error, Owner, StoredTask, TaskPage, TaskQuery, TaskStore};
 
-/// Tasks and push configs in memory; nothing survives the process.
+/// Tasks, their logs and push configs in memory; nothing survives the process, and logs
+/// are never compacted.
 #[derive(Debug, Default)]
 pub struct MemoryTaskStore {
     inner: Mutex<Inner>,
@@ -18,9 +21,16 @@ pub struct MemoryTaskStore {
 
 #[derive(Debug, Default)]
 struct Inner {
-    tasks: HashMap<String, StoredTask>,
+    tasks: HashMap<String, Entry>,
     /// Push configs by task id, then config id.
     push: HashMap<String, BTreeMap<String, TaskPushNotificationConfig>>,
+}
+
+/// One task: its projection and its log (entry `n` at index `n - 1`).
+#[derive(Debug)]
+struct Entry {
+    stored: StoredTask,
+    log: Vec<StreamResponse>,
 }
 
 impl MemoryTaskStore {
@@ -39,56 +49,90 @@ impl MemoryTaskStore {
 }
 
 impl Inner {
-    fn owned(&self, owner: &Owner, task_id: &str) -> Result<&StoredTask, Error> {
+    fn owned(&self, owner: &Owner, task_id: &str) -> Result<&Entry, Error> {
         match self.tasks.get(task_id) {
-            Some(stored) if stored.owner == *owner => Ok(stored),
+            Some(entry) if entry.stored.owner == *owner => Ok(entry),
             _ => Err(Error::TaskNotFound {
                 task_id: task_id.to_owned(),
             }),
         }
     }
+
+    /// The append of [`TaskLog::append`], once checked.
+    fn append(
+        &mut self,
+        owner: &Owner,
+        task: &Task,
+        expected_version: u64,
+        events: &[StreamResponse],
+    ) -> Result<u64, Error> {
+        if expected_version == 0 {
+            if self.tasks.contains_key(&task.id) {
+                return Err(Error::AlreadyExists {
+                    task_id: task.id.clone(),
+                });
+            }
+            let entry = Entry {
+                stored: StoredTask {
+                    task: task.clone(),
+                    owner: owner.clone(),
+                    version: events.len() as u64,
+                },
+                log: events.to_vec(),
+            };
+            self.tasks.insert(task.id.clone(), entry);
+            return Ok(events.len() as u64);
+        }
+        let actual = self.owned(owner, &task.id)?.stored.version;
+        if actual != expected_version {
+            return Err(Error::VersionConflict {
+                task_id: task.id.clone(),
+                expected: expected_version,
+                actual,
+            });
+        }
+        let entry = self
+            .tasks
+            .get_mut(&task.id)
+            .ok_or_else(|| Error::TaskNotFound {
+                task_id: task.id.clone(),
+            })?;
+        entry.log.extend_from_slice(events);
+        entry.stored.version = entry.log.len() as u64;
+        task.clone_into(&mut entry.stored.task);
+        Ok(entry.stored.version)
+    }
+}
+
+/// A log entry holding the whole task: what plain store writes append.
+fn snapshot(task: &Task) -> [StreamResponse; 1] {
+    [StreamResponse {
+        payload: Some(Payload::Task(task.clone())),
+    }]
 }
 
 #[async_trait]
 impl TaskStore for MemoryTaskStore {
     async fn create(&self, owner: &Owner, task: Task) -> Result<u64, Error> {
-        super::check_task(&task)?;
-        let mut inner = self.lock();
-        if inner.tasks.contains_key(&task.id) {
-            return Err(Error::AlreadyExists { task_id: task.id });
-        }
-        let stored = StoredTask {
-            task,
-            owner: owner.clone(),
-            version: 1,
-        };
-        inner.tasks.insert(stored.task.id.clone(), stored);
-        Ok(1)
+        self.append(owner, &task, 0, &snapshot(&task)).await
     }
 
     async fn get(&self, owner: &Owner, task_id: &str) -> Result<StoredTask, Error> {
-        self.lock().owned(owner, task_id).cloned()
+        Ok(self.lock().owned(owner, task_id)?.stored.clone())
     }
 
     async fn update(&self, owner: &Owner, task: Task, expected_version: u64) -> Result<u64, Error> {
-        super::check_task(&task)?;
-        let mut inner = self.lock();
-        let actual = inner.owned(owner, &task.id)?.version;
-        if actual != expected_version {
+        if expected_version == 0 {
+            // Version 0 never exists: an update naming it is stale, never a create.
+            let actual = self.lock().owned(owner, &task.id)?.stored.version;
             return Err(Error::VersionConflict {
                 task_id: task.id,
-                expected: expected_version,
+                expected: 0,
                 actual,
             });
         }
-        let version = actual + 1;
-        let stored = StoredTask {
-            task,
-            owner: owner.clone(),
-            version,
-        };
-        inner.tasks.insert(stored.task.id.clone(), stored);
-        Ok(version)
+        self.append(owner, &task, expected_version, &snapshot(&task))
+            .await
     }
 
     async fn list(&self, owner: &Owner, query: &TaskQuery) -> Result<TaskPage, Error> {
@@ -98,6 +142,7 @@ impl TaskStore for MemoryTaskStore {
         let mut matching: Vec<&StoredTask> = inner
             .tasks
             .values()
+            .map(|e| &e.stored)
             .filter(|s| s.owner == *owner && query.matches(&s.task))
             .collect();
         matching.sort_by(|a, b| sort_key(&b.task).cmp(&sort_key(&a.task)));
@@ -181,5 +226,55 @@ impl TaskStore for MemoryTaskStore {
             configs.remove(id);
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl TaskLog for MemoryTaskStore {
+    async fn append(
+        &self,
+        owner: &Owner,
+        task: &Task,
+        expected_version: u64,
+        events: &[StreamResponse],
+    ) -> Result<u64, Error> {
+        check_append(task, expected_version, events)?;
+        self.lock().append(owner, task, expected_version, events)
+    }
+
+    async fn read_log(
+        &self,
+        owner: &Owner,
+        task_id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, Error> {
+        let inner = self.lock();
+        let entry = inner.owned(owner, task_id)?;
+        let start = usize::try_from(after).unwrap_or(usize::MAX);
+        Ok(entry
+            .log
+            .iter()
+            .zip(1u64..)
+            .skip(start)
+            .take(limit.max(1))
+            .map(|(event, sequence)| LogEntry {
+                sequence,
+                event: event.clone(),
+            })
+            .collect())
+    }
+
+    async fn active_tasks(&self, after: &str, limit: usize) -> Result<Vec<(Owner, String)>, Error> {
+        let inner = self.lock();
+        let mut active: Vec<(Owner, String)> = inner
+            .tasks
+            .iter()
+            .filter(|(id, e)| id.as_str() > after && e.stored.task.state().is_active())
+            .map(|(id, e)| (e.stored.owner.clone(), id.clone()))
+            .collect();
+        active.sort_by(|a, b| a.1.cmp(&b.1));
+        active.truncate(limit.max(1));
+        Ok(active)
     }
 }

@@ -1,4 +1,5 @@
-//! Where tasks live: the contract every task store implements.
+//! Where tasks live: the contract every task store implements, and the task event log
+//! ([`TaskLog`]) the A2A server writes through.
 //!
 //! Tasks are visible only to their [`Owner`]: another owner's task id answers
 //! [`Error::TaskNotFound`], exactly like an id that does not exist. Writes are versioned:
@@ -14,9 +15,12 @@ use harbor_a2a::{Task, TaskPushNotificationConfig, TaskState};
 use crate::{Error, Owner};
 
 mod cursor;
+pub mod fanout;
+mod log;
 mod memory;
 
 pub use cursor::{PageCursor, sort_key};
+pub use log::{LogEntry, TaskLog, check_append, project, replay};
 pub use memory::MemoryTaskStore;
 
 /// The largest ListTasks page.
@@ -29,7 +33,8 @@ pub struct StoredTask {
     pub task: Task,
     /// Who owns it.
     pub owner: Owner,
-    /// Starts at 1 and grows by one with every update.
+    /// Starts at 1 and grows by one with every update. On a [`TaskLog`] it is the sequence
+    /// of the task's last log entry (an append of `n` events adds `n`).
     pub version: u64,
 }
 

@@ -8,7 +8,10 @@ use harbor_a2a::{Task, TaskPushNotificationConfig, TaskState, TaskStatus, Timest
 use harbor_distributed::{Error, Owner};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
-use super::tables::{COUNTS, INDEX, Meta, OWNER_TERMINAL, PUSH, TASKS, TERMINAL, Tables, read_row};
+use super::tables::{
+    ACTIVE, COUNTS, INDEX, LOG, LOG_KEPT, Meta, OWNER_TERMINAL, PUSH, TASKS, TERMINAL, Tables,
+    read_row,
+};
 use super::{StoreConfig, push, retention, tasks};
 
 fn task(i: u64, state: TaskState) -> Task {
@@ -99,6 +102,45 @@ fn check(db: &Database) -> usize {
         let (key, _) = entry.expect("row");
         assert!(metas.contains_key(key.value().0), "orphan push config");
     }
+    // Every log holds entries 1..=version (nothing here is compacted) and no more.
+    let log = txn.open_table(LOG).expect("log");
+    let mut sequences: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for entry in log.iter().expect("iter") {
+        let (key, _) = entry.expect("row");
+        let (id, sequence) = key.value();
+        assert!(metas.contains_key(id), "orphan log entry of {id}");
+        sequences.entry(id.to_owned()).or_default().push(sequence);
+    }
+    for (id, meta) in &metas {
+        let want: Vec<u64> = (1..=meta.version).collect();
+        assert_eq!(sequences.get(id), Some(&want), "the log of {id}");
+    }
+    let active = txn.open_table(ACTIVE).expect("active");
+    let mut active_ids = Vec::new();
+    for entry in active.iter().expect("iter") {
+        let (id, owner) = entry.expect("row");
+        let meta = metas
+            .get(id.value())
+            .expect("an active row of a missing task");
+        assert_eq!(owner.value(), (&*meta.tenant, &*meta.user));
+        active_ids.push(id.value().to_owned());
+    }
+    let want: Vec<String> = metas
+        .iter()
+        .filter(|(_, m)| m.is_active())
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert_eq!(
+        active_ids, want,
+        "the active table holds exactly the active tasks"
+    );
+    let kept = txn.open_table(LOG_KEPT).expect("log kept");
+    assert_eq!(kept.len().expect("len"), terminal_count as u64);
+    for entry in kept.iter().expect("iter") {
+        let (key, _) = entry.expect("row");
+        let (since, id) = key.value();
+        assert_eq!(metas.get(id).and_then(|m| m.terminal_since), Some(since));
+    }
     metas.len()
 }
 
@@ -131,6 +173,7 @@ fn every_table_agrees_after_writes_and_pruning() {
     for i in 0..24u64 {
         let owner = &owners[(i % 2) as usize];
         let new = task(i, states[(i % 5) as usize]);
+        let new = tasks::Append::snapshot(&new);
         write(&db, |tables| tasks::create(tables, &config, owner, &new));
         let config_of = TaskPushNotificationConfig {
             id: format!("c{i}"),
@@ -146,12 +189,12 @@ fn every_table_agrees_after_writes_and_pruning() {
                     context_id: "moved".into(),
                     ..task(j + 100, states[((j + 2) % 5) as usize])
                 };
-                let moved = Task {
+                let moved = tasks::Append::snapshot(&Task {
                     id: stored.task.id,
                     ..moved
-                };
+                });
                 write(&db, |tables| {
-                    tasks::update(tables, owner, &moved, stored.version)
+                    tasks::update(tables, &config, owner, &moved, stored.version)
                 });
             }
         }
@@ -170,4 +213,28 @@ fn every_table_agrees_after_writes_and_pruning() {
         0,
         "every terminal task expired"
     );
+}
+
+#[test]
+fn a_file_from_before_the_active_table_gets_it_filled_when_opened() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = std::sync::Arc::new(Database::create(dir.path().join("store.redb")).expect("create"));
+    let config = StoreConfig::default();
+    drop(super::EmbeddedTaskStore::new(std::sync::Arc::clone(&db), config.clone()).expect("open"));
+    let owner = Owner {
+        tenant: "a".into(),
+        user: "u".into(),
+    };
+    for (i, state) in [(1, TaskState::Working), (2, TaskState::Completed)] {
+        let new = tasks::Append::snapshot(&task(i, state));
+        write(&db, |tables| tasks::create(tables, &config, &owner, &new));
+    }
+    // As an older version left it: no active table.
+    let txn = tasks::begin_write(&db).expect("begin");
+    assert!(txn.delete_table(ACTIVE).expect("delete"));
+    txn.commit().expect("commit");
+    drop(super::EmbeddedTaskStore::new(std::sync::Arc::clone(&db), config).expect("reopen"));
+    let active = tasks::active(&db, "", 10).expect("active");
+    assert_eq!(active, [(owner, "t1".to_owned())]);
+    check(&db);
 }

@@ -1,24 +1,33 @@
-//! The embedded [`TaskStore`]: tasks and push configs in redb tables of the data directory.
+//! The embedded [`TaskStore`] and [`TaskLog`]: tasks, their event logs and push configs in
+//! redb tables of the data directory.
 //!
 //! Every write commits in a redb write transaction with [`redb::Durability::Immediate`]:
-//! when the call returns, the task, its index rows and its owner's count are on disk
-//! together. Writes go through one writer thread that commits whatever writes are queued
-//! in one transaction (group commit: one fsync for many writers), running them in order, so
-//! the version check of an update and its write are never interleaved with another
-//! update: of two writers holding the same version, the second gets
-//! [`Error::VersionConflict`]. Reads run on tokio's blocking pool in read transactions
-//! (snapshots), never on a runtime worker.
+//! when the call returns, the task's new log entries, the task itself (their projection),
+//! its index rows and its owner's count are on disk together. Writes go through one writer
+//! thread that commits whatever writes are queued in one transaction (group commit: one
+//! fsync for the appends of many tasks), running them in order, so the version check of an
+//! append and its write are never interleaved with another write: of two writers holding
+//! the same version, the second gets [`Error::VersionConflict`]. Appends are encoded on the
+//! caller's thread, so the writer only copies bytes. Reads run on tokio's blocking pool in
+//! read transactions (snapshots), never on a runtime worker.
 //!
 //! # Tables
 //!
 //! | table | key | value |
 //! |---|---|---|
 //! | `harbor_store_tasks` | task id | owner, version, index fields, prost-encoded task |
+//! | `harbor_store_log` | (task id, sequence) | prost-encoded `StreamResponse` |
 //! | `harbor_store_index` | (tenant, user, facet, status nanos, task id) | (state, has timestamp) |
 //! | `harbor_store_counts` | (tenant, user) | number of tasks |
 //! | `harbor_store_terminal` | (terminal since, task id) | — |
 //! | `harbor_store_owner_terminal` | (tenant, user, terminal since, task id) | — |
+//! | `harbor_store_log_kept` | (terminal since, task id) | — (finished tasks whose log is kept) |
+//! | `harbor_store_active` | task id | (tenant, user) of tasks SUBMITTED or WORKING |
 //! | `harbor_store_push` | (task id, config id) | prost-encoded push config |
+//!
+//! A task's version is the sequence of its last log entry, so a row and its log agree by
+//! construction; a [`create`](TaskStore::create) or [`update`](TaskStore::update) appends
+//! the task's snapshot as one entry.
 //!
 //! Task ids are unique across owners (the contract makes a second create of an id
 //! `AlreadyExists` whoever asks), so the task and push tables are keyed by id, and the
@@ -63,17 +72,23 @@
 //!
 //! See [`StoreConfig`]: terminal tasks can expire after a TTL (counted on the store's clock
 //! from the write that made them terminal) and an owner can be capped; expired tasks go
-//! with their index rows and push configs. [`EmbeddedTaskStore::prune`] prunes on demand;
-//! with a TTL set, a background thread prunes every `prune_interval`.
+//! with their index rows, logs and push configs. The log of a finished task is compacted
+//! to its projection after `log_retention` (5 minutes by default): the task stays, only the
+//! entries go. [`EmbeddedTaskStore::prune`] and [`EmbeddedTaskStore::compact_logs`] work
+//! on demand; with either setting on, a background thread does both every
+//! `prune_interval`.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use harbor_a2a::{Task, TaskPushNotificationConfig};
-use harbor_distributed::{Error, Owner, StoredTask, TaskPage, TaskQuery, TaskStore};
-use redb::Database;
+use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig};
+use harbor_distributed::store::check_append;
+use harbor_distributed::{
+    Error, LogEntry, Owner, StoredTask, TaskLog, TaskPage, TaskQuery, TaskStore,
+};
+use redb::{Database, TableHandle};
 use tracing::Span;
 
 mod config;
@@ -89,7 +104,7 @@ mod tasks;
 mod unreadable_tests;
 mod writer;
 
-pub use config::StoreConfig;
+pub use config::{DEFAULT_LOG_RETENTION, StoreConfig};
 
 #[cfg(feature = "fuzzing")]
 pub(crate) use tables::decode_task as decode_task_row;
@@ -125,11 +140,21 @@ impl EmbeddedTaskStore {
     pub fn new(db: Arc<Database>, config: StoreConfig) -> Result<Self, Error> {
         // Create every table now, so read transactions never meet a missing one.
         let txn = tasks::begin_write(&db)?;
-        drop(tables::Tables::open(&txn)?);
+        let upgrading = !txn
+            .list_tables()
+            .map_err(backend)?
+            .any(|t| t.name() == tables::ACTIVE.name());
+        let mut opened = tables::Tables::open(&txn)?;
+        if upgrading {
+            // A file from before the active table: fill it from the task rows, once.
+            opened.fill_active()?;
+        }
+        drop(opened);
         txn.commit().map_err(backend)?;
-        let pruner = match config.terminal_task_ttl {
-            Some(_) => Some(retention::Pruner::start(&db, config.clone())?),
-            None => None,
+        let pruner = if config.prunes() {
+            Some(retention::Pruner::start(&db, config.clone())?)
+        } else {
+            None
         };
         Ok(Self {
             writer: writer::Writer::start(Arc::clone(&db))?,
@@ -159,6 +184,20 @@ impl EmbeddedTaskStore {
             .await
     }
 
+    /// Compacts the event logs of tasks that finished more than `log_retention` before
+    /// `now` to their projections (the tasks stay); returns how many logs were compacted.
+    /// With `log_retention` unset it compacts nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when the database fails; batches committed before it stay done.
+    pub async fn compact_logs(&self, now: SystemTime) -> Result<u64, Error> {
+        let config = self.config.clone();
+        let span = tracing::debug_span!("store.compact_logs");
+        self.blocking(span, move |db| retention::compact_logs(db, &config, now))
+            .await
+    }
+
     /// Runs `work` on the blocking pool inside `span`.
     async fn blocking<T: Send + 'static>(
         &self,
@@ -176,6 +215,7 @@ impl TaskStore for EmbeddedTaskStore {
         harbor_distributed::store::check_task(&task)?;
         let (owner, config) = (owner.clone(), self.config.clone());
         let span = tracing::debug_span!("store.create", task_id = %task.id);
+        let task = tasks::Append::snapshot(&task);
         self.writer
             .write(span, move |tables| {
                 tasks::create(tables, &config, &owner, &task)
@@ -192,11 +232,12 @@ impl TaskStore for EmbeddedTaskStore {
 
     async fn update(&self, owner: &Owner, task: Task, expected_version: u64) -> Result<u64, Error> {
         harbor_distributed::store::check_task(&task)?;
-        let owner = owner.clone();
+        let (owner, config) = (owner.clone(), self.config.clone());
         let span = tracing::debug_span!("store.update", task_id = %task.id, expected_version);
+        let task = tasks::Append::snapshot(&task);
         self.writer
             .write(span, move |tables| {
-                tasks::update(tables, &owner, &task, expected_version)
+                tasks::update(tables, &config, &owner, &task, expected_version)
             })
             .await
     }
@@ -255,6 +296,55 @@ impl TaskStore for EmbeddedTaskStore {
             .write(span, move |tables| {
                 push::delete(tables, &owner, &task_id, &id)
             })
+            .await
+    }
+}
+
+#[async_trait]
+impl TaskLog for EmbeddedTaskStore {
+    async fn append(
+        &self,
+        owner: &Owner,
+        task: &Task,
+        expected_version: u64,
+        events: &[StreamResponse],
+    ) -> Result<u64, Error> {
+        check_append(task, expected_version, events)?;
+        let (owner, config) = (owner.clone(), self.config.clone());
+        let span = tracing::debug_span!(
+            "store.append",
+            task_id = %task.id,
+            expected_version,
+            events = events.len()
+        );
+        // Encoded here, on the caller's thread: the writer thread is the one serial step.
+        let append = tasks::Append::new(task, events);
+        self.writer
+            .write(span, move |tables| {
+                tasks::append(tables, &config, &owner, &append, expected_version)
+            })
+            .await
+    }
+
+    async fn read_log(
+        &self,
+        owner: &Owner,
+        task_id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, Error> {
+        let (owner, task_id) = (owner.clone(), task_id.to_owned());
+        let span = tracing::debug_span!("store.read_log", task_id = %task_id, after);
+        self.blocking(span, move |db| {
+            tasks::read_log(db, &owner, &task_id, after, limit)
+        })
+        .await
+    }
+
+    async fn active_tasks(&self, after: &str, limit: usize) -> Result<Vec<(Owner, String)>, Error> {
+        let after = after.to_owned();
+        let span = tracing::debug_span!("store.active_tasks");
+        self.blocking(span, move |db| tasks::active(db, &after, limit))
             .await
     }
 }

@@ -1,4 +1,5 @@
-//! Retention: the terminal-task TTL, the per-owner cap, and the thread that prunes.
+//! Retention: the terminal-task TTL, the per-owner cap, log compaction, and the thread
+//! that does them.
 
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Weak};
@@ -111,6 +112,55 @@ pub(super) fn prune(db: &Database, config: &StoreConfig, now: SystemTime) -> Res
     Ok(deleted)
 }
 
+/// Compacts the logs of tasks stored terminal before `now - log_retention` to their
+/// projections (the task rows stay); returns how many logs were compacted. Works in
+/// batches of [`PRUNE_BATCH`] tasks.
+pub(super) fn compact_logs(
+    db: &Database,
+    config: &StoreConfig,
+    now: SystemTime,
+) -> Result<u64, Error> {
+    let Some(cutoff) = config
+        .log_retention
+        .and_then(|keep| now.checked_sub(keep))
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+    else {
+        return Ok(0);
+    };
+    let cutoff = u64::try_from(cutoff.as_nanos()).unwrap_or(u64::MAX);
+    let mut compacted = 0;
+    loop {
+        let txn = begin_write(db)?;
+        let batch = {
+            let mut tables = Tables::open(&txn)?;
+            let mut due = Vec::with_capacity(PRUNE_BATCH);
+            for entry in tables
+                .log_kept
+                .range::<(u64, &str)>(..(cutoff, ""))
+                .map_err(backend)?
+                .take(PRUNE_BATCH)
+            {
+                let (key, _) = entry.map_err(backend)?;
+                let (since, id) = key.value();
+                due.push((since, id.to_owned()));
+            }
+            for (since, id) in &due {
+                tables.drop_log(id)?;
+                tables
+                    .log_kept
+                    .remove((*since, id.as_str()))
+                    .map_err(backend)?;
+            }
+            due.len()
+        };
+        txn.commit().map_err(backend)?;
+        compacted += batch as u64;
+        if batch < PRUNE_BATCH {
+            return Ok(compacted);
+        }
+    }
+}
+
 /// The background pruning thread; stopping it (on drop) waits for a prune in progress, so
 /// the database is released when the store is.
 #[derive(Debug)]
@@ -131,10 +181,16 @@ impl Pruner {
             .spawn(move || {
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
                     let Some(db) = db.upgrade() else { return };
-                    match prune(&db, &config, SystemTime::now()) {
+                    let now = SystemTime::now();
+                    match prune(&db, &config, now) {
                         Ok(0) => {}
                         Ok(n) => tracing::debug!(deleted = n, "pruned tasks"),
                         Err(error) => tracing::warn!(%error, "pruning tasks failed"),
+                    }
+                    match compact_logs(&db, &config, now) {
+                        Ok(0) => {}
+                        Ok(n) => tracing::debug!(compacted = n, "compacted task logs"),
+                        Err(error) => tracing::warn!(%error, "compacting task logs failed"),
                     }
                 }
             })

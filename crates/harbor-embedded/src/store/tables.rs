@@ -6,8 +6,8 @@
 //! the store's clock for pruning, the task id for push configs (whose owner check reads the
 //! task row anyway).
 
-use harbor_a2a::{Task, TaskState};
-use harbor_distributed::{Error, Owner};
+use harbor_a2a::{StreamResponse, Task, TaskState};
+use harbor_distributed::{Error, LogEntry, Owner};
 use prost::Message;
 use redb::{ReadableTable, Table, TableDefinition, WriteTransaction};
 
@@ -47,6 +47,17 @@ pub(super) const COUNTS: TableDefinition<(&str, &str), u64> =
 /// `(task id, config id)` → prost-encoded `TaskPushNotificationConfig`.
 pub(super) const PUSH: TableDefinition<(&str, &str), &[u8]> =
     TableDefinition::new("harbor_store_push");
+/// `(task id, sequence)` → prost-encoded `StreamResponse`: each task's event log.
+pub(super) const LOG: TableDefinition<(&str, u64), &[u8]> =
+    TableDefinition::new("harbor_store_log");
+/// Task id → `(tenant, user)`: tasks SUBMITTED or WORKING, which an execution holds, for
+/// recovering executions lost with their process.
+pub(super) const ACTIVE: TableDefinition<&str, (&str, &str)> =
+    TableDefinition::new("harbor_store_active");
+/// `(terminal since, task id)` → `()`: finished tasks whose log is still kept, oldest
+/// first, for log compaction.
+pub(super) const LOG_KEPT: TableDefinition<(u64, &str), ()> =
+    TableDefinition::new("harbor_store_log_kept");
 
 /// The index partition a list reads: all of an owner's tasks, those of one context, or
 /// those in one state.
@@ -87,22 +98,49 @@ pub(super) struct Meta {
     pub(super) terminal_since: Option<u64>,
 }
 
-impl Meta {
-    /// The row fields of `task` stored by `owner` at `version`; `now` is the store's clock.
-    pub(super) fn of(owner: &Owner, task: &Task, version: u64, now: u64) -> Self {
-        let nanos = super::cursor::status_nanos(task);
-        let state = task.status.as_ref().map_or(0, |s| s.state);
-        let terminal = TaskState::try_from(state).is_ok_and(TaskState::is_terminal);
+/// A task encoded for its row, with the fields its index rows are keyed by. Built before a
+/// write is queued, so the single writer thread only copies bytes.
+#[derive(Debug)]
+pub(super) struct Encoded {
+    pub(super) id: String,
+    body: Vec<u8>,
+    nanos: Option<i128>,
+    context: String,
+    state: i32,
+}
+
+impl Encoded {
+    pub(super) fn of(task: &Task) -> Self {
         Self {
+            id: task.id.clone(),
+            body: task.encode_to_vec(),
+            nanos: super::cursor::status_nanos(task),
+            context: task.context_id.clone(),
+            state: task.status.as_ref().map_or(0, |s| s.state),
+        }
+    }
+
+    /// The row fields of this task stored by `owner` at `version`; `now` is the store's
+    /// clock.
+    pub(super) fn meta(&self, owner: &Owner, version: u64, now: u64) -> Meta {
+        let terminal = TaskState::try_from(self.state).is_ok_and(TaskState::is_terminal);
+        Meta {
             tenant: owner.tenant.to_string(),
             user: owner.user.to_string(),
             version,
-            nanos: nanos.unwrap_or(0),
-            stamped: nanos.is_some(),
-            context: task.context_id.clone(),
-            state,
+            nanos: self.nanos.unwrap_or(0),
+            stamped: self.nanos.is_some(),
+            context: self.context.clone(),
+            state: self.state,
             terminal_since: terminal.then_some(now),
         }
+    }
+}
+
+impl Meta {
+    /// SUBMITTED or WORKING: an execution has the task in hand.
+    pub(super) fn is_active(&self) -> bool {
+        TaskState::try_from(self.state).is_ok_and(TaskState::is_active)
     }
 
     pub(super) fn owned_by(&self, owner: &Owner) -> bool {
@@ -189,6 +227,31 @@ pub(super) fn corrupt(error: prost::DecodeError) -> Error {
     failure(error)
 }
 
+/// At most `limit` log entries of `id` after `after`, oldest first.
+pub(super) fn read_log(
+    table: &impl ReadableTable<(&'static str, u64), &'static [u8]>,
+    id: &str,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<LogEntry>, Error> {
+    let Some(first) = after.checked_add(1) else {
+        return Ok(Vec::new());
+    };
+    let mut entries = Vec::new();
+    for row in table
+        .range::<(&str, u64)>((id, first)..=(id, u64::MAX))
+        .map_err(backend)?
+        .take(limit)
+    {
+        let (key, value) = row.map_err(backend)?;
+        entries.push(LogEntry {
+            sequence: key.value().1,
+            event: StreamResponse::decode(value.value()).map_err(corrupt)?,
+        });
+    }
+    Ok(entries)
+}
+
 /// Every table of the store, open in one write transaction.
 pub(super) struct Tables<'txn> {
     pub(super) tasks: Table<'txn, &'static str, Row<'static>>,
@@ -197,6 +260,9 @@ pub(super) struct Tables<'txn> {
     pub(super) owner_terminal: Table<'txn, (&'static str, &'static str, u64, &'static str), ()>,
     pub(super) counts: Table<'txn, (&'static str, &'static str), u64>,
     pub(super) push: Table<'txn, (&'static str, &'static str), &'static [u8]>,
+    pub(super) log: Table<'txn, (&'static str, u64), &'static [u8]>,
+    pub(super) log_kept: Table<'txn, (u64, &'static str), ()>,
+    active: Table<'txn, &'static str, (&'static str, &'static str)>,
 }
 
 impl<'txn> Tables<'txn> {
@@ -209,7 +275,28 @@ impl<'txn> Tables<'txn> {
             owner_terminal: txn.open_table(OWNER_TERMINAL).map_err(backend)?,
             counts: txn.open_table(COUNTS).map_err(backend)?,
             push: txn.open_table(PUSH).map_err(backend)?,
+            log: txn.open_table(LOG).map_err(backend)?,
+            log_kept: txn.open_table(LOG_KEPT).map_err(backend)?,
+            active: txn.open_table(ACTIVE).map_err(backend)?,
         })
+    }
+
+    /// Fills the active table from the task rows (for a file written before it existed).
+    pub(super) fn fill_active(&mut self) -> Result<(), Error> {
+        let mut active = Vec::new();
+        for row in self.tasks.iter().map_err(backend)? {
+            let (id, row) = row.map_err(backend)?;
+            let meta = Meta::from_row(&row.value());
+            if meta.is_active() {
+                active.push((id.value().to_owned(), meta));
+            }
+        }
+        for (id, meta) in &active {
+            self.active
+                .insert(id.as_str(), (meta.tenant.as_str(), meta.user.as_str()))
+                .map_err(backend)?;
+        }
+        Ok(())
     }
 
     /// The row of `id`, without decoding the task.
@@ -218,8 +305,8 @@ impl<'txn> Tables<'txn> {
     }
 
     /// Writes the task row and its index rows. The caller has removed the old index rows.
-    pub(super) fn put(&mut self, id: &str, meta: &Meta, task: &Task) -> Result<(), Error> {
-        let body = task.encode_to_vec();
+    pub(super) fn put(&mut self, meta: &Meta, task: &Encoded) -> Result<(), Error> {
+        let id = task.id.as_str();
         let row: Row<'_> = (
             &meta.tenant,
             &meta.user,
@@ -229,7 +316,7 @@ impl<'txn> Tables<'txn> {
             &meta.context,
             meta.state,
             meta.terminal_since,
-            &body,
+            &task.body,
         );
         self.tasks.insert(id, row).map_err(backend)?;
         let (t, u, n, v) = (
@@ -248,8 +335,35 @@ impl<'txn> Tables<'txn> {
             self.owner_terminal
                 .insert((t, u, since, id), ())
                 .map_err(backend)?;
+            // Kept across updates: `unindex` leaves it, compaction and `delete` take it.
+            self.log_kept.insert((since, id), ()).map_err(backend)?;
+        }
+        if meta.is_active() {
+            self.active.insert(id, (t, u)).map_err(backend)?;
         }
         Ok(())
+    }
+
+    /// Writes `events` (encoded) as the log entries of `id` from sequence `first` on.
+    pub(super) fn append_log(
+        &mut self,
+        id: &str,
+        first: u64,
+        events: &[Vec<u8>],
+    ) -> Result<(), Error> {
+        for (sequence, event) in (first..).zip(events) {
+            self.log
+                .insert((id, sequence), event.as_slice())
+                .map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    /// Removes every log entry of `id`.
+    pub(super) fn drop_log(&mut self, id: &str) -> Result<(), Error> {
+        self.log
+            .retain_in::<(&str, u64), _>((id, 0)..=(id, u64::MAX), |_, _| false)
+            .map_err(backend)
     }
 
     /// Removes the index rows of the task `id` stored as `meta` (not the task row).
@@ -266,16 +380,24 @@ impl<'txn> Tables<'txn> {
                 .remove((t, u, since, id))
                 .map_err(backend)?;
         }
+        if meta.is_active() {
+            self.active.remove(id).map_err(backend)?;
+        }
         Ok(())
     }
 
-    /// Deletes the task `id` with its index rows and push configs; false when it is absent.
+    /// Deletes the task `id` with its index rows, log and push configs; false when it is
+    /// absent.
     pub(super) fn delete(&mut self, id: &str) -> Result<bool, Error> {
         let Some(meta) = self.meta(id)? else {
             return Ok(false);
         };
         self.unindex(id, &meta)?;
         self.tasks.remove(id).map_err(backend)?;
+        self.drop_log(id)?;
+        if let Some(since) = meta.terminal_since {
+            self.log_kept.remove((since, id)).map_err(backend)?;
+        }
         // Push config ids are any strings, "" the smallest: (id, "").. up to the next task id.
         let next = format!("{id}\0");
         self.push

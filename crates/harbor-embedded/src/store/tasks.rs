@@ -1,16 +1,17 @@
-//! Create, read and versioned update of tasks. Writes run on the writer thread inside its
-//! transaction (the task row, its index rows and the owner's count commit together, so a
-//! crash never leaves an index pointing elsewhere); reads run on the blocking pool.
+//! Appends to task logs (creates and versioned updates are appends) and reads. Writes run
+//! on the writer thread inside its transaction (the log entries, the task row, its index
+//! rows and the owner's count commit together, so a crash never leaves a log ahead of its
+//! projection or an index pointing elsewhere); reads run on the blocking pool.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use harbor_a2a::Task;
-use harbor_distributed::{Error, Owner, StoredTask};
+use harbor_a2a::{StreamResponse, Task, stream_response::Payload};
+use harbor_distributed::{Error, LogEntry, Owner, StoredTask};
 use redb::{Database, Durability, ReadableDatabase, WriteTransaction};
 
 use super::StoreConfig;
 use super::retention::enforce_cap;
-use super::tables::{Meta, TASKS, Tables, read_row};
+use super::tables::{ACTIVE, Encoded, LOG, Meta, TASKS, Tables, read_row};
 use crate::engine::backend;
 
 /// The store's clock in nanoseconds since the epoch (0 before it).
@@ -41,50 +42,111 @@ pub(super) fn owned_meta(tables: &Tables<'_>, owner: &Owner, id: &str) -> Result
     }
 }
 
+/// One append to a task's log, encoded: the projection after it and its events.
+#[derive(Debug)]
+pub(super) struct Append {
+    pub(super) task: Encoded,
+    events: Vec<Vec<u8>>,
+}
+
+impl Append {
+    /// `events` leading to `task`.
+    pub(super) fn new(task: &Task, events: &[StreamResponse]) -> Self {
+        Self {
+            task: Encoded::of(task),
+            events: events.iter().map(prost::Message::encode_to_vec).collect(),
+        }
+    }
+
+    /// The whole task as one event: what plain store writes append.
+    pub(super) fn snapshot(task: &Task) -> Self {
+        let snapshot = StreamResponse {
+            payload: Some(Payload::Task(task.clone())),
+        };
+        Self::new(task, std::slice::from_ref(&snapshot))
+    }
+
+    fn len(&self) -> u64 {
+        self.events.len() as u64
+    }
+}
+
 // Every refusal below happens before the first write (see `writer`).
 
-pub(super) fn create(
+/// Appends to the log of `owner`'s task (creating it when `expected_version` is 0) and
+/// stores its projection; see [`TaskLog::append`](harbor_distributed::TaskLog::append).
+pub(super) fn append(
     tables: &mut Tables<'_>,
     config: &StoreConfig,
     owner: &Owner,
-    task: &Task,
-) -> Result<u64, Error> {
-    if tables.meta(&task.id)?.is_some() {
-        return Err(Error::AlreadyExists {
-            task_id: task.id.clone(),
-        });
-    }
-    let meta = Meta::of(owner, task, 1, now_nanos());
-    tables.put(&task.id, &meta, task)?;
-    tables.add_count(&meta.tenant, &meta.user, 1)?;
-    if let Some(cap) = config.max_tasks_per_owner {
-        enforce_cap(tables, &meta.tenant, &meta.user, cap, Some(&task.id))?;
-    }
-    Ok(1)
-}
-
-pub(super) fn update(
-    tables: &mut Tables<'_>,
-    owner: &Owner,
-    task: &Task,
+    append: &Append,
     expected_version: u64,
 ) -> Result<u64, Error> {
-    let old = owned_meta(tables, owner, &task.id)?;
+    let id = append.task.id.as_str();
+    if expected_version == 0 {
+        if tables.meta(id)?.is_some() {
+            return Err(Error::AlreadyExists {
+                task_id: id.to_owned(),
+            });
+        }
+        let meta = append.task.meta(owner, append.len(), now_nanos());
+        tables.put(&meta, &append.task)?;
+        tables.append_log(id, 1, &append.events)?;
+        tables.add_count(&meta.tenant, &meta.user, 1)?;
+        if let Some(cap) = config.max_tasks_per_owner {
+            enforce_cap(tables, &meta.tenant, &meta.user, cap, Some(id))?;
+        }
+        return Ok(meta.version);
+    }
+    let old = owned_meta(tables, owner, id)?;
     if old.version != expected_version {
         return Err(Error::VersionConflict {
-            task_id: task.id.clone(),
+            task_id: id.to_owned(),
             expected: expected_version,
             actual: old.version,
         });
     }
-    let mut meta = Meta::of(owner, task, old.version + 1, now_nanos());
+    let mut meta = append
+        .task
+        .meta(owner, old.version + append.len(), now_nanos());
     if meta.terminal_since.is_some() && old.terminal_since.is_some() {
         // The TTL runs from the write that first made the task terminal.
         meta.terminal_since = old.terminal_since;
     }
-    tables.unindex(&task.id, &old)?;
-    tables.put(&task.id, &meta, task)?;
+    tables.unindex(id, &old)?;
+    tables.put(&meta, &append.task)?;
+    tables.append_log(id, old.version + 1, &append.events)?;
     Ok(meta.version)
+}
+
+/// Creates `task` with its snapshot as entry 1.
+pub(super) fn create(
+    tables: &mut Tables<'_>,
+    config: &StoreConfig,
+    owner: &Owner,
+    task: &Append,
+) -> Result<u64, Error> {
+    append(tables, config, owner, task, 0)
+}
+
+/// Replaces the task, appending its snapshot as one entry.
+pub(super) fn update(
+    tables: &mut Tables<'_>,
+    config: &StoreConfig,
+    owner: &Owner,
+    task: &Append,
+    expected_version: u64,
+) -> Result<u64, Error> {
+    if expected_version == 0 {
+        // Version 0 never exists: an update naming it is stale, never a create.
+        let actual = owned_meta(tables, owner, &task.task.id)?.version;
+        return Err(Error::VersionConflict {
+            task_id: task.task.id.clone(),
+            expected: 0,
+            actual,
+        });
+    }
+    append(tables, config, owner, task, expected_version)
 }
 
 pub(super) fn get(db: &Database, owner: &Owner, task_id: &str) -> Result<StoredTask, Error> {
@@ -98,4 +160,45 @@ pub(super) fn get(db: &Database, owner: &Owner, task_id: &str) -> Result<StoredT
         }),
         _ => Err(not_found(task_id)),
     }
+}
+
+pub(super) fn read_log(
+    db: &Database,
+    owner: &Owner,
+    task_id: &str,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<LogEntry>, Error> {
+    let txn = db.begin_read().map_err(backend)?;
+    let tasks = txn.open_table(TASKS).map_err(backend)?;
+    match read_row(&tasks, task_id, false)? {
+        Some((meta, _)) if meta.owned_by(owner) => {}
+        _ => return Err(not_found(task_id)),
+    }
+    let log = txn.open_table(LOG).map_err(backend)?;
+    super::tables::read_log(&log, task_id, after, limit.max(1))
+}
+
+/// SUBMITTED or WORKING tasks after `after` (by id), at most `limit`.
+pub(super) fn active(
+    db: &Database,
+    after: &str,
+    limit: usize,
+) -> Result<Vec<(Owner, String)>, Error> {
+    let txn = db.begin_read().map_err(backend)?;
+    let active = txn.open_table(ACTIVE).map_err(backend)?;
+    let mut tasks = Vec::new();
+    let range = active
+        .range::<&str>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+        .map_err(backend)?;
+    for row in range.take(limit.max(1)) {
+        let (id, owner) = row.map_err(backend)?;
+        let (tenant, user) = owner.value();
+        let owner = Owner {
+            tenant: tenant.into(),
+            user: user.into(),
+        };
+        tasks.push((owner, id.value().to_owned()));
+    }
+    Ok(tasks)
 }

@@ -9,7 +9,7 @@ use harbor_a2a::{Part, Role, Task, TaskState, TaskStatus, TimestampExt};
 use harbor_distributed::{Error, Owner, TaskQuery};
 use redb::Database;
 
-use super::tables::{Meta, Tables};
+use super::tables::{Encoded, Tables};
 use super::{list, tasks};
 
 fn owner() -> Owner {
@@ -53,8 +53,9 @@ fn put_raw(db: &Database, tasks_to_put: &[Task]) {
     {
         let mut tables = Tables::open(&txn).expect("tables");
         for task in tasks_to_put {
-            let meta = Meta::of(&owner(), task, 1, 1);
-            tables.put(&task.id, &meta, task).expect("put");
+            let encoded = Encoded::of(task);
+            let meta = encoded.meta(&owner(), 1, 1);
+            tables.put(&meta, &encoded).expect("put");
             tables.add_count("t", "u", 1).expect("count");
         }
     }

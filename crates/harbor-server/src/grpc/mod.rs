@@ -8,7 +8,7 @@
 //!   the code from the error table ([`GrpcConfig::version_error_code`] picks the one for
 //!   VersionNotSupported).
 //! - A client that cancels a stream drops it here: the handler's stream is dropped, the
-//!   task runs on. A server shutdown ends open streams with an OK status.
+//!   task runs on. A server shutdown ends open streams with an INTERNAL status saying so.
 //! - Hostile input is bounded: message sizes, header list size, concurrent streams per
 //!   connection, open connections, reset-stream floods, a per-call timeout and HTTP/2
 //!   keep-alives that find dead peers; a request that does not decode is INVALID_ARGUMENT.

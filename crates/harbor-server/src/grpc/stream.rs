@@ -1,5 +1,5 @@
 //! A handler's event stream as a gRPC server stream: events as messages, an error as the
-//! final status, an end when the server shuts down. When the client cancels, tonic drops
+//! final status (also when the server shuts down: INTERNAL, saying so). When the client cancels, tonic drops
 //! the stream, and with it the handler's: the task itself runs on.
 
 use futures::StreamExt;
@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
 use super::status::to_status;
+use crate::stopping::until_stopped;
 
 /// The stream type of both streaming RPCs.
 pub(crate) type GrpcEventStream = BoxStream<'static, Result<StreamResponse, Status>>;
@@ -23,17 +24,18 @@ pub(crate) fn grpc_stream(
     span: tracing::Span,
 ) -> GrpcEventStream {
     let mut failed = false;
-    let shutdown = shutdown.clone().cancelled_owned();
     let ended = span.clone();
-    let stream = events
-        .take_until(shutdown)
+    let stream = until_stopped(events, shutdown)
         .take_while(move |item| {
             // The first error is the stream's final status.
             let go = !failed;
             failed |= item.is_err();
             futures::future::ready(go)
         })
-        .map(move |item| item.map_err(|error| to_status(&error, version_code)))
+        .map(move |item| {
+            item.map(|item| item.event)
+                .map_err(|error| to_status(&error, version_code))
+        })
         .chain(futures::stream::poll_fn(move |_| {
             ended.in_scope(|| tracing::debug!("stream ended"));
             std::task::Poll::Ready(None)

@@ -17,10 +17,12 @@ use harbor_a2a::{
     ListTasksRequest, ListTasksResponse, SendMessageRequest, SendMessageResponse,
     SubscribeToTaskRequest, Task, TaskPushNotificationConfig,
 };
-use harbor_distributed::{A2aHandler, CallContext, HandlerStream, MemoryTaskStore, TaskStore};
+use harbor_distributed::{
+    A2aHandler, CallContext, HandlerStream, MemoryTaskStore, MessageBus, TaskLog,
+};
 
 use crate::executor::AgentExecutor;
-use crate::runtime::{EventObserver, Runtime};
+use crate::runtime::{EventObserver, Recovered, Runtime};
 
 /// Settings of the default handler. Data only; see [`DefaultHandler::builder`].
 #[derive(Debug, Clone)]
@@ -47,6 +49,12 @@ pub struct HandlerConfig {
     /// `pageSize`, with a next-page token; a page always holds at least one task.
     /// Default 8 MiB.
     pub max_list_bytes: usize,
+    /// This process's name among the processes sharing a bus (see
+    /// [`DefaultHandlerBuilder::bus`]): the session of its log notices and the consumer
+    /// group it follows the others' in. One segment of an edge (no dots, wildcards or
+    /// spaces). Give a stable name to a process that restarts: on a durable bus each name
+    /// is a durable consumer group. Default: `harbor-` and a random id.
+    pub replica: String,
 }
 
 impl HandlerConfig {
@@ -60,6 +68,7 @@ impl HandlerConfig {
             limits: Limits::default(),
             max_task_bytes: 16 * 1024 * 1024,
             max_list_bytes: 8 * 1024 * 1024,
+            replica: format!("harbor-{}", uuid::Uuid::new_v4().simple()),
         }
     }
 }
@@ -68,22 +77,35 @@ impl HandlerConfig {
 pub struct DefaultHandlerBuilder {
     config: HandlerConfig,
     executor: Arc<dyn AgentExecutor>,
-    store: Option<Arc<dyn TaskStore>>,
+    store: Option<Arc<dyn TaskLog>>,
     observer: Option<Arc<dyn EventObserver>>,
+    bus: Option<Arc<dyn MessageBus>>,
 }
 
 impl DefaultHandlerBuilder {
-    /// Uses this task store (default: a fresh [`MemoryTaskStore`]).
+    /// Keeps tasks in this store, each as its event log (default: a fresh
+    /// [`MemoryTaskStore`]).
     #[must_use]
-    pub fn store(mut self, store: Arc<dyn TaskStore>) -> Self {
+    pub fn store(mut self, store: Arc<dyn TaskLog>) -> Self {
         self.store = Some(store);
         self
     }
 
-    /// Tells `observer` about every stored event (push delivery uses this).
+    /// Tells `observer` about every event appended to a task's log (push delivery uses
+    /// this).
     #[must_use]
     pub fn observer(mut self, observer: Arc<dyn EventObserver>) -> Self {
         self.observer = Some(observer);
+        self
+    }
+
+    /// Announces every append on `bus` and follows the appends other processes announce
+    /// there, so streams and subscribers here see tasks written elsewhere as they change
+    /// (see [`harbor_distributed::store::fanout`]). Default: none, for a server that is the
+    /// only writer of its store. [`build`](Self::build) then needs a tokio runtime.
+    #[must_use]
+    pub fn bus(mut self, bus: Arc<dyn MessageBus>) -> Self {
+        self.bus = Some(bus);
         self
     }
 
@@ -105,13 +127,29 @@ impl DefaultHandlerBuilder {
     pub fn build(self) -> Result<DefaultHandler, A2aError> {
         harbor_a2a::validate::Validate::validate(&self.config.card)?;
         self.config.limits.check()?;
+        if self.bus.is_some() {
+            harbor_distributed::edge::validate_edge(&self.config.replica)
+                .ok()
+                .filter(|()| !self.config.replica.contains('.'))
+                .ok_or_else(|| {
+                    A2aError::invalid_params(format!(
+                        "replica name {:?} must be one edge segment (no dots, wildcards or spaces)",
+                        self.config.replica
+                    ))
+                })?;
+            tokio::runtime::Handle::try_current().map_err(|_| {
+                A2aError::internal("a handler with a bus must be built inside a tokio runtime")
+            })?;
+        }
         let store = self
             .store
             .unwrap_or_else(|| Arc::new(MemoryTaskStore::new()));
+        let bus = self.bus.map(|bus| (bus, self.config.replica.clone()));
         let rt = Runtime::new(
             store,
             self.executor,
             self.observer,
+            bus,
             self.config.cancel_timeout,
         );
         Ok(DefaultHandler {
@@ -144,6 +182,7 @@ impl DefaultHandler {
             executor,
             store: None,
             observer: None,
+            bus: None,
         }
     }
 
@@ -163,9 +202,25 @@ impl DefaultHandler {
         self.rt.running()
     }
 
-    /// Cancels running executions and waits for them, at most `timeout`.
-    pub async fn shutdown(&self, timeout: Duration) {
-        self.rt.shutdown(timeout).await;
+    /// Stops the executions: they get `grace` to finish by themselves, then they are
+    /// cancelled, and a task left SUBMITTED or WORKING by a cancelled execution is marked
+    /// FAILED (unless the agent is [`retry_safe`](AgentExecutor::retry_safe)), so open
+    /// streams of it end with that final status.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.rt.shutdown(grace).await;
+    }
+
+    /// Resolves tasks whose execution died with an earlier process of this server (still
+    /// SUBMITTED or WORKING in the store, not running here): re-run when the agent is
+    /// [`retry_safe`](AgentExecutor::retry_safe), else FAILED with a status message saying
+    /// the execution was lost. Call it once at start, and only when this server is the
+    /// only one writing its store (the embedded engine is one process's, by construction).
+    ///
+    /// # Errors
+    ///
+    /// The store's error when it cannot be read.
+    pub async fn recover_lost_executions(&self) -> Result<Recovered, A2aError> {
+        self.rt.recover().await.map_err(|e| e.to_a2a())
     }
 
     fn capabilities(&self) -> harbor_a2a::AgentCapabilities {

@@ -6,22 +6,22 @@ use harbor_a2a::{
     A2aError, SendMessageRequest, SendMessageResponse, StreamResponse, Task, send_message_response,
     stream_response::Payload,
 };
-use harbor_distributed::{CallContext, HandlerStream};
+use harbor_distributed::{CallContext, HandlerStream, StreamEvent};
 
 use super::DefaultHandler;
-use crate::runtime::log::{LogReader, Next, is_interrupted_state, is_terminal_state};
-use crate::runtime::{Started, limit_history, store_error};
+use crate::runtime::feed::{FeedReader, Next};
+use crate::runtime::{Started, is_shown, limit_history, store_error};
 
 /// Whether a stream event settles a blocking send or ends a send stream: a terminal or
 /// interrupted status.
 fn settles(event: &StreamResponse) -> bool {
-    match &event.payload {
-        Some(Payload::StatusUpdate(update)) => {
-            let state = update.status.as_ref().map_or(0, |s| s.state);
-            is_terminal_state(state) || is_interrupted_state(state)
-        }
-        _ => false,
-    }
+    event
+        .state()
+        .is_some_and(|s| s.is_terminal() || s.is_interrupted())
+}
+
+fn is_terminal_event(event: &StreamResponse) -> bool {
+    event.state().is_some_and(|s| s.is_terminal())
 }
 
 impl DefaultHandler {
@@ -34,13 +34,11 @@ impl DefaultHandler {
         let config = req.configuration.clone().unwrap_or_default();
         let payload = match self.start(ctx, req).await? {
             Started::Reply(message) => send_message_response::Payload::Message(message),
-            Started::Task(snapshot, mut reader) => {
-                let mut task = if config.return_immediately {
-                    snapshot
-                } else {
-                    wait_settled(&mut reader).await;
-                    reader.log().current().0
-                };
+            Started::Task { mut reader, .. } => {
+                if !config.return_immediately {
+                    wait_settled(&mut reader).await?;
+                }
+                let mut task = reader.feed().current().0;
                 limit_history(&mut task, config.history_length);
                 send_message_response::Payload::Task(task)
             }
@@ -59,14 +57,13 @@ impl DefaultHandler {
         let history_length = req.configuration.as_ref().and_then(|c| c.history_length);
         match self.start(ctx, req).await? {
             Started::Reply(message) => {
-                let event = StreamResponse {
+                let event = StreamEvent::from(StreamResponse {
                     payload: Some(Payload::Message(message)),
-                };
+                });
                 Ok(futures::stream::once(async move { Ok(event) }).boxed())
             }
-            Started::Task(mut snapshot, reader) => {
-                limit_history(&mut snapshot, history_length);
-                Ok(task_stream(snapshot, reader, false))
+            Started::Task { head, reader } => {
+                Ok(log_stream(head, reader, Until::Settled, history_length))
             }
         }
     }
@@ -106,56 +103,74 @@ impl DefaultHandler {
     }
 }
 
-/// Reads until the task is terminal or interrupted, or no execution feeds it any more.
-async fn wait_settled(reader: &mut LogReader) {
+/// Reads until the task is terminal or interrupted, or no execution writes it any more.
+async fn wait_settled(reader: &mut FeedReader) -> Result<(), A2aError> {
     loop {
         match reader.next(false).await {
-            Next::Event(event) if settles(&event) => return,
-            Next::Event(_) => {}
-            Next::Closed | Next::Idle => return,
+            Next::Entry(entry) if settles(&entry.event) => return Ok(()),
+            Next::Compacted(task, _) if task.state().is_terminal() => return Ok(()),
+            Next::Entry(_) | Next::Compacted(..) => {}
+            Next::Closed | Next::Idle => return Ok(()),
+            Next::Failed(error) => return Err(error),
         }
     }
 }
 
-/// The snapshot, then every event after it. A send stream (`until_terminal` false) also
-/// ends at an interrupted state; a subscription only at a terminal one.
-pub(super) fn task_stream(
-    snapshot: Task,
-    reader: LogReader,
-    until_terminal: bool,
+/// When a log stream ends.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Until {
+    /// At a terminal or interrupted state, or when no execution writes the task (a send).
+    Settled,
+    /// At a terminal state only (a subscription stays through INPUT_REQUIRED).
+    Terminal,
+}
+
+/// A stream of a task's log: `head` (the task as of the reader's position) when given,
+/// then every entry the reader reads that streams show, each with its sequence.
+pub(super) fn log_stream(
+    head: Option<(Task, u64)>,
+    reader: FeedReader,
+    until: Until,
+    history_length: Option<i32>,
 ) -> HandlerStream {
-    // The snapshot's own state only ends the stream when terminal: an interrupted task that
+    let snapshot = move |mut task: Task, version: u64| {
+        limit_history(&mut task, history_length);
+        StreamEvent::logged(StreamResponse::from(task), version)
+    };
+    // The head's own state ends the stream only when terminal: an interrupted task that
     // just received a follow-up is about to move on.
-    let done = crate::runtime::log::is_terminal(&snapshot);
-    let first = StreamResponse {
-        payload: Some(Payload::Task(snapshot)),
+    let done = head
+        .as_ref()
+        .is_some_and(|(task, _)| task.state().is_terminal());
+    let first = head.map(|(task, version)| Ok(snapshot(task, version)));
+    let ends = move |event: &StreamResponse| match until {
+        Until::Settled => settles(event),
+        Until::Terminal => is_terminal_event(event),
     };
     let rest = futures::stream::unfold((reader, done), move |(mut reader, done)| async move {
         if done {
             return None;
         }
-        match reader.next(until_terminal).await {
-            Next::Event(event) => {
-                let done = if until_terminal {
-                    is_terminal_event(&event)
-                } else {
-                    settles(&event)
-                };
-                Some((Ok(event), (reader, done)))
-            }
-            Next::Closed | Next::Idle => None,
+        loop {
+            let item = match reader.next(until == Until::Terminal).await {
+                Next::Entry(entry) if !is_shown(&entry.event) => continue,
+                Next::Entry(entry) => {
+                    let done = ends(&entry.event);
+                    let event = match entry.event.payload {
+                        Some(Payload::Task(task)) => snapshot(task, entry.sequence),
+                        _ => StreamEvent::logged(entry.event, entry.sequence),
+                    };
+                    (Ok(event), done)
+                }
+                Next::Compacted(task, version) => {
+                    let done = task.state().is_terminal();
+                    (Ok(snapshot(task, version)), done)
+                }
+                Next::Failed(error) => (Err(error), true),
+                Next::Closed | Next::Idle => return None,
+            };
+            return Some((item.0, (reader, item.1)));
         }
     });
-    futures::stream::once(async move { Ok(first) })
-        .chain(rest)
-        .boxed()
-}
-
-fn is_terminal_event(event: &StreamResponse) -> bool {
-    match &event.payload {
-        Some(Payload::StatusUpdate(update)) => {
-            is_terminal_state(update.status.as_ref().map_or(0, |s| s.state))
-        }
-        _ => false,
-    }
+    futures::stream::iter(first).chain(rest).boxed()
 }

@@ -11,8 +11,8 @@ use harbor_distributed::{CallContext, HandlerStream, StoredTask, TaskQuery};
 
 use super::DefaultHandler;
 use super::budget::fit_task;
-use super::send::task_stream;
-use crate::runtime::log::is_terminal;
+use super::send::{Until, log_stream};
+use crate::runtime::feed::is_terminal;
 use crate::runtime::{limit_history, store_error};
 
 /// The page size when a ListTasks request sets none.
@@ -110,6 +110,9 @@ impl DefaultHandler {
         self.rt.cancel(ctx.clone(), stored).await
     }
 
+    /// SubscribeToTask: the task now, then every later event until it is terminal. With
+    /// `Last-Event-ID: n` (a resumed stream) it sends exactly the events after entry `n`
+    /// instead, also for a task that has ended since (then it closes after them).
     pub(super) async fn subscribe(
         &self,
         ctx: &CallContext,
@@ -117,14 +120,49 @@ impl DefaultHandler {
     ) -> Result<HandlerStream, A2aError> {
         req.validate()?;
         let stored = self.load(ctx, &req.id).await?;
-        if is_terminal(&stored.task) {
-            return Err(A2aError::unsupported(format!(
+        let resume = ctx
+            .last_event_id()
+            .map(|id| resume_position(id, &stored))
+            .transpose()?;
+        let feed = self.rt.feed(&stored);
+        match resume {
+            Some(after) => Ok(log_stream(None, feed.reader(after), Until::Terminal, None)),
+            None if is_terminal(&stored.task) => Err(A2aError::unsupported(format!(
                 "task {} is in a terminal state; there is nothing to subscribe to",
                 req.id
             ))
-            .with_metadata("taskId", req.id.as_str()));
+            .with_metadata("taskId", req.id.as_str())),
+            None => {
+                let (task, version, reader) = feed.subscribe();
+                Ok(log_stream(
+                    Some((task, version)),
+                    reader,
+                    Until::Terminal,
+                    None,
+                ))
+            }
         }
-        let (snapshot, reader) = self.rt.log_for(&stored).subscribe();
-        Ok(task_stream(snapshot, reader, true))
     }
+}
+
+/// The log position a `Last-Event-ID` names: an event sequence of this task's log.
+fn resume_position(id: &str, stored: &StoredTask) -> Result<u64, A2aError> {
+    let position = id.trim().parse::<u64>().map_err(|_| {
+        A2aError::invalid_params(format!(
+            "Last-Event-ID {:?} is not an event id of this server (a sequence number)",
+            truncate(id)
+        ))
+    })?;
+    if position > stored.version {
+        return Err(A2aError::invalid_params(format!(
+            "Last-Event-ID {position} is past the last event of task {} ({})",
+            stored.task.id, stored.version
+        )));
+    }
+    Ok(position)
+}
+
+/// At most 64 characters of a caller's string, for an error message.
+fn truncate(s: &str) -> &str {
+    s.char_indices().nth(64).map_or(s, |(i, _)| &s[..i])
 }

@@ -46,7 +46,12 @@ pub(crate) async fn dispatch(
 fn cap_events(events: HandlerStream, max_bytes: usize) -> HandlerStream {
     use futures::StreamExt;
     events
-        .map(move |item| item.and_then(|event| cap_event(event, max_bytes)))
+        .map(move |item| {
+            item.and_then(|mut logged| {
+                logged.event = cap_event(logged.event, max_bytes)?;
+                Ok(logged)
+            })
+        })
         .boxed()
 }
 

@@ -124,10 +124,11 @@ pub(crate) async fn endpoint(
         }
         Ok(Reply::Stream(stream)) => {
             let wrap_id = id.clone();
-            let events = stream.map(move |item| match item {
-                Ok(event) => harbor_a2a::to_json(&event)
-                    .map(|result| json!({"jsonrpc": "2.0", "id": wrap_id, "result": result})),
-                Err(error) => Err(error),
+            let events = stream.map(move |item| {
+                let item = item?;
+                let result = harbor_a2a::to_json(&item.event)?;
+                let data = json!({"jsonrpc": "2.0", "id": wrap_id, "result": result});
+                Ok((data, item.sequence))
             });
             let error_id = id;
             sse_response(

@@ -89,7 +89,10 @@ async fn run(
             .into_response(),
         Ok(Reply::Stream(stream)) => {
             use futures::StreamExt;
-            let events = stream.map(|item| item.and_then(|event| harbor_a2a::to_json(&event)));
+            let events = stream.map(|item| {
+                let item = item?;
+                Ok((harbor_a2a::to_json(&item.event)?, item.sequence))
+            });
             sse_response(
                 events,
                 |error| error.to_rest_body(),

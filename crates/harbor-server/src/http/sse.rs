@@ -1,5 +1,6 @@
-//! Server-sent events: each event's JSON on one `data:` line; an error mid-stream is one
-//! `event: error` and the end of the stream.
+//! Server-sent events: each event's JSON on one `data:` line, with its log sequence as
+//! `id:` when it has one (what `Last-Event-ID` resumes after); an error mid-stream is one
+//! `event: error` and the end of the stream, and so is the server stopping.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -11,7 +12,10 @@ use harbor_a2a::A2aError;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-/// An SSE response of `events`; `on_error` renders an error event's data.
+use crate::stopping::until_stopped;
+
+/// An SSE response of `events` (each its data and its sequence, if any); `on_error`
+/// renders an error event's data.
 pub(crate) fn sse_response<S, F>(
     events: S,
     on_error: F,
@@ -19,13 +23,11 @@ pub(crate) fn sse_response<S, F>(
     shutdown: &CancellationToken,
 ) -> Response
 where
-    S: Stream<Item = Result<Value, A2aError>> + Send + 'static,
+    S: Stream<Item = Result<(Value, Option<u64>), A2aError>> + Send + 'static,
     F: Fn(&A2aError) -> Value + Send + 'static,
 {
     let mut failed = false;
-    let shutdown = shutdown.clone().cancelled_owned();
-    let frames = events
-        .take_until(shutdown)
+    let frames = until_stopped(events.boxed(), shutdown)
         .take_while(move |item| {
             // Stop after the first error event has been sent.
             let go = !failed;
@@ -34,7 +36,13 @@ where
         })
         .map(move |item| {
             let event = match item {
-                Ok(value) => Event::default().data(value.to_string()),
+                Ok((value, sequence)) => {
+                    let event = Event::default().data(value.to_string());
+                    match sequence {
+                        Some(sequence) => event.id(sequence.to_string()),
+                        None => event,
+                    }
+                }
                 Err(error) => Event::default()
                     .event("error")
                     .data(on_error(&error).to_string()),

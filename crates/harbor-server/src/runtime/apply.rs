@@ -1,13 +1,13 @@
-//! How one agent event changes a task, and the stream event that reports it.
+//! How one agent event becomes a log event, and how it changes the task.
 
 use std::time::SystemTime;
 
 use harbor_a2a::{
-    A2aError, ErrorKind, StreamResponse, Task, TaskArtifactUpdateEvent, TaskState, TaskStatus,
-    TaskStatusUpdateEvent, stream_response::Payload,
+    A2aError, ErrorKind, Role, StreamResponse, Task, TaskArtifactUpdateEvent, TaskState,
+    TaskStatus, TaskStatusUpdateEvent, stream_response::Payload,
 };
+use harbor_distributed::store::project;
 
-use super::log::is_terminal_state;
 use crate::executor::AgentEvent;
 
 /// A UTC timestamp for now.
@@ -23,10 +23,10 @@ pub(crate) fn now() -> pbjson_types::Timestamp {
     }
 }
 
-/// Applies `event` to `task` and returns what subscribers are told.
+/// The log event an agent event makes of `task`, applied to it ([`project`]): what is
+/// appended and what subscribers are told.
 pub(crate) fn apply(task: &mut Task, event: AgentEvent) -> Result<StreamResponse, A2aError> {
-    let current = task.status.as_ref().map_or(0, |s| s.state);
-    if is_terminal_state(current) {
+    if task.state().is_terminal() {
         return Err(A2aError::new(
             ErrorKind::InvalidAgentResponse,
             format!(
@@ -48,20 +48,14 @@ pub(crate) fn apply(task: &mut Task, event: AgentEvent) -> Result<StreamResponse
                 m.task_id.clone_from(&task.id);
                 m.context_id.clone_from(&task.context_id);
             }
-            // The previous status message becomes part of the conversation.
-            if let Some(previous) = task.status.take().and_then(|s| s.message) {
-                task.history.push(previous);
-            }
-            let status = TaskStatus {
-                state: state as i32,
-                message,
-                timestamp: Some(now()),
-            };
-            task.status = Some(status.clone());
             Payload::StatusUpdate(TaskStatusUpdateEvent {
                 task_id: task.id.clone(),
                 context_id: task.context_id.clone(),
-                status: Some(status),
+                status: Some(TaskStatus {
+                    state: state as i32,
+                    message,
+                    timestamp: Some(now()),
+                }),
                 metadata: None,
             })
         }
@@ -69,35 +63,31 @@ pub(crate) fn apply(task: &mut Task, event: AgentEvent) -> Result<StreamResponse
             artifact,
             append,
             last_chunk,
-        } => {
-            match task
-                .artifacts
-                .iter_mut()
-                .find(|a| a.artifact_id == artifact.artifact_id)
-            {
-                Some(existing) if append => existing.parts.extend(artifact.parts.iter().cloned()),
-                Some(existing) => *existing = artifact.clone(),
-                None => task.artifacts.push(artifact.clone()),
-            }
-            Payload::ArtifactUpdate(TaskArtifactUpdateEvent {
-                task_id: task.id.clone(),
-                context_id: task.context_id.clone(),
-                artifact: Some(artifact),
-                append,
-                last_chunk,
-                metadata: None,
-            })
-        }
+        } => Payload::ArtifactUpdate(TaskArtifactUpdateEvent {
+            task_id: task.id.clone(),
+            context_id: task.context_id.clone(),
+            artifact: Some(artifact),
+            append,
+            last_chunk,
+            metadata: None,
+        }),
         AgentEvent::Reply(mut message) => {
             message.task_id.clone_from(&task.id);
             message.context_id.clone_from(&task.context_id);
-            task.history.push(message.clone());
             Payload::Message(message)
         }
     };
-    Ok(StreamResponse {
+    let event = StreamResponse {
         payload: Some(payload),
-    })
+    };
+    project(task, &event);
+    Ok(event)
+}
+
+/// Whether a log entry is shown to streams: everything but a user's follow-up message,
+/// which is in the log (the task's history holds it) but was never an agent event.
+pub(crate) fn is_shown(event: &StreamResponse) -> bool {
+    !matches!(&event.payload, Some(Payload::Message(m)) if m.role == Role::User as i32)
 }
 
 /// Applies the client's `historyLength` to a task about to be returned.

@@ -1,31 +1,47 @@
-//! Executions: running the agent for a task, storing each of its events before anyone
-//! sees it, and fanning the events out to the task's live log and to push delivery.
+//! Executions: running the agent for a task, appending each of its events to the task's
+//! durable log before anyone sees it, and following task logs for streams, subscribers
+//! and waiting sends.
+//!
+//! Where things are written, in order, for one agent event:
+//!
+//! 1. the execution applies it to its copy of the task and queues its log event;
+//! 2. [`TaskLog::append`] writes the queued events and the task after them (the
+//!    projection) in one durable write: on the embedded engine, one group-committed redb
+//!    transaction shared with the appends of other tasks;
+//! 3. only then are the entries handed to the task's [`feed`](feed::TaskFeed), which wakes
+//!    its readers (streams send them with their sequence as SSE `id:`, blocking sends
+//!    return the projection), and to the [`EventObserver`] (push delivery).
+//!
+//! So nothing a client is told can be lost by a crash, and a log replayed from the store
+//! gives the stored task back.
 
 mod apply;
-pub(crate) mod log;
+mod fanout;
+pub(crate) mod feed;
 mod run;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use harbor_a2a::{
     A2aError, ErrorKind, Message, StreamResponse, Task, TaskPushNotificationConfig, TaskState,
 };
-use harbor_distributed::{CallContext, Error, Owner, StoredTask, TaskStore};
+use harbor_distributed::{CallContext, Error, LogEntry, MessageBus, Owner, StoredTask, TaskLog};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{Instrument, debug};
+use tracing::{Instrument, debug, warn};
 
-pub(crate) use apply::{limit_history, now};
-use log::{LogReader, TaskLog, is_terminal};
+pub(crate) use apply::{is_shown, limit_history, now};
+use fanout::Fanout;
+use feed::{FeedHold, FeedReader, Feeds, Next};
 use run::Run;
 
 use crate::executor::{AgentExecutor, RequestContext};
 
-/// Told about every stored task event, for push delivery.
+/// Told about every event appended to a task's log, for push delivery.
 pub trait EventObserver: Send + Sync + 'static {
     /// `event` was stored for `owner`'s task `task_id`. Must not block.
     fn on_event(&self, owner: &Owner, task_id: &str, event: &StreamResponse);
@@ -39,8 +55,12 @@ pub trait EventObserver: Send + Sync + 'static {
 pub(crate) enum Started {
     /// The agent answered with a message; no task.
     Reply(Message),
-    /// A task runs: its snapshot and a reader of every later event.
-    Task(Task, LogReader),
+    /// A task runs: what a stream shows first when the reader does not start at the
+    /// task's first entry (the task and its version), and a reader of every later entry.
+    Task {
+        head: Option<(Task, u64)>,
+        reader: FeedReader,
+    },
 }
 
 /// What an execution does.
@@ -52,17 +72,18 @@ pub(super) enum Kind {
 
 /// Everything executions share.
 pub(crate) struct Runtime {
-    store: Arc<dyn TaskStore>,
     executor: Arc<dyn AgentExecutor>,
     observer: Option<Arc<dyn EventObserver>>,
-    logs: Mutex<HashMap<String, Arc<TaskLog>>>,
+    feeds: Arc<Feeds>,
+    /// The bus that carries log notices between processes, if any.
+    fanout: Option<Fanout>,
     /// The cancel token of each running execution, by task id.
     runs: Mutex<HashMap<String, CancellationToken>>,
     tracker: TaskTracker,
+    /// Set when the server starts stopping: new executions are refused.
+    draining: AtomicBool,
     shutdown: CancellationToken,
     cancel_timeout: Duration,
-    /// Live log readers (streams, subscriptions, waiting sends).
-    readers: Arc<AtomicUsize>,
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -74,54 +95,46 @@ pub(crate) fn store_error(e: Error) -> A2aError {
 }
 
 impl Runtime {
+    /// The runtime; with a `bus` (and this process's name on it), it announces its appends
+    /// there and follows the other processes' (which needs a tokio runtime).
     pub(crate) fn new(
-        store: Arc<dyn TaskStore>,
+        store: Arc<dyn TaskLog>,
         executor: Arc<dyn AgentExecutor>,
         observer: Option<Arc<dyn EventObserver>>,
+        bus: Option<(Arc<dyn MessageBus>, String)>,
         cancel_timeout: Duration,
     ) -> Arc<Self> {
-        Arc::new(Self {
-            store,
+        let rt = Arc::new(Self {
             executor,
             observer,
-            logs: Mutex::default(),
+            feeds: Feeds::new(store),
+            fanout: bus.map(|(bus, source)| Fanout::new(bus, source)),
             runs: Mutex::default(),
             tracker: TaskTracker::new(),
+            draining: AtomicBool::new(false),
             shutdown: CancellationToken::new(),
             cancel_timeout,
-            readers: Arc::default(),
-        })
-    }
-
-    pub(crate) fn store(&self) -> &Arc<dyn TaskStore> {
-        &self.store
-    }
-
-    /// The live log of a stored task, created from the store when nobody follows it yet.
-    pub(crate) fn log_for(&self, stored: &StoredTask) -> Arc<TaskLog> {
-        let mut logs = lock(&self.logs);
-        let log = logs.entry(stored.task.id.clone()).or_insert_with(|| {
-            TaskLog::new(
-                stored.task.clone(),
-                stored.version,
-                Arc::clone(&self.readers),
-            )
         });
-        let (_, version) = log.current();
-        if version < stored.version {
-            // Written elsewhere (another replica): catch the snapshot up.
-            log.append(stored.task.clone(), stored.version, None);
+        if let Some(fanout) = &rt.fanout {
+            fanout.follow(Arc::downgrade(&rt.feeds), rt.shutdown.clone());
         }
-        Arc::clone(log)
+        rt
     }
 
-    fn forget_if_closed(&self, task_id: &str, log: &Arc<TaskLog>) {
-        if log.is_closed() {
-            let mut logs = lock(&self.logs);
-            if logs.get(task_id).is_some_and(|l| Arc::ptr_eq(l, log)) {
-                logs.remove(task_id);
-            }
+    /// Tells the other processes about durable `entries` of a task.
+    pub(crate) fn announce(&self, owner: &Owner, task_id: &str, entries: &[LogEntry]) {
+        if let Some(fanout) = &self.fanout {
+            fanout.announce(owner, task_id, entries);
         }
+    }
+
+    pub(crate) fn store(&self) -> &Arc<dyn TaskLog> {
+        self.feeds.store()
+    }
+
+    /// The feed of a stored task.
+    pub(crate) fn feed(&self, stored: &StoredTask) -> FeedHold {
+        self.feeds.hold(stored)
     }
 
     /// Starts the agent on a message for a new task.
@@ -131,9 +144,12 @@ impl Runtime {
         mut message: Message,
         push: Option<TaskPushNotificationConfig>,
     ) -> Result<Started, A2aError> {
-        let task_id = uuid::Uuid::new_v4().to_string();
+        self.admit()?;
+        // Time-ordered ids (UUIDv7): new tasks sort after older ones, so a store's B-trees
+        // take them at one edge instead of touching a random page per task.
+        let task_id = uuid::Uuid::now_v7().to_string();
         let context_id = if message.context_id.is_empty() {
-            uuid::Uuid::new_v4().to_string()
+            uuid::Uuid::now_v7().to_string()
         } else {
             message.context_id.clone()
         };
@@ -146,7 +162,7 @@ impl Runtime {
             rt: Arc::clone(self),
             owner,
             ctx,
-            log: None,
+            feed: None,
             first: Some(first_tx),
             kind: Kind::Execute,
             guard: None,
@@ -159,38 +175,37 @@ impl Runtime {
             .unwrap_or_else(|_| Err(A2aError::internal("the execution ended without a result")))
     }
 
-    /// Starts the agent on a follow-up message to an existing task.
+    /// Starts the agent on a follow-up message to an existing task: the message is
+    /// appended to the task's log (its history), then the agent runs.
     pub(crate) async fn start_follow_up(
         self: &Arc<Self>,
         call: CallContext,
         mut message: Message,
         stored: StoredTask,
     ) -> Result<Started, A2aError> {
-        let log = self.log_for(&stored);
-        let guard = Arc::clone(&log.run_lock).lock_owned().await;
+        self.admit()?;
+        let feed = self.feed(&stored);
+        let guard = Arc::clone(&feed.run_lock).lock_owned().await;
         let owner = call.identity.owner();
-        let stored = self
-            .store
-            .get(&owner, &stored.task.id)
-            .await
-            .map_err(store_error)?;
-        let mut task = stored.task;
-        if is_terminal(&task) {
-            return Err(A2aError::unsupported(format!(
-                "task {} is in a terminal state and accepts no more messages",
-                task.id
-            )));
-        }
-        message.task_id.clone_from(&task.id);
-        message.context_id.clone_from(&task.context_id);
-        let before = task.clone();
-        task.history.push(message.clone());
-        let version = self
-            .store
-            .update(&owner, task.clone(), stored.version)
-            .await
-            .map_err(store_error)?;
-        log.append(task.clone(), version, None);
+        let mut before = Task::default();
+        let (task, version) = self
+            .append_one(&feed, &owner, |task| {
+                if task.state().is_terminal() {
+                    return Err(A2aError::unsupported(format!(
+                        "task {} is in a terminal state and accepts no more messages",
+                        task.id
+                    )));
+                }
+                before.clone_from(task);
+                message.task_id.clone_from(&task.id);
+                message.context_id.clone_from(&task.context_id);
+                Ok(StreamResponse {
+                    payload: Some(harbor_a2a::stream_response::Payload::Message(
+                        message.clone(),
+                    )),
+                })
+            })
+            .await?;
         let ctx = self.request_context(
             call,
             message,
@@ -198,21 +213,24 @@ impl Runtime {
             task.id.clone(),
             task.context_id.clone(),
         );
+        feed.set_running(true);
+        let reader = feed.reader(version);
         let run = Run {
             rt: Arc::clone(self),
             owner,
             ctx,
-            log: Some(Arc::clone(&log)),
+            feed: Some(feed),
             first: None,
             kind: Kind::Execute,
             guard: Some(guard),
             push: None,
         };
-        log.set_running(true);
-        let (snapshot, reader) = log.subscribe();
         let span = tracing::debug_span!("a2a.execute", task_id = %task.id);
         self.tracker.spawn(run.drive().instrument(span));
-        Ok(Started::Task(snapshot, reader))
+        Ok(Started::Task {
+            head: Some((task, version)),
+            reader,
+        })
     }
 
     /// Cancels a task and returns it as it is afterwards.
@@ -222,30 +240,30 @@ impl Runtime {
         stored: StoredTask,
     ) -> Result<Task, A2aError> {
         let task_id = stored.task.id.clone();
-        let state = stored.task.status.as_ref().map_or(0, |s| s.state);
-        if state == TaskState::Canceled as i32 {
-            return Ok(stored.task);
+        match stored.task.state() {
+            TaskState::Canceled => return Ok(stored.task),
+            state if state.is_terminal() => {
+                return Err(A2aError::new(
+                    ErrorKind::TaskNotCancelable,
+                    format!("task {task_id} is already terminal"),
+                )
+                .with_metadata("taskId", task_id.as_str()));
+            }
+            _ => {}
         }
-        if is_terminal(&stored.task) {
-            return Err(A2aError::new(
-                ErrorKind::TaskNotCancelable,
-                format!("task {task_id} is already terminal"),
-            )
-            .with_metadata("taskId", task_id.as_str()));
-        }
-        let log = self.log_for(&stored);
-        let (_, mut reader) = log.subscribe();
+        let feed = self.feed(&stored);
+        let (_, _, mut reader) = feed.subscribe();
         // Stop a running execution first; the cancel then runs as an execution of its own,
         // after it, so the task's events stay in order.
         if let Some(token) = lock(&self.runs).get(&task_id) {
             token.cancel();
         }
         let rt = Arc::clone(self);
-        let cancel_log = Arc::clone(&log);
+        let cancel_feed = feed.clone();
         self.tracker.spawn(async move {
-            let guard = Arc::clone(&cancel_log.run_lock).lock_owned().await;
-            let (task, _) = cancel_log.current();
-            if is_terminal(&task) {
+            let guard = Arc::clone(&cancel_feed.run_lock).lock_owned().await;
+            let (task, _) = cancel_feed.current();
+            if task.state().is_terminal() {
                 return;
             }
             let message = task.history.last().cloned().unwrap_or_default();
@@ -256,22 +274,22 @@ impl Runtime {
                 task.id.clone(),
                 task.context_id.clone(),
             );
+            cancel_feed.set_running(true);
             let run = Run {
                 rt: Arc::clone(&rt),
                 owner: call.identity.owner(),
                 ctx,
-                log: Some(Arc::clone(&cancel_log)),
+                feed: Some(cancel_feed),
                 first: None,
                 kind: Kind::Cancel,
                 guard: Some(guard),
                 push: None,
             };
-            cancel_log.set_running(true);
             run.drive().await;
         });
         let wait = async {
-            // Read until the task is terminal (or nothing feeds it any more).
-            while let log::Next::Event(_) = reader.next(true).await {}
+            // Read until the task is terminal (or nothing writes it any more).
+            while let Next::Entry(_) = reader.next(true).await {}
         };
         if tokio::time::timeout(self.cancel_timeout, wait)
             .await
@@ -279,7 +297,165 @@ impl Runtime {
         {
             debug!(%task_id, "cancel did not reach a terminal state in time");
         }
-        Ok(log.current().0)
+        Ok(feed.current().0)
+    }
+
+    /// Appends the one event `event_of` makes of the task as it stands (the task's run lock
+    /// is held by the caller), trying again on the newer task when another process wrote
+    /// it meanwhile; returns the task after the event and its version.
+    async fn append_one(
+        &self,
+        feed: &FeedHold,
+        owner: &Owner,
+        mut event_of: impl FnMut(&Task) -> Result<StreamResponse, A2aError>,
+    ) -> Result<(Task, u64), A2aError> {
+        let (mut task, mut version) = feed.current();
+        for attempt in 0.. {
+            let event = event_of(&task)?;
+            let mut next = task.clone();
+            harbor_distributed::store::project(&mut next, &event);
+            match self
+                .store()
+                .append(owner, &next, version, std::slice::from_ref(&event))
+                .await
+            {
+                Ok(appended) => {
+                    let entry = LogEntry {
+                        sequence: appended,
+                        event,
+                    };
+                    self.announce(owner, &next.id, std::slice::from_ref(&entry));
+                    if let Some(observer) =
+                        self.observer.as_ref().filter(|_| is_shown(&entry.event))
+                    {
+                        observer.on_event(owner, &next.id, &entry.event);
+                    }
+                    feed.appended(next.clone(), vec![entry]);
+                    return Ok((next, appended));
+                }
+                Err(Error::VersionConflict { .. }) if attempt < 2 => {
+                    let stored = self
+                        .store()
+                        .get(owner, &task.id)
+                        .await
+                        .map_err(store_error)?;
+                    feed.catch_up(&stored);
+                    (task, version) = (stored.task, stored.version);
+                }
+                Err(e) => return Err(store_error(e)),
+            }
+        }
+        unreachable!("the loop returns by its third attempt")
+    }
+
+    /// Resolves the tasks whose execution died with an earlier process (SUBMITTED or
+    /// WORKING in the store, not running here): re-run when the agent is
+    /// [`retry_safe`](AgentExecutor::retry_safe), else FAILED with a status message saying
+    /// the execution was lost. Only for a server that is its store's only writer.
+    pub(crate) async fn recover(self: &Arc<Self>) -> Result<Recovered, Error> {
+        let mut recovered = Recovered::default();
+        let mut after = String::new();
+        loop {
+            let page = self.store().active_tasks(&after, 256).await?;
+            let Some((_, last)) = page.last() else {
+                return Ok(recovered);
+            };
+            after.clone_from(last);
+            for (owner, id) in page {
+                if lock(&self.runs).contains_key(&id) {
+                    continue;
+                }
+                let stored = match self.store().get(&owner, &id).await {
+                    Ok(stored) => stored,
+                    Err(Error::TaskNotFound { .. }) => continue,
+                    Err(e) => return Err(e),
+                };
+                if self.executor.retry_safe() {
+                    self.rerun(owner, stored).await;
+                    recovered.rerun += 1;
+                } else {
+                    match self.fail_lost(&owner, &stored, LOST).await {
+                        Ok(()) => recovered.failed += 1,
+                        Err(error) => {
+                            warn!(task_id = %id, %error, "a lost execution's task could not be failed")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Marks `stored` FAILED with `why` as the agent's status message, unless it has moved
+    /// on meanwhile.
+    async fn fail_lost(
+        &self,
+        owner: &Owner,
+        stored: &StoredTask,
+        why: &str,
+    ) -> Result<(), A2aError> {
+        let feed = self.feed(stored);
+        let _guard = Arc::clone(&feed.run_lock).lock_owned().await;
+        if !feed.current().0.state().is_active() {
+            return Ok(());
+        }
+        self.append_one(&feed, owner, |task| {
+            let message = Message {
+                message_id: uuid::Uuid::new_v4().to_string(),
+                role: harbor_a2a::Role::Agent as i32,
+                parts: vec![crate::executor::text_part(why)],
+                ..Message::default()
+            };
+            let mut task = task.clone();
+            apply::apply(
+                &mut task,
+                crate::executor::AgentEvent::Status {
+                    state: TaskState::Failed,
+                    message: Some(message),
+                },
+            )
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Runs the agent again on the task's last user message.
+    async fn rerun(self: &Arc<Self>, owner: Owner, stored: StoredTask) {
+        let feed = self.feed(&stored);
+        let guard = Arc::clone(&feed.run_lock).lock_owned().await;
+        let (task, _) = feed.current();
+        let message = task
+            .history
+            .iter()
+            .rev()
+            .find(|m| m.role == harbor_a2a::Role::User as i32)
+            .cloned()
+            .unwrap_or_default();
+        let identity = harbor_distributed::Identity {
+            tenant: owner.tenant.clone(),
+            user: owner.user.clone(),
+            session: "recovery".into(),
+            run: None,
+        };
+        let ctx = self.request_context(
+            CallContext::new(identity),
+            message,
+            Some(task.clone()),
+            task.id.clone(),
+            task.context_id.clone(),
+        );
+        feed.set_running(true);
+        let run = Run {
+            rt: Arc::clone(self),
+            owner,
+            ctx,
+            feed: Some(feed),
+            first: None,
+            kind: Kind::Execute,
+            guard: Some(guard),
+            push: None,
+        };
+        let span = tracing::debug_span!("a2a.execute", task_id = %task.id, recovered = true);
+        self.tracker.spawn(run.drive().instrument(span));
     }
 
     fn request_context(
@@ -313,7 +489,7 @@ impl Runtime {
             config.id = task_id.to_owned();
         }
         config.tenant.clear();
-        self.store
+        self.store()
             .put_push_config(owner, config.clone())
             .await
             .map_err(store_error)?;
@@ -322,7 +498,7 @@ impl Runtime {
 
     /// Live readers of task logs: open streams, subscriptions and waiting sends.
     pub(crate) fn open_readers(&self) -> usize {
-        self.readers.load(Ordering::Relaxed)
+        self.feeds.readers()
     }
 
     /// Executions still running.
@@ -330,10 +506,58 @@ impl Runtime {
         lock(&self.runs).len()
     }
 
-    /// Cancels every execution and waits for them, at most `timeout`.
-    pub(crate) async fn shutdown(&self, timeout: Duration) {
-        self.shutdown.cancel();
+    /// Stops: running executions get `grace` to finish by themselves; then they are
+    /// cancelled, and a task one of them leaves SUBMITTED or WORKING is marked FAILED
+    /// (unless the agent is retry-safe: then the next start runs it again). Their streams
+    /// see that final status. Waits for the executions' last writes at most
+    /// [`FINAL_WRITES`] more.
+    pub(crate) async fn shutdown(&self, grace: Duration) {
+        self.draining.store(true, Ordering::Relaxed);
         self.tracker.close();
-        let _ = tokio::time::timeout(timeout, self.tracker.wait()).await;
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            debug!(
+                running = self.running(),
+                "executions outlived the grace period; cancelling them"
+            );
+            self.shutdown.cancel();
+            let _ = tokio::time::timeout(FINAL_WRITES, self.tracker.wait()).await;
+        }
+        self.shutdown.cancel();
     }
+
+    /// Refuses new executions once the server stops.
+    fn admit(&self) -> Result<(), A2aError> {
+        if self.draining.load(Ordering::Relaxed) {
+            return Err(A2aError::internal(
+                "the server is shutting down and starts no new work; send to another server or try again later",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the server is stopping (executions are being cancelled for it).
+    pub(super) fn stopping(&self) -> bool {
+        self.shutdown.is_cancelled()
+    }
+}
+
+/// How long a stopping server waits for cancelled executions to write their last event.
+const FINAL_WRITES: Duration = Duration::from_secs(5);
+
+/// The status message of a task whose execution died with an earlier process.
+const LOST: &str = "the execution of this task was lost: the server stopped while it ran";
+
+/// The status message of a task a stopping server cancelled.
+pub(super) const STOPPED: &str = "the server stopped before the task finished";
+
+/// What [`Runtime::recover`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// Tasks marked FAILED because their execution was lost.
+    pub failed: u64,
+    /// Tasks whose (retry-safe) agent was started again.
+    pub rerun: u64,
 }

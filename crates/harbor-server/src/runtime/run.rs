@@ -1,26 +1,46 @@
-//! One execution of the agent: its events are stored, logged and observed in order.
+//! One execution of the agent.
+//!
+//! The agent runs inside the execution's own future (no task of its own): its events
+//! arrive on a channel, are applied to the task at once, and are appended to the task's
+//! log in batches, one append in flight at a time. While an append waits for its commit
+//! the agent keeps running, and whatever it emits meanwhile goes into the next append:
+//! a fast agent's events share commits, and every commit of the store is shared by the
+//! executions of all tasks. Only after an append returned are its entries handed to the
+//! task's feed (streams, waiting sends) and to the observer (push).
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 
+use futures::FutureExt;
 use harbor_a2a::{
     A2aError, ErrorKind, Message, Role, StreamResponse, Task, TaskPushNotificationConfig,
     TaskState, TaskStatus,
 };
-use harbor_distributed::{Error, Owner};
+use harbor_distributed::store::project;
+use harbor_distributed::{Error, LogEntry, Owner};
 use tokio::sync::{mpsc, oneshot};
 use tracing::warn;
 
-use super::log::TaskLog;
-use super::{Kind, Runtime, Started, apply, lock, now, store_error};
+use super::feed::FeedHold;
+use super::{Kind, Runtime, Started, apply, lock, now};
 use crate::executor::{AgentEvent, EventSink, RequestContext, text_part};
+
+/// Events the agent may emit ahead of the execution before `emit` waits.
+const CHANNEL: usize = 64;
+
+/// Events queued for the next append at most: past it the execution stops taking events
+/// until the append in flight is done, so a flood of events waits in the agent's `emit`.
+const MAX_QUEUED: usize = 256;
 
 /// One execution of the agent, from its first event to its end.
 pub(super) struct Run {
     pub(super) rt: Arc<Runtime>,
     pub(super) owner: Owner,
     pub(super) ctx: RequestContext,
-    /// The task's log, once the task exists.
-    pub(super) log: Option<Arc<TaskLog>>,
+    /// The task's feed, once the task exists.
+    pub(super) feed: Option<FeedHold>,
     /// Where a new task's send waits for how it started.
     pub(super) first: Option<oneshot::Sender<Result<Started, A2aError>>>,
     pub(super) kind: Kind,
@@ -30,180 +50,366 @@ pub(super) struct Run {
     pub(super) push: Option<TaskPushNotificationConfig>,
 }
 
+/// An append on its way: the store's answer, the task it stored and its events.
+type InFlight =
+    Pin<Box<dyn Future<Output = (Result<u64, Error>, Task, Vec<StreamResponse>)> + Send>>;
+
+/// The task as the execution sees it.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per execution, on its own stack"
+)]
+enum Phase {
+    /// No event yet: the agent may still answer with a direct message.
+    Starting,
+    /// The agent answered with a message; there is no task.
+    Replied,
+    /// The task exists (or its creation is queued).
+    Task(Writer),
+}
+
+/// What an execution writes, and what of it is durable.
+struct Writer {
+    /// The task with every accepted event applied.
+    next: Task,
+    /// The version durable in the log (0 until the task is created).
+    version: u64,
+    /// Events applied to `next` and not yet sent to the log.
+    queued: Vec<StreamResponse>,
+    in_flight: Option<InFlight>,
+    /// Times the current events met a newer version of the task.
+    conflicts: u32,
+}
+
 impl Run {
     pub(super) async fn drive(mut self) {
-        let (tx, mut rx) = mpsc::channel(64);
+        let (tx, mut rx) = mpsc::channel(CHANNEL);
         let sink = EventSink::new(self.ctx.task_id.clone(), self.ctx.context_id.clone(), tx);
         let task_id = self.ctx.task_id.clone();
         lock(&self.rt.runs).insert(task_id.clone(), self.ctx.cancel.clone());
         let executor = Arc::clone(&self.rt.executor);
         let ctx = self.ctx.clone();
-        let kind = self.kind;
-        let mut agent = self.rt.tracker.spawn(async move {
-            match kind {
-                Kind::Execute => executor.execute(ctx, sink).await,
-                Kind::Cancel => executor.cancel(ctx, sink).await,
+        let agent = match self.kind {
+            Kind::Execute => executor.execute(ctx, sink),
+            Kind::Cancel => executor.cancel(ctx, sink),
+        };
+        let mut agent = pin!(AssertUnwindSafe(agent).catch_unwind());
+        let mut phase = match &self.feed {
+            Some(feed) => {
+                let (task, version) = feed.current();
+                Phase::Task(Writer::new(task, version))
             }
-        });
-        let outcome = loop {
+            None => Phase::Starting,
+        };
+        let mut outcome: Option<Result<(), A2aError>> = None;
+        let mut events_open = true;
+        loop {
+            let writer = match &mut phase {
+                Phase::Task(writer) => Some(writer),
+                _ => None,
+            };
+            let appending = writer.as_ref().is_some_and(|w| w.in_flight.is_some());
+            let room = writer.as_ref().is_none_or(|w| w.queued.len() < MAX_QUEUED);
+            if outcome.is_some() && !appending {
+                if let Some(writer) = writer.filter(|w| !w.queued.is_empty()) {
+                    writer.start(&self.rt, &self.owner);
+                    continue;
+                }
+                break;
+            }
             tokio::select! {
-                Some(event) = rx.recv() => self.on_event(event).await,
-                joined = &mut agent => {
-                    while let Ok(event) = rx.try_recv() {
-                        self.on_event(event).await;
+                biased;
+                (result, task, events) = async {
+                    match writer.and_then(|w| w.in_flight.as_mut()) {
+                        Some(append) => append.await,
+                        None => std::future::pending().await,
                     }
-                    break joined.unwrap_or_else(|e| Err(A2aError::internal(format!("the agent panicked: {e}"))));
+                }, if appending => {
+                    self.appended(&mut phase, result, task, events).await;
+                }
+                event = rx.recv(), if events_open && room && outcome.is_none() => match event {
+                    Some(event) => {
+                        self.accept(&mut phase, event);
+                        while let Ok(event) = rx.try_recv() {
+                            self.accept(&mut phase, event);
+                        }
+                        self.flush(&mut phase);
+                    }
+                    None => events_open = false,
+                },
+                joined = &mut agent, if outcome.is_none() => {
+                    outcome = Some(joined.unwrap_or_else(|_| {
+                        Err(A2aError::internal("the agent panicked"))
+                    }));
+                    while let Ok(event) = rx.try_recv() {
+                        self.accept(&mut phase, event);
+                    }
+                    self.flush(&mut phase);
                 }
             }
-        };
+        }
         lock(&self.rt.runs).remove(&task_id);
-        self.finish(outcome).await;
-        if let Some(log) = &self.log {
-            log.set_running(false);
-            self.rt.forget_if_closed(&task_id, log);
+        self.finish(phase, outcome.unwrap_or(Ok(()))).await;
+        if let Some(feed) = &self.feed {
+            feed.set_running(false);
         }
         drop(self.guard.take());
     }
 
-    async fn on_event(&mut self, event: AgentEvent) {
-        if self.log.is_none() {
-            if let AgentEvent::Reply(message) = event {
+    /// Applies one agent event: a direct reply, the creation of the task, or a change of it.
+    fn accept(&mut self, phase: &mut Phase, event: AgentEvent) {
+        match (&mut *phase, event) {
+            (Phase::Starting, AgentEvent::Reply(message)) => {
+                *phase = Phase::Replied;
                 if let Some(first) = self.first.take() {
                     let _ = first.send(Ok(Started::Reply(message)));
-                } else {
-                    warn!(task_id = %self.ctx.task_id, "the agent replied twice; the second reply was dropped");
                 }
-                return;
             }
-            if self.first.is_none() {
-                warn!(task_id = %self.ctx.task_id, "event after a direct reply dropped");
-                return;
+            (Phase::Starting, event) => {
+                let mut writer = Writer::create(&self.ctx);
+                writer.apply(event);
+                *phase = Phase::Task(writer);
             }
-            if let Err(e) = self.create_task().await {
-                if let Some(first) = self.first.take() {
-                    let _ = first.send(Err(e));
-                }
-                return;
+            (Phase::Replied, _) => {
+                warn!(task_id = %self.ctx.task_id, "the agent emitted an event after its direct reply; dropped");
             }
-        }
-        if let Err(e) = self.store_event(event).await {
-            warn!(task_id = %self.ctx.task_id, error = %e, "agent event not applied");
+            (Phase::Task(writer), event) => writer.apply(event),
         }
     }
 
-    /// Stores the new task (SUBMITTED, with the user message) and tells the sender.
-    async fn create_task(&mut self) -> Result<(), A2aError> {
+    /// Sends queued events to the log when no append is in flight.
+    fn flush(&self, phase: &mut Phase) {
+        if let Phase::Task(writer) = phase
+            && writer.in_flight.is_none()
+            && !writer.queued.is_empty()
+        {
+            writer.start(&self.rt, &self.owner);
+        }
+    }
+
+    /// Takes the store's answer to an append.
+    async fn appended(
+        &mut self,
+        phase: &mut Phase,
+        result: Result<u64, Error>,
+        task: Task,
+        events: Vec<StreamResponse>,
+    ) {
+        let Phase::Task(writer) = phase else {
+            return;
+        };
+        writer.in_flight = None;
+        match result {
+            Ok(version) => {
+                writer.version = version;
+                writer.conflicts = 0;
+                let first = version + 1 - events.len() as u64;
+                let entries: Vec<LogEntry> = (first..)
+                    .zip(events)
+                    .map(|(sequence, event)| LogEntry { sequence, event })
+                    .collect();
+                self.publish(task, entries).await;
+            }
+            Err(Error::VersionConflict { .. }) if writer.conflicts < 2 => {
+                // Written elsewhere meanwhile: apply the same events to the newer task.
+                writer.conflicts += 1;
+                match self.rt.store().get(&self.owner, &task.id).await {
+                    Ok(stored) => {
+                        if let Some(feed) = &self.feed {
+                            feed.catch_up(&stored);
+                        }
+                        writer.rebase(stored.task, stored.version, events);
+                    }
+                    Err(error) => self.lost(writer, error),
+                }
+            }
+            Err(error) => {
+                if writer.version == 0 {
+                    if let Some(first) = self.first.take() {
+                        let _ = first.send(Err(error.to_a2a()));
+                    }
+                    self.ctx.cancel.cancel();
+                    writer.queued.clear();
+                    return;
+                }
+                self.lost(writer, error);
+            }
+        }
+        self.flush(phase);
+    }
+
+    /// An append failed for good: its events are lost, the agent is stopped, and the task
+    /// is left as the log has it.
+    fn lost(&self, writer: &mut Writer, error: Error) {
+        warn!(task_id = %self.ctx.task_id, %error, "agent events could not be stored; stopping the execution");
+        self.ctx.cancel.cancel();
+        writer.queued.clear();
+        if let Some(feed) = &self.feed {
+            (writer.next, writer.version) = feed.current();
+        }
+    }
+
+    /// Hands durable entries to the feed (creating it with the task) and the observer.
+    async fn publish(&mut self, task: Task, entries: Vec<LogEntry>) {
+        self.rt.announce(&self.owner, &task.id, &entries);
+        if let Some(observer) = &self.rt.observer {
+            for entry in entries.iter().filter(|e| apply::is_shown(&e.event)) {
+                observer.on_event(&self.owner, &task.id, &entry.event);
+            }
+        }
+        if let Some(feed) = &self.feed {
+            feed.appended(task, entries);
+            return;
+        }
+        // The task's first append: it exists now.
+        if let Some(config) = self.push.take()
+            && let Err(error) = self.rt.register_push(&self.owner, config, &task.id).await
+        {
+            warn!(task_id = %task.id, %error, "the inline push config was not stored");
+        }
+        let feed = self.rt.feeds.create(self.owner.clone(), &task, entries);
+        // A fresh lock: taking it cannot fail, and it keeps follow-ups behind this execution.
+        self.guard = Arc::clone(&feed.run_lock).try_lock_owned().ok();
+        feed.set_running(true);
+        if let Some(first) = self.first.take() {
+            let reader = feed.reader(0);
+            let _ = first.send(Ok(Started::Task { head: None, reader }));
+        }
+        self.feed = Some(feed);
+    }
+
+    /// Settles how the execution ended: a send still waiting learns why, and a task left
+    /// active by a failing agent is marked FAILED.
+    async fn finish(&mut self, phase: Phase, outcome: Result<(), A2aError>) {
+        let mut writer = match phase {
+            Phase::Task(writer) if writer.version > 0 => writer,
+            _ => {
+                if let Some(first) = self.first.take() {
+                    let error = outcome.err().unwrap_or_else(|| {
+                        A2aError::new(
+                            ErrorKind::InvalidAgentResponse,
+                            "the agent produced no task and no message",
+                        )
+                    });
+                    let _ = first.send(Err(error));
+                }
+                return;
+            }
+        };
+        let state = writer.next.state();
+        if state.is_terminal() {
+            return;
+        }
+        let text = if self.rt.stopping() && self.ctx.cancel.is_cancelled() {
+            // Cancelled because the server stops: a retry-safe agent runs again at the next
+            // start; any other leaves a task it held FAILED, so nothing waits on it forever.
+            if self.rt.executor.retry_safe() || !state.is_active() {
+                return;
+            }
+            super::STOPPED.to_owned()
+        } else {
+            match outcome {
+                Err(error) => format!("the agent failed: {}", error.message()),
+                Ok(()) => return,
+            }
+        };
+        let message = Message {
+            message_id: uuid::Uuid::new_v4().to_string(),
+            role: Role::Agent as i32,
+            parts: vec![text_part(&text)],
+            ..Message::default()
+        };
+        writer.apply(AgentEvent::Status {
+            state: TaskState::Failed,
+            message: Some(message),
+        });
+        writer.start(&self.rt, &self.owner);
+        let appended = match writer.in_flight.take() {
+            Some(append) => append.await,
+            None => return,
+        };
+        let (result, task, events) = appended;
+        match result {
+            Ok(version) => {
+                let first = version + 1 - events.len() as u64;
+                let entries = (first..)
+                    .zip(events)
+                    .map(|(sequence, event)| LogEntry { sequence, event })
+                    .collect();
+                self.publish(task, entries).await;
+            }
+            Err(e) => {
+                warn!(task_id = %self.ctx.task_id, error = %e, "could not mark the task failed");
+            }
+        }
+    }
+}
+
+impl Writer {
+    fn new(next: Task, version: u64) -> Self {
+        Self {
+            next,
+            version,
+            queued: Vec::new(),
+            in_flight: None,
+            conflicts: 0,
+        }
+    }
+
+    /// A writer of a new task: SUBMITTED with the user message, its snapshot queued as
+    /// entry 1.
+    fn create(ctx: &RequestContext) -> Self {
         let task = Task {
-            id: self.ctx.task_id.clone(),
-            context_id: self.ctx.context_id.clone(),
+            id: ctx.task_id.clone(),
+            context_id: ctx.context_id.clone(),
             status: Some(TaskStatus {
                 state: TaskState::Submitted as i32,
                 message: None,
                 timestamp: Some(now()),
             }),
-            history: vec![self.ctx.message.clone()],
+            history: vec![ctx.message.clone()],
             ..Task::default()
         };
-        let version = self
-            .rt
-            .store
-            .create(&self.owner, task.clone())
-            .await
-            .map_err(store_error)?;
-        if let Some(config) = self.push.take() {
-            self.rt.register_push(&self.owner, config, &task.id).await?;
-        }
-        let log = TaskLog::new(task, version, Arc::clone(&self.rt.readers));
-        // A fresh lock: taking it cannot fail, and it keeps follow-ups behind this execution.
-        self.guard = Arc::clone(&log.run_lock).try_lock_owned().ok();
-        log.set_running(true);
-        lock(&self.rt.logs).insert(self.ctx.task_id.clone(), Arc::clone(&log));
-        let (snapshot, reader) = log.subscribe();
-        if let Some(first) = self.first.take() {
-            let _ = first.send(Ok(Started::Task(snapshot.clone(), reader)));
-        }
-        self.notify(&StreamResponse {
-            payload: Some(harbor_a2a::stream_response::Payload::Task(snapshot)),
-        });
-        self.log = Some(log);
-        Ok(())
+        let mut writer = Self::new(task, 0);
+        writer
+            .queued
+            .push(StreamResponse::from(writer.next.clone()));
+        writer
     }
 
-    /// Persists the event's effect first, then appends it to the log and notifies.
-    async fn store_event(&mut self, event: AgentEvent) -> Result<(), A2aError> {
-        let Some(log) = self.log.clone() else {
-            return Ok(());
-        };
-        for attempt in 0..3 {
-            let (mut task, version) = log.current();
-            let update = apply::apply(&mut task, event.clone())?;
-            match self
-                .rt
-                .store
-                .update(&self.owner, task.clone(), version)
-                .await
-            {
-                Ok(new_version) => {
-                    log.append(task, new_version, Some(update.clone()));
-                    self.notify(&update);
-                    return Ok(());
-                }
-                Err(Error::VersionConflict { .. }) if attempt < 2 => {
-                    // Someone else wrote the task: reload it and apply the event again.
-                    let stored = self
-                        .rt
-                        .store
-                        .get(&self.owner, &self.ctx.task_id)
-                        .await
-                        .map_err(store_error)?;
-                    log.append(stored.task, stored.version, None);
-                }
-                Err(e) => return Err(store_error(e)),
-            }
-        }
-        Err(A2aError::internal(
-            "the task kept changing under the execution",
-        ))
-    }
-
-    fn notify(&self, event: &StreamResponse) {
-        if let Some(observer) = &self.rt.observer {
-            observer.on_event(&self.owner, &self.ctx.task_id, event);
+    /// Applies an agent event to `next` and queues its log event; a refused event is
+    /// dropped with a warning (the agent broke the rules, the task goes on).
+    fn apply(&mut self, event: AgentEvent) {
+        match apply::apply(&mut self.next, event) {
+            Ok(event) => self.queued.push(event),
+            Err(error) => warn!(task_id = %self.next.id, %error, "agent event not applied"),
         }
     }
 
-    /// Settles how the execution ended.
-    async fn finish(&mut self, outcome: Result<(), A2aError>) {
-        let Some(log) = self.log.clone() else {
-            // No task was created.
-            if let Some(first) = self.first.take() {
-                let error = outcome.err().unwrap_or_else(|| {
-                    A2aError::new(
-                        ErrorKind::InvalidAgentResponse,
-                        "the agent produced no task and no message",
-                    )
-                });
-                let _ = first.send(Err(error));
+    /// Starts appending the queued events.
+    fn start(&mut self, rt: &Runtime, owner: &Owner) {
+        let events = std::mem::take(&mut self.queued);
+        let task = self.next.clone();
+        let (store, owner, expected) = (Arc::clone(rt.store()), owner.clone(), self.version);
+        self.in_flight = Some(Box::pin(async move {
+            let result = store.append(&owner, &task, expected, &events).await;
+            (result, task, events)
+        }));
+    }
+
+    /// Starts over from a newer stored task: `unsent` and the queued events are applied to
+    /// it again (those the task no longer accepts are dropped).
+    fn rebase(&mut self, task: Task, version: u64, unsent: Vec<StreamResponse>) {
+        let queued = std::mem::take(&mut self.queued);
+        self.next = task;
+        self.version = version;
+        for event in unsent.into_iter().chain(queued) {
+            if self.next.state().is_terminal() {
+                warn!(task_id = %self.next.id, "the task ended elsewhere; an agent event was dropped");
+                continue;
             }
-            return;
-        };
-        if let Err(error) = outcome
-            && !log.is_closed()
-        {
-            let text = format!("the agent failed: {}", error.message());
-            let message = Message {
-                message_id: uuid::Uuid::new_v4().to_string(),
-                role: Role::Agent as i32,
-                parts: vec![text_part(&text)],
-                ..Message::default()
-            };
-            let failed = AgentEvent::Status {
-                state: TaskState::Failed,
-                message: Some(message),
-            };
-            if let Err(e) = self.store_event(failed).await {
-                warn!(task_id = %self.ctx.task_id, error = %e, "could not mark the task failed");
-            }
+            project(&mut self.next, &event);
+            self.queued.push(event);
         }
     }
 }

@@ -17,6 +17,7 @@ mod list;
 mod names;
 mod push;
 mod rest;
+mod resume;
 mod send;
 mod service;
 mod stream;
@@ -41,6 +42,9 @@ pub use list::{
 pub use names::{rest_query_name_styles, snake_case_params};
 pub use push::{push_config_crud, push_delivery};
 pub use rest::{rest_empty_body_send, rest_text_plain_body};
+pub use resume::{
+    stream_event_ids_increase, subscribe_resume_follows_live, subscribe_resumes_after_last_event_id,
+};
 pub use send::{
     send_artifacts, send_blocking_completes, send_direct_message, send_return_immediately,
 };

@@ -48,6 +48,7 @@ pub struct Rpc<'a> {
     url: &'a str,
     version: Option<String>,
     extensions: Option<String>,
+    last_event_id: Option<String>,
 }
 
 impl<'a> Rpc<'a> {
@@ -59,6 +60,7 @@ impl<'a> Rpc<'a> {
             url,
             version: Some(target.options.version.clone()),
             extensions: None,
+            last_event_id: None,
         })
     }
 
@@ -96,8 +98,18 @@ impl<'a> Rpc<'a> {
         self
     }
 
+    /// Sends `Last-Event-ID: <id>` (what a client resuming a stream sends).
+    #[must_use]
+    pub fn with_last_event_id(mut self, id: &str) -> Self {
+        self.last_event_id = Some(id.to_owned());
+        self
+    }
+
     fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
         let mut builder = self.target.client.request(method, url);
+        if let Some(id) = &self.last_event_id {
+            builder = builder.header("Last-Event-ID", id);
+        }
         if let Some(version) = &self.version {
             builder = builder.header("A2A-Version", version);
         }

@@ -44,7 +44,7 @@ impl ConformanceAgent {
         events
             .map(move |event| {
                 let _open = &gauge;
-                Ok(event)
+                Ok(event.into())
             })
             .boxed()
     }

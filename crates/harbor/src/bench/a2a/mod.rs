@@ -17,6 +17,7 @@ use clap::{Args, ValueEnum};
 
 mod baseline;
 mod card;
+mod cpu;
 mod grpc;
 mod load;
 mod report;
@@ -25,6 +26,8 @@ mod sse;
 mod validate;
 
 use card::Interfaces;
+
+use crate::duration::parse_duration;
 use load::Budget;
 use report::{A2aReport, Row};
 use request::{Endpoint, Mode};
@@ -86,6 +89,10 @@ pub(crate) struct A2aArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// The process id of the server behind each --url, in the same order (a local
+    /// process): its CPU time per request (user plus system, all threads) is reported.
+    #[arg(long = "server-pid", value_name = "PID")]
+    server_pids: Vec<u32>,
 }
 
 impl A2aArgs {
@@ -105,34 +112,23 @@ impl A2aArgs {
     }
 }
 
-/// `5s`, `250ms`, `1.5s`, `2m`; a bare number is seconds.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 5s or 500ms"))?;
-    let seconds = match unit.trim() {
-        "" | "s" => value,
-        "ms" => value / 1e3,
-        "m" | "min" => value * 60.0,
-        other => return Err(format!("unknown duration unit {other:?} (use ms, s or m)")),
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
-}
-
 /// One measured row before it is measured: who, over what, how.
 struct Plan {
     target: String,
     endpoint: Endpoint,
     mode: Mode,
+    /// The server's process, when known.
+    pid: Option<u32>,
 }
 
 /// Runs `harbor bench a2a`.
 pub(crate) async fn run(args: A2aArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.server_pids.len() <= args.urls.len(),
+        "{} --server-pid given for {} --url: give at most one per URL, in the same order",
+        args.server_pids.len(),
+        args.urls.len()
+    );
     let setup = request::client(1, args.timeout)?;
     let mut targets = Vec::new();
     let mut notes = Vec::new();
@@ -170,13 +166,19 @@ pub(crate) async fn run(args: A2aArgs) -> anyhow::Result<()> {
             if !args.warmup.is_zero() {
                 load::run(&client, &op, concurrency, warmup).await;
             }
+            let cpu_before = plan.pid.map(cpu::used).transpose()?;
             let stats = load::run(&client, &op, concurrency, budget).await;
+            let cpu = match (plan.pid, cpu_before) {
+                (Some(pid), Some(before)) => Some(cpu::used(pid)?.saturating_sub(before)),
+                _ => None,
+            };
             rows.push(Row::new(
                 &plan.target,
                 &plan.endpoint,
                 plan.mode,
                 concurrency,
                 stats,
+                cpu,
             ));
         }
     }
@@ -201,36 +203,21 @@ fn plans(args: &A2aArgs, targets: &[Interfaces], baseline: Option<&baseline::Ser
                 target: report::BASELINE.into(),
                 endpoint: server.endpoint(),
                 mode,
+                pid: None,
             });
         }
     }
-    for target in targets {
+    for (i, target) in targets.iter().enumerate() {
         for endpoint in &target.endpoints {
             for mode in args.modes() {
                 plans.push(Plan {
                     target: target.url.clone(),
                     endpoint: endpoint.clone(),
                     mode,
+                    pid: args.server_pids.get(i).copied(),
                 });
             }
         }
     }
     plans
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse_with_units() {
-        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
-        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
-        assert!(parse_duration("fast").is_err());
-        assert!(parse_duration("5h").is_err());
-    }
 }

@@ -30,6 +30,8 @@ pub(super) struct Row {
     events_rate: f64,
     ratio: Option<f64>,
     first_error: Option<String>,
+    /// The server's CPU time per answered request, when its process is known.
+    cpu_per_request_us: Option<f64>,
 }
 
 impl Row {
@@ -40,8 +42,12 @@ impl Row {
         mode: Mode,
         concurrency: usize,
         stats: Stats,
+        server_cpu: Option<Duration>,
     ) -> Self {
         let seconds = stats.elapsed.as_secs_f64().max(1e-9);
+        let cpu_per_request_us = server_cpu
+            .filter(|_| stats.ok > 0)
+            .map(|cpu| cpu.as_secs_f64() * 1e6 / stats.ok as f64);
         Self {
             target: target.to_owned(),
             binding: endpoint.binding(),
@@ -57,6 +63,7 @@ impl Row {
             events_rate: stats.events as f64 / seconds,
             ratio: None,
             first_error: stats.first_error,
+            cpu_per_request_us,
         }
     }
 
@@ -146,7 +153,7 @@ impl A2aReport {
             .max(6);
         let _ = writeln!(
             t,
-            "{:<width$}  {:<9} {:<6} {:>4} {:>9} {:>5} {:>9} {:>6} {:>8} {:>8}  {:>9} {:>17}",
+            "{:<width$}  {:<9} {:<6} {:>4} {:>9} {:>5} {:>9} {:>6} {:>8} {:>8}  {:>9} {:>17} {:>11}",
             "target",
             "binding",
             "mode",
@@ -158,7 +165,8 @@ impl A2aReport {
             "p50 µs",
             "p99 µs",
             "events/s",
-            "ttfe p50/p99 µs"
+            "ttfe p50/p99 µs",
+            "cpu µs/req"
         );
         for r in &self.rows {
             let ratio = r.ratio.map_or("-".into(), |x| format!("{x:.2}"));
@@ -171,7 +179,7 @@ impl A2aReport {
             };
             let _ = writeln!(
                 t,
-                "{:<width$}  {:<9} {:<6} {:>4} {:>9} {:>5} {:>9} {:>6} {:>8.0} {:>8.0}  {:>9} {:>17}",
+                "{:<width$}  {:<9} {:<6} {:>4} {:>9} {:>5} {:>9} {:>6} {:>8.0} {:>8.0}  {:>9} {:>17} {:>11}",
                 r.target,
                 r.binding,
                 r.mode.to_string(),
@@ -183,7 +191,9 @@ impl A2aReport {
                 r.latency.p50_us,
                 r.latency.p99_us,
                 events,
-                ttfe
+                ttfe,
+                r.cpu_per_request_us
+                    .map_or("-".to_owned(), |us| format!("{us:.0}"))
             );
         }
         for note in &self.notes {
@@ -223,6 +233,7 @@ impl A2aReport {
                     "latency_max_us": r.latency.max_us,
                     "ratio_to_baseline": r.ratio,
                     "first_error": r.first_error,
+                    "server_cpu_us_per_request": r.cpu_per_request_us,
                 });
                 if r.mode == Mode::Stream {
                     row["events"] = r.events.into();

@@ -1,0 +1,138 @@
+//! Following tasks that other processes write, through a bus.
+//!
+//! With a bus configured, every durable append of this process is announced on it as a
+//! log notice ([`harbor_distributed::store::fanout`]), and a subscription in a consumer
+//! group of this process's own hands every notice of the others to the feeds of the tasks
+//! followed here. A notice that continues a feed's entries extends it at once; one that
+//! leaves a gap (or came without its events) makes the feed catch up from the store.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use harbor_distributed::store::fanout::{self, Notice};
+use harbor_distributed::{IdentityScope, LogEntry, MessageBus, Owner, SubscribeOptions};
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, debug, warn};
+
+use super::feed::Feeds;
+
+/// Longest wait between two attempts to subscribe.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// This process's side of the log fan-out.
+pub(crate) struct Fanout {
+    bus: Arc<dyn MessageBus>,
+    /// This process's name: the session of its notices and its consumer group.
+    source: String,
+    max_payload: usize,
+}
+
+impl Fanout {
+    pub(crate) fn new(bus: Arc<dyn MessageBus>, source: String) -> Self {
+        let max_payload = bus.capabilities().max_payload;
+        Self {
+            bus,
+            source,
+            max_payload,
+        }
+    }
+
+    /// Announces durable `entries` of `owner`'s task `task_id` (in the background: the
+    /// writer does not wait for the bus).
+    pub(crate) fn announce(&self, owner: &Owner, task_id: &str, entries: &[LogEntry]) {
+        let envelope = match fanout::notice(owner, task_id, entries, &self.source, self.max_payload)
+        {
+            Ok(envelope) => envelope,
+            Err(error) => {
+                warn!(%task_id, %error, "no log notice could be made");
+                return;
+            }
+        };
+        let bus = Arc::clone(&self.bus);
+        let task_id = task_id.to_owned();
+        tokio::spawn(async move {
+            if let Err(error) = bus.publish(envelope).await {
+                warn!(%task_id, %error, "a log notice was not published; followers elsewhere catch up later");
+            }
+        });
+    }
+
+    /// Starts following the other processes' notices until `stop` fires.
+    pub(crate) fn follow(&self, feeds: Weak<Feeds>, stop: CancellationToken) {
+        let options =
+            SubscribeOptions::new([fanout::EDGE], self.source.clone(), IdentityScope::Admin)
+                .max_in_flight(1024);
+        let bus = Arc::clone(&self.bus);
+        let span = tracing::info_span!("a2a.log_follow", group = %self.source);
+        tokio::spawn(follow(bus, options, feeds, stop).instrument(span));
+    }
+}
+
+async fn follow(
+    bus: Arc<dyn MessageBus>,
+    options: SubscribeOptions,
+    feeds: Weak<Feeds>,
+    stop: CancellationToken,
+) {
+    let mut backoff = Duration::from_millis(50);
+    let mut subscription = loop {
+        match bus.subscribe(options.clone()).await {
+            Ok(subscription) => break subscription,
+            Err(error) => {
+                warn!(%error, ?backoff, "cannot follow task logs on the bus; retrying");
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    };
+    loop {
+        let delivery = tokio::select! {
+            () = stop.cancelled() => return,
+            delivery = subscription.next() => delivery,
+        };
+        let Some(delivery) = delivery else {
+            debug!("the log subscription ended");
+            return;
+        };
+        let delivery = match delivery {
+            Ok(delivery) => delivery,
+            Err(error) => {
+                warn!(%error, "the log subscription failed a delivery");
+                continue;
+            }
+        };
+        match fanout::read_notice(delivery.envelope()) {
+            Ok(notice) => {
+                let Some(feeds) = feeds.upgrade() else { return };
+                remote(&feeds, notice);
+            }
+            Err(error) => warn!(%error, "an envelope on the task-log edge was not a notice"),
+        }
+        if let Err(error) = delivery.ack().await {
+            debug!(%error, "a log notice was not acked");
+        }
+    }
+}
+
+/// Applies a notice to the feed of its task, when this process follows that task.
+fn remote(feeds: &Arc<Feeds>, notice: Notice) {
+    let Some(feed) = feeds.followed(&notice.task_id) else {
+        return;
+    };
+    if feed.extend(&notice) {
+        return;
+    }
+    // A gap: the store has what the notice did not bring.
+    let store = Arc::clone(feeds.store());
+    tokio::spawn(async move {
+        match store.get(&notice.owner, &notice.task_id).await {
+            Ok(stored) => feed.catch_up(&stored),
+            Err(error) => {
+                warn!(task_id = %notice.task_id, %error, "a followed task could not be read")
+            }
+        }
+    });
+}
