@@ -1,7 +1,7 @@
 //! The TaskStore and TaskLog conformance suites.
 //!
 //! Every [`TaskStore`](harbor_distributed::TaskStore) runs these cases against a fresh store
-//! (and every [`TaskLog`](harbor_distributed::TaskLog) the [`task_log_suite!`] cases too):
+//! (and every [`TaskLog`](harbor_distributed::TaskLog) the [`task_log_suite!`](crate::task_log_suite) cases too):
 //!
 //! ```text
 //! harbor_conformance::task_store_suite!(|| async {
