@@ -45,6 +45,11 @@ fn main() -> Result<(), BoxError> {
         // Well-known types come from pbjson-types, which carries their ProtoJSON forms.
         .compile_well_known_types(true)
         .extern_path(".google.protobuf", "::pbjson_types")
+        // Maps in key order: a message writes the same JSON and the same bytes every time
+        // (a HashMap's order changes from run to run; the fuzzer found a card whose JSON did).
+        .btree_map(".")
+        // Undecodable requests are INVALID_ARGUMENT, not tonic's INTERNAL (src/grpc_codec.rs).
+        .codec_path("crate::grpc_codec::A2aCodec")
         // These carry webhook credentials: their Debug, written in `src/redact.rs`, hides them.
         .skip_debug([
             ".lf.a2a.v1.AuthenticationInfo",
@@ -55,6 +60,7 @@ fn main() -> Result<(), BoxError> {
     pbjson_build::Builder::new()
         .register_descriptors(&descriptor_bytes)?
         .ignore_unknown_fields()
+        .btree_map(["."])
         // These get hand-written serde in `src/json/`: pbjson drops REQUIRED fields that hold
         // a default value, writes timestamps with a `+00:00` offset and reads `"data": null`
         // as an unset Part.

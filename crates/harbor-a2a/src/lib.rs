@@ -58,6 +58,8 @@ pub mod pb {
 
 pub mod builders;
 pub mod error;
+#[cfg(feature = "grpc")]
+pub mod grpc_codec;
 pub mod json;
 pub mod methods;
 mod redact;

@@ -3,7 +3,7 @@
 
 mod json_support;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use harbor_a2a::pbjson_types::Empty;
 use harbor_a2a::{
@@ -135,7 +135,7 @@ fn agent_cards() {
 #[test]
 fn security_examples() {
     canonical::<SecurityRequirement>(json!({"schemes": {"oauth": {"list": ["read", "write"]}}}));
-    canonical::<HashMap<String, SecurityScheme>>(
+    canonical::<BTreeMap<String, SecurityScheme>>(
         json!({"google": {"openIdConnectSecurityScheme": {
         "openIdConnectUrl": "https://accounts.google.com/.well-known/openid-configuration"}}}),
     );

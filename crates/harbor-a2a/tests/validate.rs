@@ -59,8 +59,16 @@ fn send_message_requests() {
             "configuration.taskPushNotificationConfig.url: is required and must not be empty",
         ),
         (
-            json!({"message": msg(), "configuration": {"taskPushNotificationConfig": {"url": "u", "authentication": {}}}}),
+            json!({"message": msg(), "configuration": {"taskPushNotificationConfig": {"url": "https://u", "authentication": {}}}}),
             "configuration.taskPushNotificationConfig.authentication.scheme: is required and must not be empty",
+        ),
+        (
+            json!({"message": msg(), "configuration": {"taskPushNotificationConfig": {"url": "file:///etc/passwd"}}}),
+            "configuration.taskPushNotificationConfig.url: must be an http or https URL, not \"file\"",
+        ),
+        (
+            json!({"message": {"messageId": "m", "role": "ROLE_AGENT", "parts": [{"text": "hi"}]}}),
+            "message.role: a message sent to an agent must have role ROLE_USER",
         ),
     ];
     for (input, expected) in cases {
@@ -77,7 +85,7 @@ fn send_message_requests() {
         json!({"raw": ""}),
         json!({"url": "u"}),
     ] {
-        let message = json!({"messageId": "m", "role": "ROLE_AGENT", "parts": [part]});
+        let message = json!({"messageId": "m", "role": "ROLE_USER", "parts": [part]});
         assert_eq!(problem::<SendMessageRequest>(send(message)), None);
     }
     assert_eq!(

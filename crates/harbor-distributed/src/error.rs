@@ -96,6 +96,18 @@ pub enum Error {
     /// The delivery was already settled, or its lease expired and it was handed out again.
     #[error("delivery is no longer held: {0}")]
     DeliveryExpired(String),
+    /// A stored task no longer decodes (written by an older version, or damaged). Only this
+    /// task is affected: the store still serves every other.
+    #[error(
+        "task {} is stored but cannot be read: {reason}",
+        harbor_a2a::error::clip(task_id)
+    )]
+    Unreadable {
+        /// The task id.
+        task_id: String,
+        /// Why it does not decode.
+        reason: String,
+    },
     /// The peer answered with an A2A protocol error.
     #[error(transparent)]
     Protocol(#[from] A2aError),
@@ -135,6 +147,8 @@ impl Error {
             Self::IdentityRequired { .. } | Self::InvalidArgument(_) => {
                 A2aError::new(ErrorKind::InvalidParams, self.to_string())
             }
+            Self::Unreadable { task_id, .. } => A2aError::internal(self.to_string())
+                .with_metadata("taskId", harbor_a2a::error::clip(task_id)),
             _ => A2aError::internal(self.to_string()),
         }
     }

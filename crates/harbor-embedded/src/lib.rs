@@ -57,6 +57,9 @@ mod engine;
 pub mod raw;
 pub mod store;
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+
 pub use bus::{BusConfig, EmbeddedBus};
 pub use driver::EmbeddedBusDriver;
 pub use engine::{Embedded, EmbeddedConfig, FILE_NAME};

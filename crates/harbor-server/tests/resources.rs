@@ -231,10 +231,10 @@ async fn a_slow_body_times_out() {
         .expect("read");
     let answer = String::from_utf8_lossy(&answer[..read]);
     assert!(
-        answer.starts_with("HTTP/1.1 4")
+        answer.starts_with("HTTP/1.1 408")
             && answer.contains("application/json")
             && answer.contains("timeout"),
-        "expected a JSON 4xx naming the timeout, got {answer:?}"
+        "expected a JSON 408 naming the timeout, got {answer:?}"
     );
     // Nothing stays open for the abandoned request.
     assert_eq!(server.handler.open_streams(), 0);

@@ -10,6 +10,7 @@ mod client;
 mod duration;
 mod exec;
 mod serve;
+mod serve_limits;
 
 // The bus hands envelopes between threads, so most frees happen on another thread than the
 // allocation: glibc's malloc spends several times longer on that than mimalloc.

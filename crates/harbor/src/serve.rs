@@ -124,6 +124,8 @@ pub(crate) struct ServeArgs {
     grpc_version_error: VersionErrorCode,
     #[command(flatten)]
     agent: crate::exec::ExecArgs,
+    #[command(flatten)]
+    limits: crate::serve_limits::LimitArgs,
 }
 
 /// `failed-precondition` or `unimplemented`, as the setting of the gRPC binding.
@@ -276,11 +278,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| default_base_url(local));
     let base = base.trim_end_matches('/').to_owned();
-    let http = HttpConfig {
+    let http = args.limits.http(HttpConfig {
         jsonrpc_path: args.jsonrpc_path.clone(),
         rest_prefix: args.rest_prefix.clone(),
         ..HttpConfig::default()
-    };
+    });
     let grpc_tls = grpc_tls(&args)?;
     let grpc = grpc_listener(&args, local).await?;
     let grpc_local = grpc.as_ref().map(|l| l.local_addr()).transpose()?;
@@ -306,7 +308,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut builder = DefaultHandler::builder(card.clone(), agent)
         .store(store)
         .push(push)
-        .extended_card(card);
+        .extended_card(card)
+        .configure(|config| args.limits.handler(config));
     if let Some(bus) = &bus {
         let replica = args
             .replica_id
@@ -359,12 +362,6 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     println!("Press Ctrl-C to stop.");
 
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        // Small SSE frames must not wait for Nagle's algorithm.
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
     // A signal first stops the executions (new sends are refused, running ones get the
     // grace period and end in a final status their streams see); only then do the servers
     // stop and the streams still open end with an error event.
@@ -376,16 +373,17 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         signal.cancel();
     });
     let stop = shutdown.clone();
-    let server = axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned());
+    // Served sockets get TCP_NODELAY there: small SSE frames must not wait for Nagle.
+    let server = async move { harbor_server::http::serve(listener, app, &http, stop).await };
     let grace = Duration::from_secs(args.shutdown_grace);
-    let mut server = tokio::spawn(async move { server.await });
+    let mut server = tokio::spawn(server);
     let mut grpc_server = grpc.map(|listener| {
         let handler: Arc<dyn harbor_distributed::A2aHandler> = Arc::new(handler.clone());
-        let config = harbor_server::grpc::GrpcConfig {
+        let config = args.limits.grpc(harbor_server::grpc::GrpcConfig {
             tls: grpc_tls,
             version_error_code: args.grpc_version_error,
             ..harbor_server::grpc::GrpcConfig::default()
-        };
+        });
         let stop = shutdown.clone();
         tokio::spawn(
             async move { harbor_server::grpc::serve(listener, handler, &config, stop).await },

@@ -12,6 +12,29 @@ pub use grpc::{RpcAny, RpcErrorInfo, RpcStatus};
 use std::collections::BTreeMap;
 use std::fmt;
 
+/// The most bytes of a caller's value (an id, say) that an error message quotes.
+pub const QUOTED_BYTES: usize = 128;
+
+/// `value` as an error message may quote it: whole up to [`QUOTED_BYTES`], else its start
+/// and how long it was (a huge id sent by a client is not echoed back at it).
+///
+/// ```
+/// use harbor_a2a::error::clip;
+///
+/// assert_eq!(clip("t-1"), "t-1");
+/// assert_eq!(clip(&"x".repeat(1000)), format!("{}… (1000 bytes)", "x".repeat(128)));
+/// ```
+pub fn clip(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.len() <= QUOTED_BYTES {
+        return value.into();
+    }
+    let mut end = QUOTED_BYTES;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &value[..end], value.len()).into()
+}
+
 /// The ErrorInfo `domain` of every A2A error.
 pub const ERROR_DOMAIN: &str = "a2a-protocol.org";
 
@@ -315,8 +338,9 @@ impl A2aError {
         self
     }
 
-    /// TaskNotFound for `task_id`.
+    /// TaskNotFound for `task_id` (a long id is [clipped](clip)).
     pub fn task_not_found(task_id: &str) -> Self {
+        let task_id = clip(task_id);
         Self::new(ErrorKind::TaskNotFound, format!("task {task_id} not found"))
             .with_metadata("taskId", task_id)
     }

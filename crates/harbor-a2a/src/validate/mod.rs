@@ -8,10 +8,19 @@
 //! also put in the ErrorInfo metadata under `field`.
 //!
 //! The first problem found is reported.
+//!
+//! [`Validate`] holds the protocol's rules; [`CheckLimits`] the sizes a server accepts
+//! ([`Limits`]), checked at its edge so that whatever it accepts can be stored and served
+//! back; [`nesting`] measures how deep values and messages nest.
 
 mod agent_card;
+mod limits;
+pub mod nesting;
+mod push;
 mod requests;
 mod task;
+
+pub use limits::{CheckLimits, Limits, MAX_DEPTH_CEILING};
 
 use std::fmt;
 

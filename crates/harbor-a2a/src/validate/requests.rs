@@ -6,7 +6,7 @@ use crate::{
     A2aError, AuthenticationInfo, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest,
     GetExtendedAgentCardRequest, GetTaskPushNotificationConfigRequest, GetTaskRequest,
     ListTaskPushNotificationConfigsRequest, ListTaskPushNotificationConfigsResponse,
-    ListTasksRequest, ListTasksResponse, SendMessageConfiguration, SendMessageRequest,
+    ListTasksRequest, ListTasksResponse, Role, SendMessageConfiguration, SendMessageRequest,
     SubscribeToTaskRequest, TaskPushNotificationConfig, TaskState,
 };
 
@@ -15,8 +15,15 @@ const LIST_TASKS_PAGE_SIZE: std::ops::RangeInclusive<i32> = 1..=100;
 
 impl Check for SendMessageRequest {
     fn check(&self, at: &Path<'_>) -> Result<(), A2aError> {
-        at.require("message", &self.message)?
-            .check(&at.field("message"))?;
+        let message = at.require("message", &self.message)?;
+        message.check(&at.field("message"))?;
+        // The client speaks for the user; an agent's messages come from the agent.
+        if message.role != Role::User as i32 {
+            return Err(at
+                .field("message")
+                .field("role")
+                .error("a message sent to an agent must have role ROLE_USER"));
+        }
         at.optional("configuration", &self.configuration)
     }
 }
@@ -86,13 +93,15 @@ impl Check for TaskPushNotificationConfig {
     /// and comes from the path on REST.
     fn check(&self, at: &Path<'_>) -> Result<(), A2aError> {
         at.require_str("url", &self.url)?;
+        super::push::check_config(at, self)?;
         at.optional("authentication", &self.authentication)
     }
 }
 
 impl Check for AuthenticationInfo {
     fn check(&self, at: &Path<'_>) -> Result<(), A2aError> {
-        at.require_str("scheme", &self.scheme)
+        at.require_str("scheme", &self.scheme)?;
+        super::push::check_authentication(at, self)
     }
 }
 

@@ -1,6 +1,6 @@
 //! proptest strategies for the agent card and its security schemes.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use harbor_a2a::{
     AgentCapabilities, AgentCard, AgentCardSignature, AgentExtension, AgentInterface,
@@ -10,14 +10,14 @@ use harbor_a2a::{
     PasswordOAuthFlow, SecurityRequirement, SecurityScheme, StringList, o_auth_flows,
     security_scheme,
 };
-use proptest::collection::{hash_map, vec};
+use proptest::collection::{btree_map, vec};
 use proptest::option::of;
 use proptest::prelude::*;
 
 use super::{metadata, text, texts};
 
-fn scopes() -> impl Strategy<Value = HashMap<String, String>> {
-    hash_map(text(), text(), 0..3)
+fn scopes() -> impl Strategy<Value = BTreeMap<String, String>> {
+    btree_map(text(), text(), 0..3)
 }
 
 fn flows() -> impl Strategy<Value = OAuthFlows> {
@@ -107,7 +107,7 @@ fn security_scheme() -> impl Strategy<Value = SecurityScheme> {
 }
 
 fn requirement() -> impl Strategy<Value = SecurityRequirement> {
-    hash_map(text(), texts().prop_map(|list| StringList { list }), 0..3)
+    btree_map(text(), texts().prop_map(|list| StringList { list }), 0..3)
         .prop_map(|schemes| SecurityRequirement { schemes })
 }
 
@@ -198,7 +198,7 @@ pub(crate) fn agent_card() -> impl Strategy<Value = AgentCard> {
         of(capabilities()),
     );
     let tail = (
-        hash_map(text(), security_scheme(), 0..3),
+        btree_map(text(), security_scheme(), 0..3),
         vec(requirement(), 0..2),
         texts(),
         texts(),

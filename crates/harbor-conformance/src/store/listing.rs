@@ -182,3 +182,63 @@ pub async fn list_refuses_bad_paging(store: Arc<dyn TaskStore>) {
         "garbage token: got {r:?}"
     );
 }
+
+/// A byte budget ends a page before its size: each page stays within the budget (or holds
+/// one task), has a next-page token while tasks remain, and the pages still cover every
+/// task once, in list order.
+pub async fn list_pages_stop_at_the_byte_budget(store: Arc<dyn TaskStore>) {
+    let me = owner(&unique("budget"));
+    for i in 0..5u64 {
+        let mut task = task_at(
+            &unique("t"),
+            "ctx",
+            TaskState::Completed,
+            base_time() + Duration::from_secs(i),
+        );
+        task.metadata = Some(pbjson_types::Struct {
+            fields: [(
+                "pad".to_owned(),
+                pbjson_types::Value::from("x".repeat(1000 * (i as usize + 1))),
+            )]
+            .into(),
+        });
+        store.create(&me, task).await.expect("create");
+    }
+    let all = store.list(&me, &query(100)).await.expect("list all");
+    let expected: Vec<String> = all.tasks.iter().map(|t| t.id.clone()).collect();
+    let budget = 4_500;
+    let (mut seen, mut token, mut pages) = (Vec::new(), String::new(), 0);
+    loop {
+        pages += 1;
+        assert!(pages <= 10, "paging does not terminate");
+        let page = store
+            .list(
+                &me,
+                &TaskQuery {
+                    page_token: token.clone(),
+                    max_bytes: Some(budget),
+                    ..query(100)
+                },
+            )
+            .await
+            .expect("page");
+        assert_eq!(page.total_size, 5, "totalSize counts every match");
+        assert!(!page.tasks.is_empty(), "a page holds at least one task");
+        let bytes: usize = page.tasks.iter().map(prost::Message::encoded_len).sum();
+        assert!(
+            page.tasks.len() == 1 || bytes <= budget,
+            "a page of {} tasks holds {bytes} bytes, over the budget",
+            page.tasks.len()
+        );
+        seen.extend(page.tasks.iter().map(|t| t.id.clone()));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert!(pages > 1, "the budget never ended a page");
+    assert_eq!(
+        seen, expected,
+        "pages must cover every task once, in list order"
+    );
+}

@@ -1,7 +1,7 @@
 //! The TaskStore and TaskLog conformance suites.
 //!
 //! Every [`TaskStore`](harbor_distributed::TaskStore) runs these cases against a fresh store
-//! (and every [`TaskLog`](harbor_distributed::TaskLog) the [`task_log_suite!`] cases too):
+//! (and every [`TaskLog`](harbor_distributed::TaskLog) the [`task_log_suite!`](crate::task_log_suite) cases too):
 //!
 //! ```text
 //! harbor_conformance::task_store_suite!(|| async {
@@ -23,8 +23,8 @@ mod tasks;
 
 pub use content::{push_config_crud, task_content_round_trips_exactly};
 pub use listing::{
-    list_filters, list_is_owner_only_newest_first, list_pages_walk_everything,
-    list_refuses_bad_paging,
+    list_filters, list_is_owner_only_newest_first, list_pages_stop_at_the_byte_budget,
+    list_pages_walk_everything, list_refuses_bad_paging,
 };
 pub use log::{
     active_tasks_are_listed_across_owners, appends_are_numbered_and_replay_to_the_task,
@@ -34,7 +34,7 @@ pub use log::{
 pub use outbox::{live_cursors_and_dead_letters, push_cursors_save_and_read_back};
 pub use tasks::{
     concurrent_updates_one_wins, create_then_get, create_twice_is_refused,
-    other_owners_see_not_found, update_is_versioned,
+    other_owners_see_not_found, undecodable_tasks_are_refused, update_is_versioned,
 };
 
 /// Expands to one `#[tokio::test]` per case; `$factory` is an expression of a closure
@@ -46,7 +46,8 @@ macro_rules! task_store_suite {
             create_then_get, create_twice_is_refused, other_owners_see_not_found,
             update_is_versioned, concurrent_updates_one_wins, list_is_owner_only_newest_first,
             list_filters, list_pages_walk_everything, list_refuses_bad_paging,
-            push_config_crud, task_content_round_trips_exactly);
+            push_config_crud, task_content_round_trips_exactly,
+            list_pages_stop_at_the_byte_budget, undecodable_tasks_are_refused);
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
         $crate::task_store_suite!(@run $factory; $($case),*);

@@ -153,3 +153,27 @@ pub async fn concurrent_updates_one_wins(store: Arc<dyn TaskStore>) {
         "the winner's write is stored"
     );
 }
+
+/// A task that would not decode back (nested past prost's recursion limit) is refused, and
+/// nothing is stored: a store never holds what it cannot read again.
+pub async fn undecodable_tasks_are_refused(store: Arc<dyn TaskStore>) {
+    let me = owner("u1");
+    let data = (0..60).fold(serde_json::json!(1), |inner, _| serde_json::json!([inner]));
+    let mut task = task_at(&unique("deep"), "ctx", TaskState::Completed, base_time());
+    task.history.push(harbor_a2a::Message {
+        message_id: "m".into(),
+        role: harbor_a2a::Role::User as i32,
+        parts: vec![harbor_a2a::Part::data(data)],
+        ..harbor_a2a::Message::default()
+    });
+    let refused = store.create(&me, task.clone()).await;
+    assert!(
+        matches!(refused, Err(Error::InvalidArgument(_))),
+        "got {refused:?}"
+    );
+    let missing = store.get(&me, &task.id).await;
+    assert!(
+        matches!(missing, Err(Error::TaskNotFound { .. })),
+        "got {missing:?}"
+    );
+}

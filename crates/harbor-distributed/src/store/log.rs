@@ -34,7 +34,7 @@ pub struct LogEntry {
 }
 
 /// A [`TaskStore`] that keeps each task as a sequenced event log with the task as its
-/// projection; see the [module docs](self).
+/// projection, the entries and the projection written together in one durable write.
 ///
 /// On such a store [`TaskStore::create`] writes entry 1 (the task's snapshot) and
 /// [`TaskStore::update`] appends the new snapshot as one entry, so plain store writes keep

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig, stream_response::Payload};
+use prost::Message as _;
 
 use super::cursor::{PageCursor, sort_key};
 use super::log::{LogEntry, TaskLog, check_append};
@@ -186,11 +187,16 @@ impl TaskStore for MemoryTaskStore {
         matching.sort_by(|a, b| sort_key(&b.task).cmp(&sort_key(&a.task)));
         let total_size = matching.len() as u64;
         let start = after.map_or(0, |c| matching.partition_point(|s| !c.is_after(&s.task)));
-        let page: Vec<Task> = matching[start..]
-            .iter()
-            .take(page_size)
-            .map(|s| s.task.clone())
-            .collect();
+        let mut page: Vec<Task> = Vec::new();
+        let mut taken = 0;
+        for stored in matching[start..].iter().take(page_size) {
+            let size = stored.task.encoded_len();
+            if !super::fits_page(query.max_bytes, page.len(), taken, size) {
+                break;
+            }
+            taken += size;
+            page.push(stored.task.clone());
+        }
         let next_page_token = match page.last() {
             Some(last) if start + page.len() < matching.len() => PageCursor::of(last).encode(),
             _ => String::new(),

@@ -9,6 +9,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
+use harbor_a2a::validate::nesting::{MAX_TASK_NESTING, task_nesting};
 use harbor_a2a::{Task, TaskPushNotificationConfig, TaskState};
 
 use crate::{Error, Owner};
@@ -52,6 +53,11 @@ pub struct TaskQuery {
     pub page_size: u32,
     /// The cursor a previous page returned; empty for the first page.
     pub page_token: String,
+    /// Stop the page once its tasks add up to this many bytes (protobuf encoding, as
+    /// stored): the page is then shorter than `page_size` and has a next-page token. A page
+    /// always holds at least one task, whatever its size. Default none: only `page_size`
+    /// ends a page.
+    pub max_bytes: Option<usize>,
 }
 
 impl TaskQuery {
@@ -86,22 +92,36 @@ impl TaskQuery {
     }
 }
 
-/// Checks what every store requires of a task it keeps: an id and a status.
+/// Checks what every store requires of a task it keeps: an id, a status, and a nesting that
+/// decodes back ([`MAX_TASK_NESTING`]): a store never holds what it could not read again.
 ///
 /// # Errors
 ///
-/// [`Error::InvalidArgument`] naming what is missing.
+/// [`Error::InvalidArgument`] naming what is missing or too deep.
 pub fn check_task(task: &Task) -> Result<(), Error> {
     if task.id.is_empty() {
         return Err(Error::InvalidArgument("task id is empty".into()));
     }
+    let id = harbor_a2a::error::clip(&task.id);
     if task.status.is_none() {
+        return Err(Error::InvalidArgument(format!("task {id} has no status")));
+    }
+    let nesting = task_nesting(task);
+    if nesting > MAX_TASK_NESTING {
         return Err(Error::InvalidArgument(format!(
-            "task {} has no status",
-            task.id
+            "task {id} nests {nesting} messages deep, more than the {MAX_TASK_NESTING} a store can decode back"
         )));
     }
     Ok(())
+}
+
+/// Whether a task of `size` bytes still fits a page that holds `taken` bytes in `count`
+/// tasks under `max_bytes` (the first task always fits).
+pub fn fits_page(max_bytes: Option<usize>, count: usize, taken: usize, size: usize) -> bool {
+    match max_bytes {
+        Some(max) if count > 0 => taken.saturating_add(size) <= max,
+        _ => true,
+    }
 }
 
 /// Checks a page size (1..=[`MAX_PAGE_SIZE`]) and returns it as a length.

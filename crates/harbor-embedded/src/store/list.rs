@@ -12,10 +12,10 @@ use harbor_a2a::Task;
 use harbor_distributed::{Error, Owner, TaskPage, TaskQuery};
 use redb::{Database, ReadTransaction, ReadableDatabase};
 
-use harbor_distributed::store::{PageCursor, check_page_size};
+use harbor_distributed::store::{PageCursor, check_page_size, fits_page};
 
 use super::cursor::nanos_of;
-use super::tables::{COUNTS, Facet, INDEX, IndexValue, TASKS, read_row};
+use super::tables::{COUNTS, Facet, INDEX, IndexValue, TASKS, read_sized};
 use crate::engine::backend;
 
 /// The rows of one facet of one owner between two positions.
@@ -119,12 +119,29 @@ pub(super) fn list(db: &Database, owner: &Owner, query: &TaskQuery) -> Result<Ta
 
     let tasks_table = txn.open_table(TASKS).map_err(backend)?;
     let mut tasks: Vec<Task> = Vec::with_capacity(ids.len());
+    let (mut taken, mut consumed) = (0usize, 0usize);
     for (_, id) in &ids {
         // The read transaction is a snapshot: an index row always has its task row.
-        if let Some((_, Some(task))) = read_row(&tasks_table, id, true)? {
-            tasks.push(task);
+        let Some((size, task)) = read_sized(&tasks_table, id)? else {
+            consumed += 1;
+            continue;
+        };
+        if !fits_page(query.max_bytes, tasks.len(), taken, size) {
+            break;
+        }
+        consumed += 1;
+        taken += size;
+        match task {
+            Ok(task) => tasks.push(task),
+            // Logged by the decoder; one unreadable task never fails the page of others.
+            Err(Error::Unreadable { .. }) => {}
+            Err(other) => return Err(other),
         }
     }
+    // Cut short (by the byte budget) or followed by more rows: the next page starts after
+    // the last row this one consumed.
+    let more = more || consumed < ids.len();
+    ids.truncate(consumed);
     let next_page_token = match ids.pop() {
         Some((nanos, id)) if more => PageCursor { nanos, id }.encode(),
         _ => String::new(),

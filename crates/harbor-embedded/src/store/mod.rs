@@ -102,9 +102,14 @@ mod push;
 mod retention;
 mod tables;
 mod tasks;
+#[cfg(test)]
+mod unreadable_tests;
 mod writer;
 
 pub use config::{DEFAULT_LOG_RETENTION, StoreConfig};
+
+#[cfg(feature = "fuzzing")]
+pub(crate) use tables::decode_task as decode_task_row;
 
 use crate::engine::backend;
 

@@ -189,11 +189,40 @@ pub(super) fn read_row(
     };
     let row = guard.value();
     let task = if with_task {
-        Some(Task::decode(row.8).map_err(corrupt)?)
+        Some(decode_task(id, row.8)?)
     } else {
         None
     };
     Ok(Some((Meta::from_row(&row), task)))
+}
+
+/// The task stored as `body` under `id`. A body that does not decode (written by an older
+/// version, or damaged) is [`Error::Unreadable`] for this task alone, and logged with its id.
+pub(crate) fn decode_task(id: &str, body: &[u8]) -> Result<Task, Error> {
+    Task::decode(body).map_err(|e| {
+        let task_id = harbor_a2a::error::clip(id);
+        tracing::error!(%task_id, bytes = body.len(), error = %e, "stored task cannot be decoded");
+        Error::Unreadable {
+            task_id: id.to_owned(),
+            reason: e.to_string(),
+        }
+    })
+}
+
+/// A task as a list reads it: its stored size, and the task or why it does not decode.
+pub(super) type SizedTask = (usize, Result<Task, Error>);
+
+/// The stored size of the task `id` and the task itself (or why it does not decode);
+/// `None` when there is no such row.
+pub(super) fn read_sized(
+    table: &impl ReadableTable<&'static str, Row<'static>>,
+    id: &str,
+) -> Result<Option<SizedTask>, Error> {
+    let Some(guard) = table.get(id).map_err(backend)? else {
+        return Ok(None);
+    };
+    let row = guard.value();
+    Ok(Some((row.8.len(), decode_task(id, row.8))))
 }
 
 /// A stored value that no longer decodes: the file was damaged or written by other code.

@@ -10,13 +10,15 @@
 //! - A client that cancels a stream drops it here: the handler's stream is dropped, the
 //!   task runs on. A server shutdown ends open streams with an INTERNAL status saying so.
 //! - Hostile input is bounded: message sizes, header list size, concurrent streams per
-//!   connection, a per-call timeout and HTTP/2 keep-alives that find dead peers.
+//!   connection, open connections, reset-stream floods, a per-call timeout and HTTP/2
+//!   keep-alives that find dead peers; a request that does not decode is INVALID_ARGUMENT.
 //! - Plaintext by default (local use, tests, the conformance kit); TLS (rustls) with
 //!   [`GrpcConfig::tls`].
 //!
 //! The agent card lists the interface as `host:port` ([`interface`]).
 
 mod context;
+mod incoming;
 mod service;
 mod status;
 mod stream;
@@ -69,6 +71,12 @@ pub struct GrpcConfig {
     pub version_error_code: VersionErrorCode,
     /// TLS. Default none: plaintext, for local use and tests.
     pub tls: Option<GrpcTlsConfig>,
+    /// Connections served at once; past it a new connection is closed at once (and
+    /// logged). Keep it under the process's descriptor limit. Default 512.
+    pub max_connections: usize,
+    /// Streams a client may reset (or make the server reset) before its connection is
+    /// closed (the HTTP/2 "rapid reset" flood). Default 20.
+    pub max_pending_reset_streams: usize,
 }
 
 impl Default for GrpcConfig {
@@ -85,6 +93,8 @@ impl Default for GrpcConfig {
             trust_identity_headers: false,
             version_error_code: VersionErrorCode::Spec,
             tls: None,
+            max_connections: 512,
+            max_pending_reset_streams: 20,
         }
     }
 }
@@ -119,6 +129,8 @@ pub async fn serve(
         .http2_max_header_list_size(config.max_header_list_bytes)
         .http2_keepalive_interval(Some(config.keep_alive_interval))
         .http2_keepalive_timeout(Some(config.keep_alive_timeout))
+        .http2_max_pending_accept_reset_streams(Some(config.max_pending_reset_streams))
+        .http2_max_local_error_reset_streams(Some(config.max_pending_reset_streams))
         .tcp_nodelay(true)
         .trace_fn(|request| tracing::info_span!("a2a.grpc.request", path = %request.uri().path()));
     if let Some(tls) = &config.tls {
@@ -127,7 +139,10 @@ pub async fn serve(
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     }
     // Small stream frames must not wait for Nagle's algorithm.
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let incoming = incoming::capped(
+        TcpIncoming::from(listener).with_nodelay(Some(true)),
+        config.max_connections,
+    );
     let svc = service(handler, config, shutdown.clone());
     builder
         .add_service(svc)

@@ -1,5 +1,6 @@
 //! The default [`A2aHandler`]: A2A semantics over an [`AgentExecutor`] and a [`TaskStore`].
 
+mod budget;
 mod push;
 mod send;
 mod tasks;
@@ -8,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use harbor_a2a::validate::{CheckLimits, Limits};
 use harbor_a2a::{
     A2aError, AgentCard, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest, ErrorKind,
     GetExtendedAgentCardRequest, GetTaskPushNotificationConfigRequest, GetTaskRequest,
@@ -37,6 +39,18 @@ pub struct HandlerConfig {
     pub accept_missing_version: bool,
     /// How long CancelTask waits for the task to reach a terminal state. Default 5 s.
     pub cancel_timeout: Duration,
+    /// Size limits every request is checked against before anything is stored (depth of
+    /// `data` and `metadata`, parts, ids, fields, push URLs and secrets). Default
+    /// [`Limits::default`].
+    pub limits: Limits,
+    /// Largest task a GetTask, ListTasks or stream snapshot answers, in bytes (protobuf
+    /// encoding): past it the oldest history messages are left out. Default 16 MiB (the
+    /// gRPC binding's default response limit).
+    pub max_task_bytes: usize,
+    /// Bytes of tasks (as stored) after which a ListTasks page stops, shorter than its
+    /// `pageSize`, with a next-page token; a page always holds at least one task.
+    /// Default 8 MiB.
+    pub max_list_bytes: usize,
     /// This process's name among the processes sharing a bus (see
     /// [`DefaultHandlerBuilder::bus`]): the session of its log notices and the consumer
     /// group it follows the others' in. One segment of an edge (no dots, wildcards or
@@ -53,6 +67,9 @@ impl HandlerConfig {
             extended_card: None,
             accept_missing_version: true,
             cancel_timeout: Duration::from_secs(5),
+            limits: Limits::default(),
+            max_task_bytes: 16 * 1024 * 1024,
+            max_list_bytes: 8 * 1024 * 1024,
             replica: format!("harbor-{}", uuid::Uuid::new_v4().simple()),
         }
     }
@@ -120,6 +137,7 @@ impl DefaultHandlerBuilder {
     /// Checks the card and builds the handler.
     pub fn build(self) -> Result<DefaultHandler, A2aError> {
         harbor_a2a::validate::Validate::validate(&self.config.card)?;
+        self.config.limits.check()?;
         if self.bus.is_some() {
             harbor_distributed::edge::validate_edge(&self.config.replica)
                 .ok()
@@ -269,6 +287,11 @@ impl DefaultHandler {
         self.config.card.capabilities.clone().unwrap_or_default()
     }
 
+    /// The request against the size limits: once, at the edge, for every binding.
+    fn check_limits(&self, req: &impl CheckLimits) -> Result<(), A2aError> {
+        req.check_limits(&self.config.limits)
+    }
+
     /// The service-parameter checks every RPC makes first: version, then extensions.
     fn check_call(&self, ctx: &CallContext) -> Result<(), A2aError> {
         match ctx.version.as_deref().map(str::trim) {
@@ -325,6 +348,7 @@ impl A2aHandler for DefaultHandler {
         req: SendMessageRequest,
     ) -> Result<SendMessageResponse, A2aError> {
         self.check_call(ctx)?;
+        self.check_limits(&req)?;
         self.send(ctx, req).await
     }
 
@@ -334,12 +358,14 @@ impl A2aHandler for DefaultHandler {
         req: SendMessageRequest,
     ) -> Result<HandlerStream, A2aError> {
         self.check_call(ctx)?;
+        self.check_limits(&req)?;
         self.require_streaming()?;
         self.send_streaming(ctx, req).await
     }
 
     async fn get_task(&self, ctx: &CallContext, req: GetTaskRequest) -> Result<Task, A2aError> {
         self.check_call(ctx)?;
+        self.check_limits(&req)?;
         self.get(ctx, req).await
     }
 
@@ -349,6 +375,7 @@ impl A2aHandler for DefaultHandler {
         req: ListTasksRequest,
     ) -> Result<ListTasksResponse, A2aError> {
         self.check_call(ctx)?;
+        self.check_limits(&req)?;
         self.list(ctx, req).await
     }
 
@@ -358,6 +385,7 @@ impl A2aHandler for DefaultHandler {
         req: CancelTaskRequest,
     ) -> Result<Task, A2aError> {
         self.check_call(ctx)?;
+        self.check_limits(&req)?;
         self.cancel(ctx, req).await
     }
 
@@ -367,6 +395,7 @@ impl A2aHandler for DefaultHandler {
         req: SubscribeToTaskRequest,
     ) -> Result<HandlerStream, A2aError> {
         self.check_call(ctx)?;
+        self.check_limits(&req)?;
         self.require_streaming()?;
         self.subscribe(ctx, req).await
     }
@@ -377,6 +406,7 @@ impl A2aHandler for DefaultHandler {
         req: TaskPushNotificationConfig,
     ) -> Result<TaskPushNotificationConfig, A2aError> {
         self.check_call(ctx)?;
+        self.check_limits(&req)?;
         self.require_push()?;
         self.create_push(ctx, req).await
     }
@@ -387,6 +417,7 @@ impl A2aHandler for DefaultHandler {
         req: GetTaskPushNotificationConfigRequest,
     ) -> Result<TaskPushNotificationConfig, A2aError> {
         self.check_call(ctx)?;
+        self.check_limits(&req)?;
         self.require_push()?;
         self.get_push(ctx, req).await
     }
@@ -397,6 +428,7 @@ impl A2aHandler for DefaultHandler {
         req: ListTaskPushNotificationConfigsRequest,
     ) -> Result<ListTaskPushNotificationConfigsResponse, A2aError> {
         self.check_call(ctx)?;
+        self.check_limits(&req)?;
         self.require_push()?;
         self.list_push(ctx, req).await
     }
@@ -407,6 +439,7 @@ impl A2aHandler for DefaultHandler {
         req: GetExtendedAgentCardRequest,
     ) -> Result<AgentCard, A2aError> {
         self.check_call(ctx)?;
+        self.check_limits(&req)?;
         let _ = req;
         if self.capabilities().extended_agent_card != Some(true) {
             return Err(A2aError::unsupported("this agent has no extended card"));
@@ -425,6 +458,7 @@ impl A2aHandler for DefaultHandler {
         req: DeleteTaskPushNotificationConfigRequest,
     ) -> Result<(), A2aError> {
         self.check_call(ctx)?;
+        self.check_limits(&req)?;
         self.require_push()?;
         self.delete_push(ctx, req).await
     }

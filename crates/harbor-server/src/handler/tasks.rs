@@ -10,6 +10,7 @@ use harbor_a2a::{
 use harbor_distributed::{CallContext, HandlerStream, StoredTask, TaskQuery};
 
 use super::DefaultHandler;
+use super::budget::fit_task;
 use super::send::{Until, log_stream};
 use crate::runtime::feed::is_terminal;
 use crate::runtime::{limit_history, store_error};
@@ -36,6 +37,7 @@ impl DefaultHandler {
         let stored = self.load(ctx, &req.id).await?;
         let mut task = stored.task;
         limit_history(&mut task, req.history_length);
+        fit_task(&mut task, self.config.max_task_bytes);
         Ok(task)
     }
 
@@ -66,6 +68,7 @@ impl DefaultHandler {
             status_after,
             page_size: u32::try_from(page_size).unwrap_or(0),
             page_token: req.page_token,
+            max_bytes: Some(self.config.max_list_bytes),
         };
         let page = self
             .rt
@@ -85,6 +88,7 @@ impl DefaultHandler {
                     task.artifacts.clear();
                 }
                 limit_history(&mut task, req.history_length);
+                fit_task(&mut task, self.config.max_task_bytes);
                 task
             })
             .collect();

@@ -24,6 +24,13 @@ fn json_response(body: Value) -> Response {
         .into_response()
 }
 
+/// The answer to a notification (a request without an `id`): JSON-RPC 2.0 §4.1 says the
+/// server must not reply, so the HTTP response is 204 No Content, with no body: an empty
+/// 200 would claim a JSON body that is not there.
+fn no_reply() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
 fn error_response(id: &Value, error: &A2aError) -> Response {
     json_response(json!({"jsonrpc": "2.0", "id": id, "error": error.to_json_rpc_error()}))
 }
@@ -81,12 +88,37 @@ pub(crate) async fn endpoint(
         }
     };
     let id = request.get("id").cloned().unwrap_or(Value::Null);
+    let notification = request.as_object().is_some_and(|o| !o.contains_key("id"));
     let (method, params) = match parse_envelope(&request) {
         Ok(parts) => parts,
+        // A request that is not a valid Request object is answered even without an id.
+        Err(error) if notification && error.kind() != ErrorKind::InvalidRequest => {
+            return no_reply();
+        }
         Err(error) => return error_response(&id, &error),
     };
     let ctx = context::call_context(&shared, &headers, context::query_version(&query));
-    match dispatch(shared.handler.as_ref(), method, &ctx, params).await {
+    if notification {
+        // The call runs (a stream is dropped at once; its task runs on), its outcome unsaid.
+        let _ = dispatch(
+            shared.handler.as_ref(),
+            method,
+            &ctx,
+            params,
+            shared.max_event_bytes,
+        )
+        .await;
+        return no_reply();
+    }
+    match dispatch(
+        shared.handler.as_ref(),
+        method,
+        &ctx,
+        params,
+        shared.max_event_bytes,
+    )
+    .await
+    {
         Ok(Reply::Unary(result)) => {
             json_response(json!({"jsonrpc": "2.0", "id": id, "result": result}))
         }

@@ -3,9 +3,11 @@
 
 mod card;
 pub(crate) mod context;
+mod deadline;
 mod dispatch;
 mod jsonrpc;
 mod rest;
+mod serve;
 mod sse;
 
 use std::sync::Arc;
@@ -16,10 +18,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use harbor_distributed::{A2aHandler, Identity};
 use tokio_util::sync::CancellationToken;
-use tower_http::timeout::RequestBodyTimeoutLayer;
 
 pub use card::AGENT_CARD_PATH;
 pub use context::IDENTITY_HEADERS;
+pub use serve::serve;
 
 /// Settings of the HTTP bindings. Data only.
 #[derive(Debug, Clone)]
@@ -31,7 +33,9 @@ pub struct HttpConfig {
     pub rest_prefix: String,
     /// Largest request body, in bytes. Default 8 MiB.
     pub max_body_bytes: usize,
-    /// How long a client may take to send its request body. Default 30 s.
+    /// How long a client may take to send its whole request body, counted from the
+    /// request's head (not reset by each byte, so a trickling body cannot hold a connection);
+    /// a late body is answered 408. Default 30 s.
     pub body_timeout: Duration,
     /// The principal every request acts as while the server runs without authentication.
     /// Default tenant `default`, user `anonymous`, session `anonymous`.
@@ -42,8 +46,34 @@ pub struct HttpConfig {
     pub trust_identity_headers: bool,
     /// SSE keep-alive comment interval. Default 15 s.
     pub keep_alive: Duration,
+    /// Largest SSE event, in bytes of JSON: a task snapshot past it loses its oldest
+    /// history; any other event past it ends the stream with an error event. Default 16 MiB.
+    pub max_event_bytes: usize,
     /// `max-age` of the agent card. Default 300 s.
     pub card_max_age: Duration,
+    /// Connections served at once by [`serve`]; past it a new connection is answered
+    /// `503 Service Unavailable` and closed. Keep it under the process's descriptor limit
+    /// (`ulimit -n`). Default 512.
+    pub max_connections: usize,
+    /// How long a new connection may take to send its first whole request head (also the
+    /// HTTP/2 preface), and an HTTP/1.1 connection to send each next head (its keep-alive
+    /// idle time). Trickled bytes do not extend it. Default 10 s.
+    pub header_read_timeout: Duration,
+    /// How long a connection may stay open with no request in flight (a request is in
+    /// flight until its response body is finished, so streams are never idle). Default 60 s.
+    pub idle_timeout: Duration,
+    /// Concurrent streams on one HTTP/2 connection. Default 100.
+    pub http2_max_concurrent_streams: u32,
+    /// Largest HTTP/2 header list, in bytes. Default 16 KiB.
+    pub http2_max_header_list_bytes: u32,
+    /// HTTP/2 ping interval that finds vanished clients. Default 30 s.
+    pub http2_keep_alive_interval: Duration,
+    /// How long an HTTP/2 ping may go unanswered before the connection is closed.
+    /// Default 20 s.
+    pub http2_keep_alive_timeout: Duration,
+    /// Streams a client may reset (or make the server reset) before its HTTP/2 connection is
+    /// closed (the "rapid reset" flood). Default 20.
+    pub http2_max_pending_reset_streams: usize,
 }
 
 impl Default for HttpConfig {
@@ -56,7 +86,16 @@ impl Default for HttpConfig {
             anonymous: context::anonymous(),
             trust_identity_headers: false,
             keep_alive: Duration::from_secs(15),
+            max_event_bytes: 16 * 1024 * 1024,
             card_max_age: Duration::from_secs(300),
+            max_connections: 512,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            http2_max_concurrent_streams: 100,
+            http2_max_header_list_bytes: 16 * 1024,
+            http2_keep_alive_interval: Duration::from_secs(30),
+            http2_keep_alive_timeout: Duration::from_secs(20),
+            http2_max_pending_reset_streams: 20,
         }
     }
 }
@@ -70,6 +109,9 @@ pub(crate) fn body_error(
 ) -> (axum::http::StatusCode, harbor_a2a::A2aError) {
     let error =
         harbor_a2a::A2aError::new(harbor_a2a::ErrorKind::InvalidRequest, rejection.body_text());
+    if deadline::is_deadline(rejection) {
+        return (axum::http::StatusCode::REQUEST_TIMEOUT, error);
+    }
     (rejection.status(), error)
 }
 
@@ -80,6 +122,7 @@ pub(crate) struct Shared {
     identity: Identity,
     trust_identity_headers: bool,
     keep_alive: Duration,
+    max_event_bytes: usize,
     card_max_age: Duration,
     started: SystemTime,
 }
@@ -102,6 +145,7 @@ pub fn router_with_shutdown(
         identity: config.anonymous.clone(),
         trust_identity_headers: config.trust_identity_headers,
         keep_alive: config.keep_alive,
+        max_event_bytes: config.max_event_bytes,
         card_max_age: config.card_max_age,
         started: SystemTime::now(),
     });
@@ -122,6 +166,9 @@ pub fn router_with_shutdown(
     };
     // Bounded bodies, read in bounded time: a slow or vanished client holds nothing for long.
     app.layer(DefaultBodyLimit::max(config.max_body_bytes))
-        .layer(RequestBodyTimeoutLayer::new(config.body_timeout))
+        .layer(axum::middleware::from_fn_with_state(
+            config.body_timeout,
+            deadline::body_deadline,
+        ))
         .with_state(shared)
 }

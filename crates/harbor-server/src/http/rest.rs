@@ -127,7 +127,15 @@ async fn run(
     }
     let ctx = context::call_context(shared, headers, context::query_version(query));
     let media = response_media(headers);
-    match dispatch(shared.handler.as_ref(), method, &ctx, Value::Object(fields)).await {
+    match dispatch(
+        shared.handler.as_ref(),
+        method,
+        &ctx,
+        Value::Object(fields),
+        shared.max_event_bytes,
+    )
+    .await
+    {
         Ok(Reply::Unary(body)) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, media)],
