@@ -17,6 +17,7 @@
 //!
 //! - `grpc` (on by default): the gRPC binding ([`grpc`]), plaintext or TLS (rustls).
 
+pub mod admin;
 pub mod agent;
 mod executor;
 #[cfg(feature = "grpc")]

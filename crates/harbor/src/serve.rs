@@ -16,7 +16,6 @@ use harbor_embedded::{Embedded, EmbeddedConfig, StoreConfig};
 use harbor_server::DefaultHandler;
 use harbor_server::agent::ConformanceAgent;
 use harbor_server::http::{AGENT_CARD_PATH, HttpConfig};
-use harbor_server::push::{PushConfig, TargetPolicy};
 use tokio_util::sync::CancellationToken;
 
 use crate::duration::parse_duration;
@@ -51,10 +50,6 @@ pub(crate) struct ServeArgs {
     /// Do not declare or serve the extended agent card.
     #[arg(long)]
     no_extended_card: bool,
-    /// Allow push webhooks to loopback and private addresses (conformance runs whose
-    /// webhook listens on localhost). Off by default: webhooks may reach public hosts only.
-    #[arg(long)]
-    allow_private_webhooks: bool,
     /// Path of the JSON-RPC endpoint.
     #[arg(long, default_value = "/a2a/jsonrpc")]
     jsonrpc_path: String,
@@ -126,6 +121,8 @@ pub(crate) struct ServeArgs {
     agent: crate::exec::ExecArgs,
     #[command(flatten)]
     limits: crate::serve_limits::LimitArgs,
+    #[command(flatten)]
+    push: crate::serve_push::PushArgs,
 }
 
 /// `failed-precondition` or `unimplemented`, as the setting of the gRPC binding.
@@ -289,18 +286,18 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let grpc_url = grpc_local.map(|addr| grpc_url(args.public_url.as_deref(), addr));
     let card = card(&args, &base, &http, grpc_url.as_deref());
 
+    let admin = match args.push.admin {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen for the admin surface on {addr}"))?,
+        ),
+        None => None,
+    };
     let storage = open_store(&args)?;
     let bus = open_bus(&args, &storage).await?;
     let store = Arc::clone(&storage.store);
-    let targets = if args.allow_private_webhooks {
-        TargetPolicy::AllowPrivate
-    } else {
-        TargetPolicy::PublicOnly
-    };
-    let push = PushConfig {
-        targets,
-        ..PushConfig::default()
-    };
+    let push = args.push.config();
     let agent: Arc<dyn harbor_server::AgentExecutor> = match args.agent.agent()? {
         Some(program) => Arc::new(program),
         None => Arc::new(ConformanceAgent::default()),
@@ -360,6 +357,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(command) = &args.agent.exec {
         println!("  agent       {command} (one process per message)");
     }
+    if let Some(admin) = &admin {
+        println!("  admin       http://{}", admin.local_addr()?);
+    }
     println!("Press Ctrl-C to stop.");
 
     // A signal first stops the executions (new sends are refused, running ones get the
@@ -372,6 +372,18 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         eprintln!("harbor serve: shutting down");
         signal.cancel();
     });
+    if let Some(admin) = admin {
+        let app = harbor_server::admin::router(handler.clone());
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            let served = axum::serve(admin, app)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await;
+            if let Err(error) = served {
+                tracing::warn!(%error, "the admin listener stopped");
+            }
+        });
+    }
     let stop = shutdown.clone();
     // Served sockets get TCP_NODELAY there: small SSE frames must not wait for Nagle.
     let server = async move { harbor_server::http::serve(listener, app, &http, stop).await };

@@ -40,6 +40,7 @@
 
 mod args;
 mod card;
+mod dead_letters;
 mod exit;
 mod message;
 mod output;

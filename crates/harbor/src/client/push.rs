@@ -1,4 +1,5 @@
-//! `harbor push create | get | list | delete`: a task's push notification configs.
+//! `harbor push create | get | list | delete`: a task's push notification configs; and
+//! `harbor push dead-letters | redrive`, through a server's admin listener.
 
 use clap::{Args, Subcommand};
 use harbor_a2a::{
@@ -28,6 +29,13 @@ pub(crate) enum PushCommand {
     /// Delete one config (DeleteTaskPushNotificationConfig).
     #[command(after_help = EXIT_CODES_HELP)]
     Delete(ConfigArgs),
+    /// List push deliveries that gave up, with their reasons (through the admin listener of
+    /// `harbor serve --admin ADDR`; every tenant's).
+    #[command(after_help = EXIT_CODES_HELP)]
+    DeadLetters(super::dead_letters::DeadLettersArgs),
+    /// Deliver a dead letter again, from the event it gave up on (admin listener).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Redrive(super::dead_letters::RedriveArgs),
 }
 
 /// Options of `harbor push create`.
@@ -91,6 +99,8 @@ pub(crate) async fn run(command: PushCommand) -> Outcome {
         PushCommand::Get(args) => get(args).await,
         PushCommand::List(args) => list(args).await,
         PushCommand::Delete(args) => delete(args).await,
+        PushCommand::DeadLetters(args) => super::dead_letters::list(args).await,
+        PushCommand::Redrive(args) => super::dead_letters::redrive(args).await,
     }
 }
 

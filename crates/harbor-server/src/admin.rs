@@ -1,0 +1,113 @@
+//! The admin surface: operator endpoints that see every tenant, so they belong on a
+//! listener of their own that only operators reach (`harbor serve --admin 127.0.0.1:PORT`).
+//! Never mount this router on the A2A port.
+//!
+//! | route | what it does |
+//! |---|---|
+//! | `GET /admin/push/dead-letters?after_task=T&after_config=C&limit=N` | push deliveries that gave up, any owner's, 100 a page by default (at most 1000); `next` names the page after |
+//! | `POST /admin/push/dead-letters/{task}/{config}/redrive` | delivers a dead letter again from the event it gave up on; 404 when there is none |
+//!
+//! Dead letters carry their owner, reason, attempts and the last status, never the
+//! config's URL, token or credentials.
+
+use std::time::UNIX_EPOCH;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use harbor_distributed::PushCursor;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::DefaultHandler;
+
+/// The largest page of dead letters.
+const MAX_PAGE: usize = 1000;
+/// The page of dead letters when none is asked for.
+const DEFAULT_PAGE: usize = 100;
+
+/// The admin routes for `handler`.
+pub fn router(handler: DefaultHandler) -> Router {
+    Router::new()
+        .route("/admin/push/dead-letters", get(dead_letters))
+        .route(
+            "/admin/push/dead-letters/{task}/{config}/redrive",
+            post(redrive),
+        )
+        .with_state(handler)
+}
+
+#[derive(Debug, Deserialize)]
+struct Page {
+    after_task: Option<String>,
+    after_config: Option<String>,
+    limit: Option<usize>,
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({"error": message}))).into_response()
+}
+
+async fn dead_letters(State(handler): State<DefaultHandler>, Query(page): Query<Page>) -> Response {
+    let limit = page.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let after = match (&page.after_task, &page.after_config) {
+        (Some(task), Some(config)) => Some((task.as_str(), config.as_str())),
+        (None, None) => None,
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "after_task and after_config go together",
+            );
+        }
+    };
+    // One more than asked tells whether there is a next page.
+    match handler.push_dead_letters(after, limit + 1).await {
+        Ok(mut dead) => {
+            let next = (dead.len() > limit).then(|| {
+                dead.truncate(limit);
+                dead.last()
+                    .map(|d| json!({"taskId": d.task_id, "configId": d.config_id}))
+            });
+            let letters: Vec<Value> = dead.iter().map(letter).collect();
+            axum::Json(json!({"deadLetters": letters, "next": next.flatten()})).into_response()
+        }
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.message()),
+    }
+}
+
+async fn redrive(
+    State(handler): State<DefaultHandler>,
+    Path((task, config)): Path<(String, String)>,
+) -> Response {
+    match handler.redrive_push(&task, &config).await {
+        Ok(true) => axum::Json(json!({"redriven": true})).into_response(),
+        Ok(false) => error(
+            StatusCode::NOT_FOUND,
+            "no dead letter for this task and config",
+        ),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.message()),
+    }
+}
+
+/// A dead letter as the admin surface shows it.
+fn letter(cursor: &PushCursor) -> Value {
+    let millis = |t: std::time::SystemTime| {
+        t.duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    };
+    json!({
+        "tenant": &*cursor.owner.tenant,
+        "user": &*cursor.owner.user,
+        "taskId": cursor.task_id,
+        "configId": cursor.config_id,
+        "deliveredThrough": cursor.delivered,
+        "attempts": cursor.attempts,
+        "failingSinceMs": cursor.failing_since.map(millis),
+        "lastStatus": cursor.last_failure.as_ref().and_then(|f| f.status),
+        "lastError": cursor.last_failure.as_ref().map(|f| f.error.as_str()),
+        "reason": cursor.dead,
+    })
+}
