@@ -30,7 +30,7 @@ struct Cli {
 enum Command {
     /// Run the A2A server (JSON-RPC, HTTP+JSON and gRPC) with the built-in conformance agent,
     /// or any program as the agent (--exec).
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Grade any A2A server with the conformance suite (JSON-RPC, HTTP+JSON and gRPC, as
     /// its card declares them).
     #[command(after_help = check::EXIT_CODES_HELP)]
@@ -53,7 +53,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve(args) => serve::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Serve(args) => serve::run(*args).await.map(|()| ExitCode::SUCCESS),
         Command::Check(args) => Ok(check::run(args).await),
         Command::Bench(command) => bench::run(command).await.map(|()| ExitCode::SUCCESS),
         Command::Client(command) => Ok(client::run(command).await),
