@@ -250,10 +250,9 @@ async fn a_log_a_push_config_still_delivers_from_is_not_compacted() {
         .await
         .expect("create");
     store
-        .put_push_config(&me, push_config("done", "hook"))
+        .track(&me, &push_config("done", "hook"), 0)
         .await
-        .expect("config");
-    store.track(&me, "done", "hook", 0).await.expect("track");
+        .expect("track");
     let later = SystemTime::now() + 2 * HOUR;
     assert_eq!(
         store.compact_logs(later).await.expect("compact"),

@@ -125,11 +125,10 @@ impl PushOutbox for TempStore {
     async fn track(
         &self,
         owner: &Owner,
-        task_id: &str,
-        config_id: &str,
+        config: &TaskPushNotificationConfig,
         after: u64,
     ) -> Result<(), Error> {
-        self.store.track(owner, task_id, config_id, after).await
+        self.store.track(owner, config, after).await
     }
 
     async fn cursor(

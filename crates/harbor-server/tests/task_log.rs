@@ -468,11 +468,10 @@ impl harbor_distributed::PushOutbox for Counting {
     async fn track(
         &self,
         o: &harbor_distributed::Owner,
-        t: &str,
-        c: &str,
+        c: &harbor_a2a::TaskPushNotificationConfig,
         after: u64,
     ) -> Result<(), harbor_distributed::Error> {
-        self.inner.track(o, t, c, after).await
+        self.inner.track(o, c, after).await
     }
     async fn cursor(
         &self,

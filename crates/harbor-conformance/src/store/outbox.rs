@@ -8,8 +8,8 @@ use harbor_distributed::{Error, PushCursor, PushFailure, TaskLog};
 
 use super::{base_time, owner, push_config, task_at, unique};
 
-/// A tracked config has a cursor that saves and reads back; a deleted config takes its
-/// cursor along; untracked or unknown configs are refused.
+/// Tracking stores a config with its cursor, which saves and reads back; a deleted config
+/// takes its cursor along; another owner's task is not found.
 pub async fn push_cursors_save_and_read_back(store: Arc<dyn TaskLog>) {
     let me = owner("u1");
     let task = task_at(&unique("t"), "ctx", TaskState::Working, base_time());
@@ -17,21 +17,30 @@ pub async fn push_cursors_save_and_read_back(store: Arc<dyn TaskLog>) {
         .append(&me, &task, 0, &[StreamResponse::from(task.clone())])
         .await
         .expect("create");
-    let missing = store.track(&me, &task.id, "hook", 0).await;
+    let theirs = store
+        .track(&owner("u2"), &push_config(&task.id, "hook"), 0)
+        .await;
     assert!(
-        matches!(missing, Err(Error::PushConfigNotFound { .. })),
-        "tracking a config that is not stored: {missing:?}"
+        matches!(theirs, Err(Error::TaskNotFound { .. })),
+        "tracking a config of another owner's task: {theirs:?}"
     );
-    store
-        .put_push_config(&me, push_config(&task.id, "hook"))
-        .await
-        .expect("config");
     assert_eq!(
         store.cursor(&me, &task.id, "hook").await.expect("cursor"),
         None,
         "a config is not tracked until told"
     );
-    store.track(&me, &task.id, "hook", 1).await.expect("track");
+    store
+        .track(&me, &push_config(&task.id, "hook"), 1)
+        .await
+        .expect("track");
+    assert_eq!(
+        store
+            .get_push_config(&me, &task.id, "hook")
+            .await
+            .expect("stored"),
+        push_config(&task.id, "hook"),
+        "tracking stores the config"
+    );
     let mut cursor = store
         .cursor(&me, &task.id, "hook")
         .await

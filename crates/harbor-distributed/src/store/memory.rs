@@ -324,16 +324,19 @@ impl PushOutbox for MemoryTaskStore {
     async fn track(
         &self,
         owner: &Owner,
-        task_id: &str,
-        config_id: &str,
+        config: &TaskPushNotificationConfig,
         after: u64,
     ) -> Result<(), Error> {
         let mut inner = self.lock();
-        inner.has_config(owner, task_id, config_id)?;
-        let cursor = PushCursor::new(owner.clone(), task_id, config_id, after);
+        inner.owned(owner, &config.task_id)?;
+        let key = (config.task_id.clone(), config.id.clone());
         inner
-            .cursors
-            .insert((task_id.to_owned(), config_id.to_owned()), cursor);
+            .push
+            .entry(key.0.clone())
+            .or_default()
+            .insert(key.1.clone(), config.clone());
+        let cursor = PushCursor::new(owner.clone(), &config.task_id, &config.id, after);
+        inner.cursors.insert(key, cursor);
         Ok(())
     }
 

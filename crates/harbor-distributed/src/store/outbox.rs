@@ -12,6 +12,7 @@
 use std::time::SystemTime;
 
 use async_trait::async_trait;
+use harbor_a2a::TaskPushNotificationConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Owner};
@@ -77,18 +78,17 @@ pub struct PushFailure {
 /// The store side of push delivery; see the [module docs](self).
 #[async_trait]
 pub trait PushOutbox: Send + Sync + 'static {
-    /// Starts (or restarts) delivery of `owner`'s push config `config_id` of task
-    /// `task_id` after log entry `after`: the config covers every later entry.
+    /// Stores (or replaces) `owner`'s push config `config` (of task `config.task_id`) and
+    /// starts its delivery after log entry `after`, in one durable write: the config covers
+    /// every later entry.
     ///
     /// # Errors
     ///
-    /// [`Error::TaskNotFound`] for a task that is missing or another owner's;
-    /// [`Error::PushConfigNotFound`] for a config that is not stored.
+    /// [`Error::TaskNotFound`] for a task that is missing or another owner's.
     async fn track(
         &self,
         owner: &Owner,
-        task_id: &str,
-        config_id: &str,
+        config: &TaskPushNotificationConfig,
         after: u64,
     ) -> Result<(), Error>;
 

@@ -356,11 +356,18 @@ impl PushOutbox for EmbeddedTaskStore {
     async fn track(
         &self,
         owner: &Owner,
-        task_id: &str,
-        config_id: &str,
+        config: &TaskPushNotificationConfig,
         after: u64,
     ) -> Result<(), Error> {
-        self.save(&PushCursor::new(owner.clone(), task_id, config_id, after))
+        let cursor = PushCursor::new(owner.clone(), &config.task_id, &config.id, after);
+        let body = push::encoded(&cursor)?;
+        let (owner, config) = (owner.clone(), config.clone());
+        let span = tracing::debug_span!("store.track_push", task_id = %config.task_id);
+        self.writer
+            .write(span, move |tables| {
+                push::put(tables, &owner, &config)?;
+                push::save(tables, &cursor, &body)
+            })
             .await
     }
 

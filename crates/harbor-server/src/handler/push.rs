@@ -27,7 +27,7 @@ impl DefaultHandler {
             .map_err(store_error)?;
         // The config covers the events appended from now on.
         self.rt
-            .register_push(&owner, req, &stored.task.id, stored.version)
+            .register_push(&owner, req, &stored.task.id, stored.version, true)
             .await
     }
 

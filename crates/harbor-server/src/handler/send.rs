@@ -95,7 +95,7 @@ impl DefaultHandler {
         }
         if let Some(config) = push {
             self.rt
-                .register_push(&owner, config, &stored.task.id, stored.version)
+                .register_push(&owner, config, &stored.task.id, stored.version, false)
                 .await?;
         }
         message.context_id.clone_from(&stored.task.context_id);

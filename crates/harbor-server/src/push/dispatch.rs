@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use harbor_distributed::{Error, Owner, PushCursor, TaskLog};
+use harbor_a2a::TaskPushNotificationConfig;
+use harbor_distributed::{Error, LogEntry, Owner, PushCursor, TaskLog};
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio_util::sync::CancellationToken;
 
@@ -116,36 +117,48 @@ impl Dispatcher {
         self.stop.cancelled().await;
     }
 
-    /// Starts delivering a stored config from after log entry `after` (durably first).
+    /// Stores `config` and starts delivering its task's log entries after `after` to it
+    /// (durably first); with `poke`, a worker looks at the log at once, else at the next
+    /// append.
     pub(crate) async fn track(
         self: &Arc<Self>,
         owner: &Owner,
-        task_id: &str,
-        config_id: &str,
+        config: &TaskPushNotificationConfig,
         after: u64,
+        poke: bool,
     ) -> Result<(), Error> {
-        self.store.track(owner, task_id, config_id, after).await?;
-        self.worker(owner, task_id, config_id).poke(self);
+        self.store.track(owner, config, after).await?;
+        let cursor = PushCursor::new(owner.clone(), &config.task_id, &config.id, after);
+        let worker = self.replace(Worker::new(
+            owner.clone(),
+            &config.task_id,
+            &config.id,
+            Some((cursor, config.clone())),
+        ));
+        if poke {
+            worker.poke(self);
+        }
         Ok(())
     }
 
-    /// The config was deleted: its worker, if any, finds out and ends.
+    /// The config was deleted: its worker, if any, stops.
     pub(crate) fn untrack(&self, task_id: &str, config_id: &str) {
         let removed = lock(&self.tasks)
             .get_mut(task_id)
             .and_then(|configs| configs.remove(config_id));
         if let Some(worker) = removed {
-            worker.wake.notify_one();
+            worker.retire();
         }
     }
 
-    /// `owner`'s task `task_id` has new durable entries: its configs' workers look.
-    pub(crate) fn appended(self: &Arc<Self>, task_id: &str) {
+    /// Durable `entries` of task `task_id`: its configs' workers take them.
+    pub(crate) fn appended(self: &Arc<Self>, task_id: &str, entries: &[LogEntry]) {
         let workers: Vec<Arc<Worker>> = match lock(&self.tasks).get(task_id) {
             Some(configs) => configs.values().cloned().collect(),
             None => return,
         };
         for worker in workers {
+            worker.offer(entries);
             worker.poke(self);
         }
     }
@@ -163,8 +176,13 @@ impl Dispatcher {
             };
             after = Some((last.task_id.clone(), last.config_id.clone()));
             for cursor in &page {
-                self.worker(&cursor.owner, &cursor.task_id, &cursor.config_id)
-                    .poke(self);
+                self.replace(Worker::new(
+                    cursor.owner.clone(),
+                    &cursor.task_id,
+                    &cursor.config_id,
+                    None,
+                ))
+                .poke(self);
                 resumed += 1;
             }
         }
@@ -201,7 +219,8 @@ impl Dispatcher {
             {
                 let (owner, task_id) = (dead.owner.clone(), dead.task_id.clone());
                 self.store.save(&dead.redriven()).await?;
-                self.worker(&owner, &task_id, config_id).poke(self);
+                self.replace(Worker::new(owner, &task_id, config_id, None))
+                    .poke(self);
                 return Ok(true);
             }
         }
@@ -212,15 +231,17 @@ impl Dispatcher {
         self.stop.cancel();
     }
 
-    /// The worker of a config, made and indexed when missing.
-    fn worker(&self, owner: &Owner, task_id: &str, config_id: &str) -> Arc<Worker> {
-        let mut tasks = lock(&self.tasks);
-        let worker = tasks
-            .entry(task_id.to_owned())
+    /// Indexes `worker` for its config, retiring the one it replaces.
+    fn replace(&self, worker: Worker) -> Arc<Worker> {
+        let worker = Arc::new(worker);
+        let old = lock(&self.tasks)
+            .entry(worker.task_id.clone())
             .or_default()
-            .entry(config_id.to_owned())
-            .or_insert_with(|| Arc::new(Worker::new(owner.clone(), task_id, config_id)));
-        Arc::clone(worker)
+            .insert(worker.config_id.clone(), Arc::clone(&worker));
+        if let Some(old) = old {
+            old.retire();
+        }
+        worker
     }
 
     /// A worker is done for good: it leaves the index (unless replaced meanwhile).

@@ -1,10 +1,17 @@
-//! One config's delivery: read the task's log after the cursor, POST each entry in order,
-//! save the cursor after every answer. A failing entry is retried (backoff with full
-//! jitter, `Retry-After` honoured) and later entries wait for it, so a receiver sees a
-//! config's events in log order; a delivery that gives up becomes a dead letter.
+//! One config's delivery: the task's log entries after the cursor, POSTed in order, the
+//! cursor saved after each batch. A failing entry is retried (backoff with full jitter,
+//! `Retry-After` honoured) and later entries wait for it, so a receiver sees a config's
+//! events in log order; a delivery that gives up becomes a dead letter.
+//!
+//! The worker keeps its cursor and config in memory, and the dispatcher hands it the
+//! entries of each durable append, so a delivery in the steady state reads nothing from
+//! the store; it reads the log only to fill a gap (entries appended before it existed, or
+//! while it was stopped). The cursor is saved once per batch: a crash in the middle of one
+//! re-sends its entries, with their sequence numbers, for the receiver to drop.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
 use harbor_a2a::TaskPushNotificationConfig;
@@ -17,23 +24,49 @@ use super::retry::{self, Verdict};
 use super::{ATTEMPT_HEADER, NOTIFICATION_TOKEN_HEADER, SEQUENCE_HEADER, target};
 use crate::runtime::is_shown;
 
-/// Entries read from the log at a time.
+/// Entries read from the log at a time to fill a gap.
 const READ_BATCH: usize = 64;
+
+/// Entries a worker holds in memory at most; past it, it reads them from the log instead.
+const MAX_OFFERED: usize = 1024;
 
 /// The delivery of one config of one task.
 pub(super) struct Worker {
     pub(super) owner: Owner,
     pub(super) task_id: String,
     pub(super) config_id: String,
-    /// A run of [`run`](Self::run) is in progress.
+    /// What the runs work from; a run holds it for its whole pass.
+    state: tokio::sync::Mutex<State>,
+    /// Entries handed over since a run last took them.
+    offered: Mutex<Offered>,
+    /// A run is in progress.
     running: AtomicBool,
-    /// Something changed since the run last looked.
+    /// Replaced by a newer worker of the same config (or the config was deleted): send
+    /// nothing more.
+    retired: AtomicBool,
+    /// Something was offered or changed since the run last looked.
     dirty: AtomicBool,
     /// Wakes a run waiting out a backoff early, when the config changed.
     pub(super) wake: Notify,
 }
 
-/// How a pass over the log ended.
+/// A worker's memory of its delivery.
+#[derive(Default)]
+struct State {
+    cursor: Option<PushCursor>,
+    config: Option<TaskPushNotificationConfig>,
+    /// A terminal event was delivered (or passed): the task makes no more.
+    finished: bool,
+}
+
+#[derive(Default)]
+struct Offered {
+    entries: VecDeque<LogEntry>,
+    /// Entries were dropped past [`MAX_OFFERED`]: read the log for them.
+    overflowed: bool,
+}
+
+/// How a pass ended.
 enum Pass {
     /// Everything delivered; more may come.
     CaughtUp,
@@ -51,19 +84,55 @@ enum Sent {
     Stopped,
 }
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl Worker {
-    pub(super) fn new(owner: Owner, task_id: &str, config_id: &str) -> Self {
+    /// A worker that knows its cursor and config (a config just tracked), or that will read
+    /// them from the store (`None`s: resumed at start).
+    pub(super) fn new(
+        owner: Owner,
+        task_id: &str,
+        config_id: &str,
+        known: Option<(PushCursor, TaskPushNotificationConfig)>,
+    ) -> Self {
+        let (cursor, config) = known.map_or((None, None), |(c, f)| (Some(c), Some(f)));
         Self {
             owner,
             task_id: task_id.to_owned(),
             config_id: config_id.to_owned(),
+            state: tokio::sync::Mutex::new(State {
+                cursor,
+                config,
+                finished: false,
+            }),
+            offered: Mutex::default(),
             running: AtomicBool::new(false),
+            retired: AtomicBool::new(false),
             dirty: AtomicBool::new(false),
             wake: Notify::new(),
         }
     }
 
-    /// Makes sure a run will look at the log again: starts one, or tells the running one.
+    /// Stops this worker for good: a newer one delivers the config, or nobody does.
+    pub(super) fn retire(&self) {
+        self.retired.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    /// Hands over durable entries of the task.
+    pub(super) fn offer(&self, entries: &[LogEntry]) {
+        let mut offered = lock(&self.offered);
+        if offered.entries.len() + entries.len() > MAX_OFFERED {
+            offered.entries.clear();
+            offered.overflowed = true;
+        } else {
+            offered.entries.extend(entries.iter().cloned());
+        }
+    }
+
+    /// Makes sure a run will look again: starts one, or tells the running one.
     pub(super) fn poke(self: &Arc<Self>, dispatcher: &Arc<Dispatcher>) {
         self.dirty.store(true, Ordering::SeqCst);
         if !self.running.swap(true, Ordering::SeqCst) {
@@ -75,26 +144,30 @@ impl Worker {
     async fn run(self: Arc<Self>, d: &Arc<Dispatcher>) {
         loop {
             self.dirty.store(false, Ordering::SeqCst);
-            let pass = match self.pass(d).await {
-                Ok(pass) => pass,
-                Err(error) => {
-                    warn!(task_id = %self.task_id, config_id = %self.config_id, %error, "push delivery could not read its state");
-                    Pass::CaughtUp
+            let pass = {
+                let mut state = self.state.lock().await;
+                match self.pass(d, &mut state).await {
+                    Ok(pass) => pass,
+                    Err(Error::TaskNotFound { .. } | Error::PushConfigNotFound { .. }) => {
+                        Pass::Over
+                    }
+                    Err(error) => {
+                        warn!(task_id = %self.task_id, config_id = %self.config_id, %error, "push delivery could not use the store; it resumes with the next event");
+                        // Read everything afresh next time.
+                        *state = State::default();
+                        Pass::CaughtUp
+                    }
                 }
             };
+            self.running.store(false, Ordering::SeqCst);
             match pass {
                 Pass::Over => {
                     d.forget(&self);
-                    self.running.store(false, Ordering::SeqCst);
                     return;
                 }
-                Pass::Stopped => {
-                    self.running.store(false, Ordering::SeqCst);
-                    return;
-                }
+                Pass::Stopped => return,
                 Pass::CaughtUp => {}
             }
-            self.running.store(false, Ordering::SeqCst);
             // A poke between the pass and now found `running` set and only marked the
             // worker dirty: take that run here, unless a new run already started.
             if !self.dirty.load(Ordering::SeqCst) || self.running.swap(true, Ordering::SeqCst) {
@@ -103,64 +176,102 @@ impl Worker {
         }
     }
 
-    /// Delivers every entry after the cursor.
-    async fn pass(&self, d: &Dispatcher) -> Result<Pass, Error> {
+    /// Delivers every entry after the cursor that is known: offered, or in the log.
+    async fn pass(&self, d: &Dispatcher, state: &mut State) -> Result<Pass, Error> {
         let store = d.store();
-        let Some(mut cursor) = store
-            .cursor(&self.owner, &self.task_id, &self.config_id)
-            .await?
-        else {
+        if state.cursor.is_none() {
+            state.cursor = store
+                .cursor(&self.owner, &self.task_id, &self.config_id)
+                .await?;
+        }
+        if state.config.is_none() {
+            state.config = Some(
+                store
+                    .get_push_config(&self.owner, &self.task_id, &self.config_id)
+                    .await?,
+            );
+        }
+        let (Some(cursor), Some(config)) = (state.cursor.as_mut(), state.config.as_ref()) else {
             return Ok(Pass::Over);
         };
         loop {
             if cursor.dead.is_some() {
                 return Ok(Pass::Over);
             }
-            let entries = store
-                .read_log(&self.owner, &self.task_id, cursor.delivered, READ_BATCH)
-                .await?;
-            let Some(first) = entries.first() else {
+            let entries = self.next_entries(d, cursor.delivered).await?;
+            if entries.is_empty() {
+                if state.finished {
+                    return Ok(Pass::Over);
+                }
+                // Nothing offered: a task that finished while no worker watched ends here.
                 let stored = store.get(&self.owner, &self.task_id).await?;
                 let finished =
                     stored.task.state().is_terminal() && stored.version <= cursor.delivered;
                 return Ok(if finished { Pass::Over } else { Pass::CaughtUp });
-            };
-            if first.sequence > cursor.delivered + 1 {
-                warn!(task_id = %self.task_id, config_id = %self.config_id, from = cursor.delivered + 1, to = first.sequence - 1, "log entries were compacted before push delivery; skipped");
-                cursor.delivered = first.sequence - 1;
             }
-            let config = match store
-                .get_push_config(&self.owner, &self.task_id, &self.config_id)
-                .await
-            {
-                Ok(config) => config,
-                Err(Error::PushConfigNotFound { .. } | Error::TaskNotFound { .. }) => {
-                    return Ok(Pass::Over);
-                }
-                Err(e) => return Err(e),
-            };
-            // Entries that are not sent (a user's follow-up) move the cursor on too; saved
-            // with the next delivery, or at the end of the batch.
             let mut unsaved = false;
             for entry in &entries {
+                if self.retired.load(Ordering::SeqCst) {
+                    return Ok(Pass::Stopped);
+                }
+                if entry.sequence <= cursor.delivered {
+                    continue;
+                }
+                if entry.event.state().is_some_and(|s| s.is_terminal()) {
+                    state.finished = true;
+                }
                 if !is_shown(&entry.event) {
                     cursor.delivered = entry.sequence;
                     unsaved = true;
                     continue;
                 }
-                match self.send(d, &config, entry, &mut cursor).await? {
-                    Sent::Delivered => unsaved = false,
+                match self.send(d, config, entry, cursor).await? {
+                    Sent::Delivered => unsaved = true,
                     Sent::Dead => return Ok(Pass::Over),
-                    Sent::Stopped => return Ok(Pass::Stopped),
+                    Sent::Stopped => {
+                        if unsaved {
+                            store.save(cursor).await?;
+                        }
+                        return Ok(Pass::Stopped);
+                    }
                 }
             }
             if unsaved {
-                store.save(&cursor).await?;
+                store.save(cursor).await?;
             }
         }
     }
 
-    /// POSTs one entry until it is delivered or dead, saving the cursor after each answer.
+    /// The entries after `delivered`: those offered when they continue it, else a page of
+    /// the log.
+    async fn next_entries(&self, d: &Dispatcher, delivered: u64) -> Result<Vec<LogEntry>, Error> {
+        let offered: Vec<LogEntry> = {
+            let mut offered = lock(&self.offered);
+            let overflowed = std::mem::take(&mut offered.overflowed);
+            let taken: Vec<LogEntry> = offered.entries.drain(..).collect();
+            if overflowed { Vec::new() } else { taken }
+        };
+        let fresh: Vec<LogEntry> = offered
+            .into_iter()
+            .filter(|e| e.sequence > delivered)
+            .collect();
+        if fresh.first().is_some_and(|e| e.sequence == delivered + 1) {
+            return Ok(fresh);
+        }
+        // A gap (or nothing offered): the log has it.
+        let entries = d
+            .store()
+            .read_log(&self.owner, &self.task_id, delivered, READ_BATCH)
+            .await?;
+        if let Some(first) = entries.first()
+            && first.sequence > delivered + 1
+        {
+            warn!(task_id = %self.task_id, config_id = %self.config_id, from = delivered + 1, to = first.sequence - 1, "log entries were compacted before push delivery; skipped");
+        }
+        Ok(entries)
+    }
+
+    /// POSTs one entry until it is delivered or dead; a failure is saved with the cursor.
     async fn send(
         &self,
         d: &Dispatcher,
@@ -188,7 +299,6 @@ impl Worker {
                     cursor.attempts = 0;
                     cursor.failing_since = None;
                     cursor.last_failure = None;
-                    d.store().save(cursor).await?;
                     return Ok(Sent::Delivered);
                 }
                 Verdict::Permanent => {
@@ -229,12 +339,15 @@ impl Worker {
                         () = tokio::time::sleep(wait) => {}
                         () = self.wake.notified() => {}
                     }
+                    if self.retired.load(Ordering::SeqCst) {
+                        return Ok(Sent::Stopped);
+                    }
                 }
             }
         }
     }
 
-    /// Marks the delivery dead with why.
+    /// Marks the delivery dead with why, durably.
     async fn bury(
         &self,
         d: &Dispatcher,
@@ -314,12 +427,12 @@ impl Worker {
                 }
             }
             Err(error) => {
-                let permission = std::error::Error::source(&error).is_some_and(is_refused_target);
+                let refused = std::error::Error::source(&error).is_some_and(is_refused_target);
                 let failure = PushFailure {
                     status: None,
                     error: describe(&error),
                 };
-                if permission {
+                if refused {
                     Err(failure)
                 } else {
                     Ok(Some((Verdict::Retry(None), failure)))

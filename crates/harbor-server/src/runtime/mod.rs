@@ -135,7 +135,7 @@ impl Runtime {
             fanout.announce(owner, task_id, entries);
         }
         if let Some(push) = &self.push {
-            push.appended(task_id);
+            push.appended(task_id, entries);
         }
         if let Some(observer) = &self.observer {
             for entry in entries.iter().filter(|e| is_shown(&e.event)) {
@@ -496,29 +496,27 @@ impl Runtime {
     }
 
     /// Stores a push config for `task_id` and starts delivering the task's log entries
-    /// after `after` to it: its task id is set, its id defaults to the task id (as other
-    /// SDKs do), and the tenant routing field is not kept.
+    /// after `after` to it (`poke`: look at the log at once, else at the next append): its
+    /// task id is set, its id defaults to the task id (as other SDKs do), and the tenant
+    /// routing field is not kept.
     pub(crate) async fn register_push(
         &self,
         owner: &Owner,
         mut config: TaskPushNotificationConfig,
         task_id: &str,
         after: u64,
+        poke: bool,
     ) -> Result<TaskPushNotificationConfig, A2aError> {
         config.task_id = task_id.to_owned();
         if config.id.is_empty() {
             config.id = task_id.to_owned();
         }
         config.tenant.clear();
-        self.store()
-            .put_push_config(owner, config.clone())
-            .await
-            .map_err(store_error)?;
-        if let Some(push) = &self.push {
-            push.track(owner, task_id, &config.id, after)
-                .await
-                .map_err(store_error)?;
-        }
+        let stored = match &self.push {
+            Some(push) => push.track(owner, &config, after, poke).await,
+            None => self.store().put_push_config(owner, config.clone()).await,
+        };
+        stored.map_err(store_error)?;
         Ok(config)
     }
 

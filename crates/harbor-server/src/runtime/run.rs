@@ -251,20 +251,22 @@ impl Run {
 
     /// Hands durable entries to the feed (creating it with the task) and the observer.
     async fn publish(&mut self, task: Task, entries: Vec<LogEntry>) {
-        self.rt.appended(&self.owner, &task.id, &entries);
         if let Some(feed) = &self.feed {
+            self.rt.appended(&self.owner, &task.id, &entries);
             feed.appended(task, entries);
             return;
         }
-        // The task's first append: it exists now.
+        // The task's first append: it exists now. Its inline push config is stored first,
+        // so that it takes these very entries.
         if let Some(config) = self.push.take()
             && let Err(error) = self
                 .rt
-                .register_push(&self.owner, config, &task.id, 0)
+                .register_push(&self.owner, config, &task.id, 0, false)
                 .await
         {
             warn!(task_id = %task.id, %error, "the inline push config was not stored");
         }
+        self.rt.appended(&self.owner, &task.id, &entries);
         let feed = self.rt.feeds.create(self.owner.clone(), &task, entries);
         // A fresh lock: taking it cannot fail, and it keeps follow-ups behind this execution.
         self.guard = Arc::clone(&feed.run_lock).try_lock_owned().ok();

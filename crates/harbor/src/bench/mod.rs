@@ -9,6 +9,7 @@ mod bus;
 mod durable;
 mod latency;
 mod placement;
+mod push;
 mod report;
 
 /// What to measure.
@@ -21,6 +22,9 @@ pub(crate) enum BenchCommand {
     /// SendStreamingMessage) in a closed loop per binding and concurrency, beside a raw
     /// HTTP baseline.
     A2a(a2a::A2aArgs),
+    /// Push delivery of a server: deliveries per second to a webhook in this process, and
+    /// the delay from event to POST at half that rate.
+    Push(push::PushArgs),
 }
 
 /// Runs one benchmark command.
@@ -28,5 +32,6 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Bus(args) => bus::run(args).await,
         BenchCommand::A2a(args) => a2a::run(args).await,
+        BenchCommand::Push(args) => push::run(args).await,
     }
 }
