@@ -25,8 +25,8 @@ pub mod store;
 pub mod transport;
 
 pub use bus::{
-    Acknowledger, Capabilities, Delivery, IdentityScope, MessageBus, PublishReceipt, Settle,
-    StartPosition, SubscribeOptions, Subscription,
+    Acknowledger, Capabilities, Delivery, IdentityScope, MessageBus, MeteredBus, PublishReceipt,
+    Settle, StartPosition, SubscribeOptions, Subscription,
 };
 pub use envelope::{DedupKey, Envelope};
 pub use error::Error;

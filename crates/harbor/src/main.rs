@@ -11,6 +11,7 @@ mod duration;
 mod exec;
 mod serve;
 mod serve_limits;
+mod serve_obs;
 mod serve_push;
 
 // The bus hands envelopes between threads, so most frees happen on another thread than the

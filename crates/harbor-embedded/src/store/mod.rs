@@ -107,6 +107,7 @@ mod unreadable_tests;
 mod writer;
 
 pub use config::{DEFAULT_LOG_RETENTION, StoreConfig};
+pub use writer::describe_metrics;
 
 #[cfg(feature = "fuzzing")]
 pub(crate) use tables::decode_task as decode_task_row;
@@ -312,6 +313,8 @@ impl TaskLog for EmbeddedTaskStore {
         events: &[StreamResponse],
     ) -> Result<u64, Error> {
         check_append(task, expected_version, events)?;
+        metrics::counter!(writer::LOG_APPENDS_TOTAL).increment(1);
+        metrics::counter!(writer::LOG_EVENTS_TOTAL).increment(events.len() as u64);
         let (owner, config) = (owner.clone(), self.config.clone());
         let span = tracing::debug_span!(
             "store.append",

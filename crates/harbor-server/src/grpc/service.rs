@@ -16,6 +16,7 @@ use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
 use super::GrpcConfig;
+use crate::telemetry::{self, Binding, RpcTimer};
 use super::context::call_context;
 use super::status::to_status;
 use super::stream::{GrpcEventStream, grpc_stream};
@@ -84,8 +85,11 @@ fn span(method: Method) -> tracing::Span {
 macro_rules! unary {
     ($self:ident, $request:ident, $method:expr, $call:ident) => {{
         let (ctx, req) = $self.split($request);
+        let timer = RpcTimer::start($method, Binding::Grpc);
         async {
-            match $self.handler.$call(&ctx, req).await {
+            let reply = $self.handler.$call(&ctx, req).await;
+            timer.finish(reply.as_ref().err());
+            match reply {
                 Ok(reply) => Ok(Response::new(reply)),
                 Err(error) => Err($self.status(&error)),
             }
@@ -99,9 +103,14 @@ macro_rules! unary {
 macro_rules! streaming {
     ($self:ident, $request:ident, $method:expr, $call:ident) => {{
         let (ctx, req) = $self.split($request);
+        let timer = RpcTimer::start($method, Binding::Grpc);
         async {
-            match $self.handler.$call(&ctx, req).await {
-                Ok(events) => Ok(Response::new($self.stream(events))),
+            let reply = $self.handler.$call(&ctx, req).await;
+            timer.finish(reply.as_ref().err());
+            match reply {
+                Ok(events) => Ok(Response::new(
+                    $self.stream(telemetry::count_open(events, Binding::Grpc)),
+                )),
                 Err(error) => Err($self.status(&error)),
             }
         }
@@ -196,12 +205,14 @@ impl A2aService for GrpcService {
         request: Request<DeleteTaskPushNotificationConfigRequest>,
     ) -> Result<Response<pbjson_types::Empty>, Status> {
         let (ctx, req) = self.split(request);
+        let timer = RpcTimer::start(Method::DeleteTaskPushNotificationConfig, Binding::Grpc);
         async {
-            match self
+            let reply = self
                 .handler
                 .delete_task_push_notification_config(&ctx, req)
-                .await
-            {
+                .await;
+            timer.finish(reply.as_ref().err());
+            match reply {
                 Ok(()) => Ok(Response::new(pbjson_types::Empty {})),
                 Err(error) => Err(self.status(&error)),
             }

@@ -103,6 +103,7 @@ pub(crate) async fn endpoint(
         let _ = dispatch(
             shared.handler.as_ref(),
             method,
+            crate::telemetry::Binding::JsonRpc,
             &ctx,
             params,
             shared.max_event_bytes,
@@ -113,6 +114,7 @@ pub(crate) async fn endpoint(
     match dispatch(
         shared.handler.as_ref(),
         method,
+        crate::telemetry::Binding::JsonRpc,
         &ctx,
         params,
         shared.max_event_bytes,

@@ -130,6 +130,7 @@ async fn run(
     match dispatch(
         shared.handler.as_ref(),
         method,
+        crate::telemetry::Binding::HttpJson,
         &ctx,
         Value::Object(fields),
         shared.max_event_bytes,

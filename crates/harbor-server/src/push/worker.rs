@@ -334,10 +334,17 @@ impl Worker {
                     d.store().save(cursor).await?;
                     let wait = retry::backoff(d.config(), attempt, fastrand::f64())
                         .max(at_least.unwrap_or_default());
-                    tokio::select! {
-                        () = d.stopped() => return Ok(Sent::Stopped),
-                        () = tokio::time::sleep(wait) => {}
-                        () = self.wake.notified() => {}
+                    let stopped = {
+                        // In the retry backlog gauge while it waits, even if dropped there.
+                        let _waiting = crate::telemetry::RetryWait::start();
+                        tokio::select! {
+                            () = d.stopped() => true,
+                            () = tokio::time::sleep(wait) => false,
+                            () = self.wake.notified() => false,
+                        }
+                    };
+                    if stopped {
+                        return Ok(Sent::Stopped);
                     }
                     if self.retired.load(Ordering::SeqCst) {
                         return Ok(Sent::Stopped);

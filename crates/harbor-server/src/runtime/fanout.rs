@@ -6,6 +6,7 @@
 //! followed here. A notice that continues a feed's entries extends it at once; one that
 //! leaves a gap (or came without its events) makes the feed catch up from the store.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -25,6 +26,15 @@ pub(crate) struct Fanout {
     /// This process's name: the session of its notices and its consumer group.
     source: String,
     max_payload: usize,
+    health: Arc<BusHealth>,
+}
+
+/// What readiness says of the bus: the notices of the others are followed, and the last
+/// publish went through.
+#[derive(Debug, Default)]
+struct BusHealth {
+    following: AtomicBool,
+    publish_failing: AtomicBool,
 }
 
 impl Fanout {
@@ -34,7 +44,19 @@ impl Fanout {
             bus,
             source,
             max_payload,
+            health: Arc::default(),
         }
+    }
+
+    /// `Ok` while the bus is followed and takes publishes; else what is wrong.
+    pub(crate) fn health(&self) -> Result<(), String> {
+        if !self.health.following.load(Ordering::Relaxed) {
+            return Err("the bus subscription is not open".to_owned());
+        }
+        if self.health.publish_failing.load(Ordering::Relaxed) {
+            return Err("the last publish to the bus failed".to_owned());
+        }
+        Ok(())
     }
 
     /// Announces durable `entries` of `owner`'s task `task_id` (in the background: the
@@ -50,8 +72,13 @@ impl Fanout {
         };
         let bus = Arc::clone(&self.bus);
         let task_id = task_id.to_owned();
+        let health = Arc::clone(&self.health);
         tokio::spawn(async move {
-            if let Err(error) = bus.publish(envelope).await {
+            let published = bus.publish(envelope).await;
+            health
+                .publish_failing
+                .store(published.is_err(), Ordering::Relaxed);
+            if let Err(error) = published {
                 warn!(%task_id, %error, "a log notice was not published; followers elsewhere catch up later");
             }
         });
@@ -64,7 +91,14 @@ impl Fanout {
                 .max_in_flight(1024);
         let bus = Arc::clone(&self.bus);
         let span = tracing::info_span!("a2a.log_follow", group = %self.source);
-        tokio::spawn(follow(bus, options, feeds, stop).instrument(span));
+        let health = Arc::clone(&self.health);
+        tokio::spawn(
+            async move {
+                follow(bus, options, feeds, stop, &health).await;
+                health.following.store(false, Ordering::Relaxed);
+            }
+            .instrument(span),
+        );
     }
 }
 
@@ -73,11 +107,15 @@ async fn follow(
     options: SubscribeOptions,
     feeds: Weak<Feeds>,
     stop: CancellationToken,
+    health: &BusHealth,
 ) {
     let mut backoff = Duration::from_millis(50);
     let mut subscription = loop {
         match bus.subscribe(options.clone()).await {
-            Ok(subscription) => break subscription,
+            Ok(subscription) => {
+                health.following.store(true, Ordering::Relaxed);
+                break subscription;
+            }
             Err(error) => {
                 warn!(%error, ?backoff, "cannot follow task logs on the bus; retrying");
                 tokio::select! {
