@@ -54,12 +54,13 @@ pub fn router_with_metrics(handler: DefaultHandler, metrics: Option<Metrics>) ->
             post(redrive),
         );
     if let Some(render) = metrics {
-        router = router.route(
-            "/metrics",
-            get(move |State(handler): State<DefaultHandler>| async move {
-                scrape(&handler, &render)
-            }),
-        );
+        router =
+            router.route(
+                "/metrics",
+                get(move |State(handler): State<DefaultHandler>| async move {
+                    scrape(&handler, &render)
+                }),
+            );
     }
     router.with_state(handler)
 }

@@ -34,7 +34,10 @@ pub(crate) fn install() -> anyhow::Result<harbor_server::admin::Metrics> {
     let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS)
         .and_then(|b| {
-            b.set_buckets_for_metric(Matcher::Full("harbor_store_commit_batch_size".into()), BATCH)
+            b.set_buckets_for_metric(
+                Matcher::Full("harbor_store_commit_batch_size".into()),
+                BATCH,
+            )
         })
         .context("cannot configure the metrics buckets")?
         .install_recorder()

@@ -213,3 +213,108 @@ impl Drop for MeteredAcker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use metrics_exporter_prometheus::PrometheusBuilder;
+
+    use super::*;
+    use crate::memory::{MemoryBus, MemoryBusConfig};
+    use crate::{Identity, IdentityScope};
+
+    const WAIT: Duration = Duration::from_secs(5);
+
+    fn envelope(id: &str) -> Envelope {
+        let who = Identity::new("t", "u", "s").expect("identity");
+        Envelope::new("jobs.run", who, id, "x")
+    }
+
+    async fn next(sub: &mut Subscription) -> Delivery {
+        match tokio::time::timeout(WAIT, sub.next()).await {
+            Ok(Some(Ok(d))) => d,
+            other => panic!("expected a delivery, got {other:?}"),
+        }
+    }
+
+    fn sample(text: &str, series: &str) -> Option<f64> {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+    }
+
+    #[tokio::test]
+    async fn publishes_deliveries_and_settlements_are_counted_per_driver_and_group() {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        // The handles are taken while this thread's recorder is set; the test's runtime
+        // is single-threaded, so everything after runs here too.
+        let _local = metrics::set_default_local_recorder(&recorder);
+        let bus = MeteredBus::new(
+            Arc::new(MemoryBus::new(MemoryBusConfig::default())),
+            "memory",
+        );
+        let options =
+            SubscribeOptions::new(["jobs.*"], "workers", IdentityScope::Tenant("t".into()))
+                .max_attempts(2);
+        let mut sub = bus.subscribe(options).await.expect("subscribe");
+
+        bus.publish(envelope("e1")).await.expect("publish");
+        next(&mut sub)
+            .await
+            .nack(Duration::ZERO)
+            .await
+            .expect("nack 1");
+        let second = next(&mut sub).await;
+        assert_eq!(second.attempt(), 2);
+        let held = handle.render();
+        second
+            .nack_with_reason(Duration::ZERO, "no")
+            .await
+            .expect("nack 2");
+        bus.publish(envelope("e2")).await.expect("publish");
+        next(&mut sub).await.ack().await.expect("ack");
+
+        let group = r#"{driver="memory",group="workers"}"#;
+        let text = handle.render();
+        let at = |name: &str| sample(&text, &format!("{name}{group}"));
+        assert_eq!(
+            sample(&held, &format!("{UNSETTLED}{group}")),
+            Some(1.0),
+            "{held}"
+        );
+        assert_eq!(
+            sample(&text, r#"harbor_bus_published_total{driver="memory"}"#),
+            Some(2.0),
+            "{text}"
+        );
+        assert_eq!(at(DELIVERED_TOTAL), Some(3.0), "{text}");
+        assert_eq!(at(REDELIVERED_TOTAL), Some(1.0), "{text}");
+        assert_eq!(at(NACKED_TOTAL), Some(2.0), "{text}");
+        assert_eq!(at(DEAD_LETTERED_TOTAL), Some(1.0), "{text}");
+        assert_eq!(at(ACKED_TOTAL), Some(1.0), "{text}");
+        assert_eq!(at(UNSETTLED), Some(0.0), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_delivery_dropped_unsettled_leaves_the_gauge() {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        let _local = metrics::set_default_local_recorder(&recorder);
+        let bus = MeteredBus::new(
+            Arc::new(MemoryBus::new(MemoryBusConfig::default())),
+            "memory",
+        );
+        let options = SubscribeOptions::new(["jobs.*"], "g", IdentityScope::Tenant("t".into()));
+        let mut sub = bus.subscribe(options).await.expect("subscribe");
+        bus.publish(envelope("e1")).await.expect("publish");
+        drop(next(&mut sub).await);
+        let text = handle.render();
+        assert_eq!(
+            sample(&text, r#"harbor_bus_unsettled{driver="memory",group="g"}"#),
+            Some(0.0),
+            "{text}"
+        );
+    }
+}

@@ -196,8 +196,18 @@ fn commit(db: &Database, batch: Vec<Box<dyn Job>>) {
 /// Registers the help text of the store's metrics with the installed recorder.
 pub fn describe_metrics() {
     use metrics::{Unit, describe_counter, describe_histogram};
-    describe_counter!(LOG_APPENDS_TOTAL, "Task-log appends (each one write of the task and its new events).");
+    describe_counter!(
+        LOG_APPENDS_TOTAL,
+        "Task-log appends (each one write of the task and its new events)."
+    );
     describe_counter!(LOG_EVENTS_TOTAL, "Events appended to task logs.");
-    describe_histogram!(COMMIT_BATCH_SIZE, "Writes the store's writer commits in one transaction.");
-    describe_histogram!(COMMIT_DURATION, Unit::Seconds, "Time of one durable store commit, its fsync included.");
+    describe_histogram!(
+        COMMIT_BATCH_SIZE,
+        "Writes the store's writer commits in one transaction."
+    );
+    describe_histogram!(
+        COMMIT_DURATION,
+        Unit::Seconds,
+        "Time of one durable store commit, its fsync included."
+    );
 }

@@ -16,10 +16,10 @@ use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
 use super::GrpcConfig;
-use crate::telemetry::{self, Binding, RpcTimer};
 use super::context::call_context;
 use super::status::to_status;
 use super::stream::{GrpcEventStream, grpc_stream};
+use crate::telemetry::{self, Binding, RpcTimer};
 
 /// The A2A gRPC service of one handler. Build it with [`service`](super::service).
 pub struct GrpcService {

@@ -37,13 +37,12 @@ impl DefaultHandler {
             tenant: "harbor-readiness".into(),
             user: "harbor-readiness".into(),
         };
-        let store = match tokio::time::timeout(timeout, self.rt.store().get(&owner, PROBE_TASK))
-            .await
-        {
-            Ok(Ok(_) | Err(Error::TaskNotFound { .. })) => Ok(()),
-            Ok(Err(error)) => Err(error.to_string()),
-            Err(_) => Err(format!("the store did not answer within {timeout:?}")),
-        };
+        let store =
+            match tokio::time::timeout(timeout, self.rt.store().get(&owner, PROBE_TASK)).await {
+                Ok(Ok(_) | Err(Error::TaskNotFound { .. })) => Ok(()),
+                Ok(Err(error)) => Err(error.to_string()),
+                Err(_) => Err(format!("the store did not answer within {timeout:?}")),
+            };
         Readiness {
             draining: self.rt.is_draining(),
             store,
