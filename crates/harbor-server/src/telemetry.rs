@@ -66,7 +66,7 @@ impl Binding {
 pub fn describe() {
     describe_counter!(
         REQUESTS_TOTAL,
-        "A2A requests by RPC, binding and outcome (ok or the A2A error name)."
+        "A2A requests by RPC, binding and outcome (ok or the A2A error reason)."
     );
     describe_histogram!(
         REQUEST_DURATION,
