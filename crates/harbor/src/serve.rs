@@ -125,6 +125,15 @@ pub(crate) struct ServeArgs {
     push: crate::serve_push::PushArgs,
     #[command(flatten)]
     obs: crate::serve_obs::ObsArgs,
+    #[command(flatten)]
+    config: crate::config::ConfigArgs,
+}
+
+impl ServeArgs {
+    /// How this server logs.
+    pub(crate) fn logs(&self) -> crate::serve_obs::LogArgs {
+        self.obs.logs.clone()
+    }
 }
 
 /// `failed-precondition` or `unimplemented`, as the setting of the gRPC binding.

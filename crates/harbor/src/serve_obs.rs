@@ -16,6 +16,50 @@ pub(crate) struct ObsArgs {
     /// listener, whenever --admin is given).
     #[arg(long)]
     pub(crate) no_metrics: bool,
+    #[command(flatten)]
+    pub(crate) logs: LogArgs,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Lines for people (the default).
+    #[default]
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Log flags of `harbor serve`.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct LogArgs {
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Human)]
+    pub(crate) log_format: LogFormat,
+    /// Which logs to write, as RUST_LOG filters (e.g. `info`, `harbor_server=debug,warn`).
+    /// Default: $RUST_LOG, else `warn`.
+    #[arg(long, value_name = "FILTER")]
+    pub(crate) log: Option<String>,
+}
+
+impl LogArgs {
+    /// Installs the process's log subscriber.
+    pub(crate) fn init(&self) -> anyhow::Result<()> {
+        use tracing_subscriber::EnvFilter;
+        let filter = match &self.log {
+            Some(filter) => EnvFilter::try_new(filter)
+                .with_context(|| format!("--log {filter:?} is not a valid filter"))?,
+            None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+        };
+        let logs = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr);
+        match self.log_format {
+            LogFormat::Human => logs.init(),
+            LogFormat::Json => logs.json().init(),
+        }
+        Ok(())
+    }
 }
 
 /// Latency buckets, in seconds: 100 µs to 10 s.
