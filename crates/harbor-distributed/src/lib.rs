@@ -22,6 +22,7 @@ pub mod loopback;
 pub mod memory;
 pub mod registry;
 pub mod store;
+pub mod trace_context;
 pub mod transport;
 
 pub use bus::{

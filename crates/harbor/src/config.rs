@@ -244,9 +244,16 @@ pub(crate) fn config_path(args: &[OsString]) -> Option<PathBuf> {
 
 /// Whether a flag's value is a secret: shown masked.
 fn is_secret(long: &str) -> bool {
-    ["secret", "password", "token", "credential", "api-key"]
-        .iter()
-        .any(|word| long.contains(word))
+    [
+        "secret",
+        "password",
+        "token",
+        "credential",
+        "api-key",
+        "otlp-header",
+    ]
+    .iter()
+    .any(|word| long.contains(word))
 }
 
 /// `value` with any password of a URL in it masked (`postgres://u:***@host/db`).

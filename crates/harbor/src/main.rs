@@ -62,14 +62,17 @@ async fn main() -> anyhow::Result<ExitCode> {
         Command::Serve(args) => args.logs(),
         _ => serve_obs::LogArgs::default(),
     };
-    logs.init()?;
-    match cli.command {
+    let telemetry = logs.init()?;
+    let result = match cli.command {
         Command::Serve(args) => serve::run(*args).await.map(|()| ExitCode::SUCCESS),
         Command::Check(args) => Ok(check::run(args).await),
         Command::Bench(command) => bench::run(command).await.map(|()| ExitCode::SUCCESS),
         Command::Config(command) => Ok(config_cmd::run(command)),
         Command::Client(command) => Ok(client::run(command).await),
-    }
+    };
+    // The flush waits on the exporter's task, which runs on this runtime.
+    tokio::task::block_in_place(|| telemetry.shutdown());
+    result
 }
 
 /// The command line; for `harbor serve`, over the settings of its configuration file and

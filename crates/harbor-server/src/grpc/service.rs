@@ -76,8 +76,11 @@ impl GrpcService {
     }
 }
 
-fn span(method: Method) -> tracing::Span {
-    tracing::info_span!("a2a.rpc", method = method.json_rpc_name(), binding = "grpc")
+/// The RPC's span, continuing the caller's trace when its metadata carries one.
+fn span(method: Method, ctx: &CallContext) -> tracing::Span {
+    let span = tracing::info_span!("a2a.rpc", method = method.json_rpc_name(), binding = "grpc");
+    harbor_distributed::trace_context::continue_from(&span, &ctx.headers);
+    span
 }
 
 /// One unary RPC: context from metadata, the handler call, its result as a response or a
@@ -94,7 +97,7 @@ macro_rules! unary {
                 Err(error) => Err($self.status(&error)),
             }
         }
-        .instrument(span($method))
+        .instrument(span($method, &ctx))
         .await
     }};
 }
@@ -114,7 +117,7 @@ macro_rules! streaming {
                 Err(error) => Err($self.status(&error)),
             }
         }
-        .instrument(span($method))
+        .instrument(span($method, &ctx))
         .await
     }};
 }
@@ -217,7 +220,7 @@ impl A2aService for GrpcService {
                 Err(error) => Err(self.status(&error)),
             }
         }
-        .instrument(span(Method::DeleteTaskPushNotificationConfig))
+        .instrument(span(Method::DeleteTaskPushNotificationConfig, &ctx))
         .await
     }
 }

@@ -42,6 +42,7 @@ pub(crate) async fn dispatch(
         method = method.json_rpc_name(),
         binding = binding.as_str()
     );
+    harbor_distributed::trace_context::continue_from(&span, &ctx.headers);
     let timer = RpcTimer::start(method, binding);
     let reply = call(handler, method, ctx, value).instrument(span).await;
     timer.finish(reply.as_ref().err());

@@ -62,18 +62,21 @@ impl Fanout {
     /// Announces durable `entries` of `owner`'s task `task_id` (in the background: the
     /// writer does not wait for the bus).
     pub(crate) fn announce(&self, owner: &Owner, task_id: &str, entries: &[LogEntry]) {
-        let envelope = match fanout::notice(owner, task_id, entries, &self.source, self.max_payload)
-        {
-            Ok(envelope) => envelope,
-            Err(error) => {
-                warn!(%task_id, %error, "no log notice could be made");
-                return;
-            }
-        };
+        let mut envelope =
+            match fanout::notice(owner, task_id, entries, &self.source, self.max_payload) {
+                Ok(envelope) => envelope,
+                Err(error) => {
+                    warn!(%task_id, %error, "no log notice could be made");
+                    return;
+                }
+            };
+        // The publish is a span of the append's trace; the consumer's span continues it.
+        let span = tracing::info_span!("bus.publish", edge = fanout::EDGE);
+        harbor_distributed::trace_context::inject(&span, &mut envelope.headers);
         let bus = Arc::clone(&self.bus);
         let task_id = task_id.to_owned();
         let health = Arc::clone(&self.health);
-        tokio::spawn(async move {
+        let publish = async move {
             let published = bus.publish(envelope).await;
             health
                 .publish_failing
@@ -81,7 +84,8 @@ impl Fanout {
             if let Err(error) = published {
                 warn!(%task_id, %error, "a log notice was not published; followers elsewhere catch up later");
             }
-        });
+        };
+        tokio::spawn(publish.instrument(span));
     }
 
     /// Starts following the other processes' notices until `stop` fires.
@@ -142,6 +146,14 @@ async fn follow(
                 continue;
             }
         };
+        // The consumer's span is a child of the publisher's (from the envelope's headers).
+        let span = tracing::info_span!(
+            "bus.deliver",
+            edge = fanout::EDGE,
+            attempt = delivery.attempt()
+        );
+        harbor_distributed::trace_context::continue_from(&span, &delivery.envelope().headers);
+        let entered = span.enter();
         match fanout::read_notice(delivery.envelope()) {
             Ok(notice) => {
                 let Some(feeds) = feeds.upgrade() else { return };
@@ -149,6 +161,7 @@ async fn follow(
             }
             Err(error) => warn!(%error, "an envelope on the task-log edge was not a notice"),
         }
+        drop(entered);
         if let Err(error) = delivery.ack().await {
             debug!(%error, "a log notice was not acked");
         }
