@@ -87,10 +87,10 @@ mod tests {
     #[test]
     fn an_invalid_value_or_key_is_an_error_that_names_it() {
         let f = file("port = \"not a port\"\n");
-        let error = format!("{:#}", check(f.path(), []).err().expect("invalid"));
+        let error = format!("{:#}", check(f.path(), []).expect_err("invalid"));
         assert!(error.contains("--port"), "{error}");
         let f = file("push-timout = \"1s\"\n");
-        let error = format!("{:#}", check(f.path(), []).err().expect("invalid"));
+        let error = format!("{:#}", check(f.path(), []).expect_err("invalid"));
         assert!(
             error.contains("\"push-timout\"") && error.contains("\"push-timeout\""),
             "{error}"

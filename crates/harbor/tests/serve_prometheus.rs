@@ -42,6 +42,9 @@ fn api(base: &str, path: &str, param: (&str, &str)) -> url::Url {
     url::Url::parse_with_params(&format!("{base}{path}"), [param]).expect("a URL")
 }
 
+/// What a queried value must satisfy.
+type Holds = fn(f64) -> bool;
+
 /// A Prometheus child process with its own config and data directory, killed when dropped.
 struct Prometheus {
     child: Child,
@@ -182,7 +185,7 @@ async fn prometheus_scrapes_the_series_of_a_known_workload() {
 
     // (query, what it must reach): counters may only go up, so waiting for the exact
     // count (or a floor) is waiting for a scrape after the workload.
-    let expected: [(&str, fn(f64) -> bool); 8] = [
+    let expected: [(&str, Holds); 8] = [
         (r#"up{job="harbor"}"#, |v| v == 1.0),
         (
             r#"harbor_a2a_requests_total{rpc="SendMessage",binding="jsonrpc",outcome="ok"}"#,
