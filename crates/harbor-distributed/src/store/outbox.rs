@@ -75,7 +75,7 @@ pub struct PushFailure {
     pub error: String,
 }
 
-/// The store side of push delivery; see the [module docs](self).
+/// The store side of push delivery: a durable [`PushCursor`] per config, beside the task's log.
 #[async_trait]
 pub trait PushOutbox: Send + Sync + 'static {
     /// Stores (or replaces) `owner`'s push config `config` (of task `config.task_id`) and
