@@ -1,6 +1,7 @@
 //! One request, one trace: a SendMessage that arrives with a W3C `traceparent` crosses
 //! HTTP, the bus and a push webhook POST, and a test OTLP receiver (a tonic server on the
-//! official `opentelemetry-proto` definitions) gets its spans with the right parents.
+//! official `opentelemetry-proto` definitions) gets its spans with the right parents. A
+//! gRPC call's metadata is continued the same way.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -26,6 +27,8 @@ const DEADLINE: Duration = Duration::from_secs(60);
 /// The caller's trace and span: what the server's spans must continue.
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_ID: &str = "00f067aa0ba902b7";
+/// The trace of the gRPC call.
+const GRPC_TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
 
 #[derive(Clone, Default)]
 struct Receiver {
@@ -96,12 +99,7 @@ async fn one_send_is_one_trace_across_http_the_bus_and_a_push_post() {
     });
 
     let endpoint = format!("--otlp-endpoint=http://{otlp}");
-    let server = Server::start(&[
-        "--no-grpc",
-        "--bus=embedded",
-        "--allow-private-webhooks",
-        &endpoint,
-    ]);
+    let server = Server::start(&["--bus=embedded", "--allow-private-webhooks", &endpoint]);
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": {
         "message": {"messageId": uuid::Uuid::new_v4().to_string(), "role": "ROLE_USER",
                     "parts": [{"text": "traced"}]},
@@ -118,7 +116,33 @@ async fn one_send_is_one_trace_across_http_the_bus_and_a_push_post() {
         .json()
         .await
         .expect("JSON");
-    assert!(answer["result"]["task"]["id"].is_string(), "{answer}");
+    let task_id = answer["result"]["task"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a task: {answer}"))
+        .to_owned();
+    // The same task read over gRPC, in another trace carried by the call's metadata.
+    let grpc = server.grpc_url.clone().expect("a gRPC interface");
+    let channel = tonic::transport::Channel::from_shared(format!("http://{grpc}"))
+        .expect("URL")
+        .connect()
+        .await
+        .expect("connect");
+    let mut request = tonic::Request::new(harbor_a2a::GetTaskRequest {
+        id: task_id,
+        ..Default::default()
+    });
+    let metadata = request.metadata_mut();
+    metadata.insert("a2a-version", "1.0".parse().expect("value"));
+    metadata.insert(
+        "traceparent",
+        format!("00-{GRPC_TRACE_ID}-{PARENT_ID}-01")
+            .parse()
+            .expect("value"),
+    );
+    harbor_a2a::pb::a2a_service_client::A2aServiceClient::new(channel)
+        .get_task(request)
+        .await
+        .expect("GetTask over gRPC");
 
     // Wait for: the webhook's POST, and the spans of the RPC, the bus hop and the POST.
     let deadline = Instant::now() + DEADLINE;
@@ -137,7 +161,11 @@ async fn one_send_is_one_trace_across_http_the_bus_and_a_push_post() {
             ours(&spans, "bus.deliver"),
             ours(&spans, "push.post"),
         );
+        let grpc_rpc = spans
+            .iter()
+            .any(|s| s.name == "a2a.rpc" && hex(&s.trace_id) == GRPC_TRACE_ID);
         if !found.0.is_empty()
+            && grpc_rpc
             && !found.1.is_empty()
             && !found.2.is_empty()
             && !found.3.is_empty()
@@ -159,9 +187,19 @@ async fn one_send_is_one_trace_across_http_the_bus_and_a_push_post() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
 
-    // The front door continues the caller's span.
+    // The front doors continue the caller's span: HTTP headers and gRPC metadata.
     assert_eq!(rpc.len(), 1);
     assert_eq!(hex(&rpc[0].parent_span_id), PARENT_ID, "the RPC's parent");
+    let grpc_rpc: Vec<&Span> = spans
+        .iter()
+        .filter(|s| s.name == "a2a.rpc" && hex(&s.trace_id) == GRPC_TRACE_ID)
+        .collect();
+    assert_eq!(grpc_rpc.len(), 1);
+    assert_eq!(
+        hex(&grpc_rpc[0].parent_span_id),
+        PARENT_ID,
+        "the gRPC call's parent"
+    );
     // Every span of this trace descends from the RPC (through their parents).
     let by_id = |id: &[u8]| spans.iter().find(|s| s.span_id == id).cloned();
     let descends_from_rpc = |span: &Span| {
