@@ -244,7 +244,7 @@ impl Runtime {
             task.id.clone(),
             task.context_id.clone(),
         );
-        feed.set_running(true);
+        feed.run_started(&ctx.cancel);
         let reader = feed.reader(version);
         let run = Run {
             rt: Arc::clone(self),
@@ -305,7 +305,7 @@ impl Runtime {
                 task.id.clone(),
                 task.context_id.clone(),
             );
-            cancel_feed.set_running(true);
+            cancel_feed.run_started(&ctx.cancel);
             let run = Run {
                 rt: Arc::clone(&rt),
                 owner: call.identity.owner(),
@@ -472,7 +472,7 @@ impl Runtime {
             task.id.clone(),
             task.context_id.clone(),
         );
-        feed.set_running(true);
+        feed.run_started(&ctx.cancel);
         let run = Run {
             rt: Arc::clone(self),
             owner,
