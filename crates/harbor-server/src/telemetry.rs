@@ -10,6 +10,8 @@
 //! | `harbor_a2a_requests_total` | counter | `rpc`, `binding`, `outcome` (`ok` or the A2A error reason, e.g. `TASK_NOT_FOUND`) |
 //! | `harbor_a2a_request_duration_seconds` | histogram | `rpc`, `binding` |
 //! | `harbor_a2a_open_streams` | gauge | `binding` |
+//! | `harbor_task_log_appends_total` | counter | (appends to task logs, any store) |
+//! | `harbor_task_log_events_total` | counter | (events those appends carried) |
 //! | `harbor_task_state_transitions_total` | counter | `state` (the state a task entered, e.g. `TASK_STATE_COMPLETED`) |
 //! | `harbor_push_attempts_total` | counter | `outcome` (`delivered`, `retry`, `dead`) |
 //! | `harbor_push_retry_backlog` | gauge | (push deliveries waiting for their next attempt) |
@@ -35,6 +37,10 @@ pub const TASK_TRANSITIONS_TOTAL: &str = "harbor_task_state_transitions_total";
 pub const PUSH_ATTEMPTS_TOTAL: &str = "harbor_push_attempts_total";
 /// Push deliveries waiting for their next attempt.
 pub const PUSH_RETRY_BACKLOG: &str = "harbor_push_retry_backlog";
+/// Appends to task logs, whatever the store.
+pub const LOG_APPENDS_TOTAL: &str = "harbor_task_log_appends_total";
+/// Events those appends carried.
+pub const LOG_EVENTS_TOTAL: &str = "harbor_task_log_events_total";
 /// Agent executions running in this process (read at scrape time).
 pub const RUNNING_EXECUTIONS: &str = "harbor_task_executions_running";
 /// Readers of task logs here: streams, subscriptions, blocking sends (read at scrape time).
@@ -82,6 +88,11 @@ pub fn describe() {
         PUSH_ATTEMPTS_TOTAL,
         "Push webhook POSTs by outcome: delivered, retry (failed, tried again), dead (gave up)."
     );
+    describe_counter!(
+        LOG_APPENDS_TOTAL,
+        "Appends to task logs (each one durable write of a task and its new events)."
+    );
+    describe_counter!(LOG_EVENTS_TOTAL, "Events appended to task logs.");
     describe_gauge!(
         RUNNING_EXECUTIONS,
         "Agent executions running in this process."
@@ -163,6 +174,12 @@ impl Drop for OpenStream {
     fn drop(&mut self) {
         gauge!(OPEN_STREAMS, "binding" => self.0.as_str()).decrement(1.0);
     }
+}
+
+/// A durable append of `events` events to a task's log.
+pub(crate) fn log_appended(events: usize) {
+    counter!(LOG_APPENDS_TOTAL).increment(1);
+    counter!(LOG_EVENTS_TOTAL).increment(events as u64);
 }
 
 /// A task entered `state`.

@@ -205,6 +205,11 @@ async fn metrics_count_requests_by_rpc_binding_and_outcome_and_open_streams() {
     );
     let completed = r#"harbor_task_state_transitions_total{state="TASK_STATE_COMPLETED"}"#;
     assert!(sample(&text, completed).is_some_and(|n| n >= 3.0), "{text}");
+    // Appends are counted whatever the store (here the memory store).
+    assert!(
+        sample(&text, "harbor_task_log_appends_total").is_some_and(|n| n >= 3.0),
+        "{text}"
+    );
     assert_eq!(
         sample(&text, "harbor_task_executions_running"),
         Some(0.0),

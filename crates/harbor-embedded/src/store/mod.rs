@@ -313,8 +313,6 @@ impl TaskLog for EmbeddedTaskStore {
         events: &[StreamResponse],
     ) -> Result<u64, Error> {
         check_append(task, expected_version, events)?;
-        metrics::counter!(writer::LOG_APPENDS_TOTAL).increment(1);
-        metrics::counter!(writer::LOG_EVENTS_TOTAL).increment(events.len() as u64);
         let (owner, config) = (owner.clone(), self.config.clone());
         let span = tracing::debug_span!(
             "store.append",

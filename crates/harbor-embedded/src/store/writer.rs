@@ -134,10 +134,6 @@ impl Drop for Writer {
     }
 }
 
-/// Task-log appends (counter).
-pub(super) const LOG_APPENDS_TOTAL: &str = "harbor_task_log_appends_total";
-/// Events appended to task logs (counter).
-pub(super) const LOG_EVENTS_TOTAL: &str = "harbor_task_log_events_total";
 /// Writes per store transaction (histogram).
 pub(super) const COMMIT_BATCH_SIZE: &str = "harbor_store_commit_batch_size";
 /// Time of each durable commit, its fsync included (histogram, seconds).
@@ -195,12 +191,7 @@ fn commit(db: &Database, batch: Vec<Box<dyn Job>>) {
 
 /// Registers the help text of the store's metrics with the installed recorder.
 pub fn describe_metrics() {
-    use metrics::{Unit, describe_counter, describe_histogram};
-    describe_counter!(
-        LOG_APPENDS_TOTAL,
-        "Task-log appends (each one write of the task and its new events)."
-    );
-    describe_counter!(LOG_EVENTS_TOTAL, "Events appended to task logs.");
+    use metrics::{Unit, describe_histogram};
     describe_histogram!(
         COMMIT_BATCH_SIZE,
         "Writes the store's writer commits in one transaction."

@@ -351,6 +351,7 @@ impl Runtime {
                 .await
             {
                 Ok(appended) => {
+                    crate::telemetry::log_appended(1);
                     let entry = LogEntry {
                         sequence: appended,
                         event,
