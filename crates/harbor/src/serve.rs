@@ -289,7 +289,7 @@ async fn open_bus(
         let engine = storage
             .engine
             .as_ref()
-            .context("--bus embedded uses the data directory's bus, and --in-memory has none")?;
+            .context("--bus embedded uses the data directory's bus, which --in-memory and --store do not have")?;
         return Ok(Some(engine.bus()));
     }
     let bus = harbor::default_registry()?
