@@ -84,9 +84,12 @@ async fn serve() -> Server {
     let base = format!("http://{}", http_listener.local_addr().expect("addr"));
     let grpc_addr = grpc_listener.local_addr().expect("addr").to_string();
     let handler: Arc<dyn A2aHandler> = Arc::new(
-        DefaultHandler::builder(card(&base, &grpc_addr), Arc::new(ConformanceAgent::default()))
-            .build()
-            .expect("handler"),
+        DefaultHandler::builder(
+            card(&base, &grpc_addr),
+            Arc::new(ConformanceAgent::default()),
+        )
+        .build()
+        .expect("handler"),
     );
     let keys = ApiKeys::new()
         .add_key("acme", "alice", ALICE)
@@ -193,7 +196,11 @@ async fn every_rpc_is_not_found(
         id: task_id.into(),
         ..GetTaskRequest::default()
     };
-    assert_eq!(kind(intruder.get_task(peer, &c, get).await), nf, "{who}: get");
+    assert_eq!(
+        kind(intruder.get_task(peer, &c, get).await),
+        nf,
+        "{who}: get"
+    );
     let cancel = CancelTaskRequest {
         id: task_id.into(),
         ..CancelTaskRequest::default()
@@ -219,7 +226,12 @@ async fn every_rpc_is_not_found(
         ..SubscribeToTaskRequest::default()
     };
     assert_eq!(
-        stream_kind(intruder.subscribe_to_task(peer, &c, subscribe.clone()).await).await,
+        stream_kind(
+            intruder
+                .subscribe_to_task(peer, &c, subscribe.clone())
+                .await
+        )
+        .await,
         nf,
         "{who}: subscribe"
     );
@@ -356,7 +368,11 @@ async fn another_caller_finds_nothing_on_any_binding_or_tenant() {
             )
             .await
             .unwrap_or_else(|e| panic!("{binding}: alice lists configs: {e}"));
-        assert_eq!(configs.configs.len(), 1, "{binding}: alice's config survives");
+        assert_eq!(
+            configs.configs.len(),
+            1,
+            "{binding}: alice's config survives"
+        );
     }
 }
 

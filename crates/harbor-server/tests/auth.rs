@@ -12,8 +12,8 @@ use axum::Json;
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use harbor_a2a::pb::a2a_service_client::A2aServiceClient;
 use harbor_a2a::ListTasksRequest;
+use harbor_a2a::pb::a2a_service_client::A2aServiceClient;
 use harbor_distributed::A2aHandler;
 use harbor_server::auth::{
     ApiKeys, Auth, Authenticator, FailureLimit, JwtAuthenticator, JwtConfig, JwtKeySource,
@@ -298,7 +298,12 @@ async fn jwt_claims_are_checked_against_a_static_key() {
         ..JwtConfig::new(issuer, "harbor")
     };
     let served = serve(jwt_auth(config)).await;
-    assert_eq!(rest_with_token(&served.base, &key.token(&claims(issuer))).await.0, 200);
+    assert_eq!(
+        rest_with_token(&served.base, &key.token(&claims(issuer)))
+            .await
+            .0,
+        200
+    );
 
     let mut cases: Vec<(&str, Value)> = Vec::new();
     let mut expired = claims(issuer);
@@ -320,7 +325,9 @@ async fn jwt_claims_are_checked_against_a_static_key() {
         let (status, body) = rest_with_token(&served.base, &key.token(&claims)).await;
         assert_eq!(status, 401, "{why}: {body}");
         assert!(
-            body["error"]["message"].as_str().is_some_and(|m| m.contains(why)),
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(why)),
             "{why}: {body}"
         );
     }
@@ -364,13 +371,19 @@ async fn jwks_keys_are_cached_and_rotated_through_oidc_discovery() {
     let served = serve(jwt_auth(config)).await;
     let claims = claims(&issuer.url);
     for _ in 0..3 {
-        assert_eq!(rest_with_token(&served.base, &old.token(&claims)).await.0, 200);
+        assert_eq!(
+            rest_with_token(&served.base, &old.token(&claims)).await.0,
+            200
+        );
     }
     assert_eq!(issuer.fetches.load(Ordering::SeqCst), 1, "keys are cached");
     // The issuer rotates: a token with the new kid makes the server fetch again.
     let new = EcKey::new("new");
     *issuer.jwks.lock().expect("lock") = json!({"keys": [new.jwk()]});
-    assert_eq!(rest_with_token(&served.base, &new.token(&claims)).await.0, 200);
+    assert_eq!(
+        rest_with_token(&served.base, &new.token(&claims)).await.0,
+        200
+    );
     assert_eq!(issuer.fetches.load(Ordering::SeqCst), 2);
     // An unknown kid is refused (after one more look).
     let stray = EcKey::new("stray");
@@ -391,10 +404,16 @@ async fn a_jwks_url_works_without_discovery_and_refetches_are_rate_limited() {
     };
     let served = serve(jwt_auth(config)).await;
     let claims = claims("https://issuer.example");
-    assert_eq!(rest_with_token(&served.base, &key.token(&claims)).await.0, 200);
+    assert_eq!(
+        rest_with_token(&served.base, &key.token(&claims)).await.0,
+        200
+    );
     let stray = EcKey::new("stray");
     for _ in 0..5 {
-        assert_eq!(rest_with_token(&served.base, &stray.token(&claims)).await.0, 401);
+        assert_eq!(
+            rest_with_token(&served.base, &stray.token(&claims)).await.0,
+            401
+        );
     }
     assert_eq!(
         issuer.fetches.load(Ordering::SeqCst),
