@@ -98,6 +98,8 @@ pub struct PeerConfig {
     /// Extra headers on every request to the peer, card fetches included (for example
     /// `authorization`). Default none.
     pub headers: BTreeMap<String, String>,
+    /// How the peer's card signatures are checked. Default: not at all.
+    pub card_signatures: crate::card::CardSignatureConfig,
 }
 
 impl fmt::Debug for PeerConfig {
@@ -105,6 +107,7 @@ impl fmt::Debug for PeerConfig {
         f.debug_struct("PeerConfig")
             .field("identity", &self.identity)
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("card_signatures", &self.card_signatures)
             .finish()
     }
 }
@@ -229,6 +232,7 @@ mod tests {
             default_peer: PeerConfig {
                 identity: IdentityPolicy::Headers,
                 headers: BTreeMap::from([("authorization".into(), "Bearer s3cret".into())]),
+                ..PeerConfig::default()
             },
             ..ClientConfig::default()
         };

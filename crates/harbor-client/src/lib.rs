@@ -102,7 +102,10 @@ mod transport;
 mod url_policy;
 
 pub use builder::A2aTransportBuilder;
-pub use card::{CardSignature, Endpoint, ResolvedCard, SignatureError};
+pub use card::{
+    CardSignature, CardSignatureConfig, Endpoint, ResolvedCard, SignatureError, SignaturePolicy,
+    TrustedKeys,
+};
 pub use config::{Binding, ClientConfig, IdentityPolicy, PeerConfig, ResumeConfig};
 pub use driver::A2aTransportDriver;
 pub use error::{ClientError, error_from_response};

@@ -294,7 +294,12 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let grpc_local = grpc.as_ref().map(|l| l.local_addr()).transpose()?;
     let grpc_url = grpc_local.map(|addr| grpc_url(args.public_url.as_deref(), addr));
     let mut card = card(&args, &base, &http, grpc_url.as_deref());
-    let extended_card = crate::serve_auth::secure_card(&mut card, &auth, !args.no_extended_card);
+    let mut extended_card =
+        crate::serve_auth::secure_card(&mut card, &auth, !args.no_extended_card);
+    if let Some(signer) = args.auth.card_signer()? {
+        card = signer.sign(card)?;
+        extended_card = extended_card.map(|c| signer.sign(c)).transpose()?;
+    }
 
     let admin = match args.push.admin {
         Some(addr) => Some(

@@ -12,6 +12,7 @@ use harbor_server::auth::{
     ApiKeys, Auth, Authenticator, DEFAULT_API_KEY_HEADER, FailureLimit, JwtAuthenticator,
     JwtConfig, JwtKeySource, MtlsAuthenticator,
 };
+use harbor_server::card_signing::CardSigner;
 use harbor_server::tls::TlsConfig;
 use jsonwebtoken::Algorithm;
 
@@ -120,6 +121,31 @@ pub(crate) struct AuthArgs {
         help_heading = "TLS"
     )]
     mtls_default_tenant: String,
+    /// Sign the agent card (and the extended card) with this private key: PKCS#8 PEM, P-256
+    /// (ES256) or Ed25519 (EdDSA). The JWS covers the card's RFC 8785 canonical form.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "sign_card_kid",
+        help_heading = "Card signing"
+    )]
+    sign_card_key: Option<PathBuf>,
+    /// The key id (`kid`) of --sign-card-key, which verifiers look the key up by.
+    #[arg(
+        long,
+        value_name = "KID",
+        requires = "sign_card_key",
+        help_heading = "Card signing"
+    )]
+    sign_card_kid: Option<String>,
+    /// The URL of the JWKS that holds the signing key's public half (`jku`), if published.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "sign_card_key",
+        help_heading = "Card signing"
+    )]
+    sign_card_jku: Option<String>,
 }
 
 fn parse_algorithm(name: &str) -> Result<Algorithm, String> {
@@ -198,6 +224,18 @@ impl AuthArgs {
             client_ca: self.client_ca.clone(),
             require_client_cert: false,
         })
+    }
+
+    /// The card signer the flags name, if any.
+    pub(crate) fn card_signer(&self) -> anyhow::Result<Option<CardSigner>> {
+        let (Some(path), Some(kid)) = (&self.sign_card_key, &self.sign_card_kid) else {
+            return Ok(None);
+        };
+        let pem = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the card signing key {}", path.display()))?;
+        CardSigner::from_pem(&pem, kid, self.sign_card_jku.clone())
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     }
 
     /// The client CA of mutual TLS, if any.

@@ -176,6 +176,7 @@ fn client_config(common: &Common, api_key_header: Option<&str>) -> ClientConfig 
                 IdentityPolicy::None
             },
             headers: headers(common, api_key_header),
+            ..PeerConfig::default()
         },
         ..ClientConfig::default()
     };
