@@ -100,6 +100,9 @@ pub struct PeerConfig {
     pub headers: BTreeMap<String, String>,
     /// How the peer's card signatures are checked. Default: not at all.
     pub card_signatures: crate::card::CardSignatureConfig,
+    /// OAuth2 client credentials: every call carries a Bearer token from this grant,
+    /// cached and renewed before it expires. Default none.
+    pub oauth2: Option<crate::oauth::OAuth2ClientCredentials>,
 }
 
 impl fmt::Debug for PeerConfig {
@@ -108,6 +111,7 @@ impl fmt::Debug for PeerConfig {
             .field("identity", &self.identity)
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("card_signatures", &self.card_signatures)
+            .field("oauth2", &self.oauth2)
             .finish()
     }
 }

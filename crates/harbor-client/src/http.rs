@@ -38,6 +38,11 @@ pub(crate) struct PeerSettings {
     /// A JWKS URL of more trusted keys, fetched once (on the first card).
     pub(crate) jwks_url: Option<String>,
     pub(crate) jwks: std::sync::Arc<tokio::sync::OnceCell<crate::card::TrustedKeys>>,
+    /// The OAuth2 grant and its cached token.
+    pub(crate) oauth2: Option<(
+        crate::oauth::OAuth2ClientCredentials,
+        std::sync::Arc<crate::oauth::TokenCache>,
+    )>,
 }
 
 impl PeerSettings {
@@ -63,6 +68,10 @@ impl PeerSettings {
             trusted,
             jwks_url: config.card_signatures.jwks_url.clone(),
             jwks: std::sync::Arc::default(),
+            oauth2: config
+                .oauth2
+                .clone()
+                .map(|grant| (grant, std::sync::Arc::default())),
         })
     }
 }

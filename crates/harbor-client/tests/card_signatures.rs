@@ -35,7 +35,10 @@ fn key() -> Key {
 
 /// The JWK of a P-256 public key in PEM (its SubjectPublicKeyInfo ends with 04 || x || y).
 fn jwk(public_pem: &str, kid: &str) -> serde_json::Value {
-    let b64: String = public_pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let b64: String = public_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
     let der = STANDARD.decode(b64).expect("base64");
     let point = &der[der.len() - 65..];
     json!({"kty": "EC", "crv": "P-256", "kid": kid, "alg": "ES256",
@@ -82,7 +85,10 @@ fn transport(url: &str, signatures: CardSignatureConfig) -> A2aTransport {
             ..PeerConfig::default()
         },
     );
-    A2aTransport::builder().config(config).build().expect("transport")
+    A2aTransport::builder()
+        .config(config)
+        .build()
+        .expect("transport")
 }
 
 fn refusal(error: &harbor_distributed::Error) -> String {
@@ -116,7 +122,10 @@ async fn pinned_keys_verify_and_other_keys_refuse() {
         },
     );
     let error = wrong.agent_card(&peer_ref).await.expect_err("refused");
-    assert!(refusal(&error).contains("no signature of the card verifies"), "{error}");
+    assert!(
+        refusal(&error).contains("no signature of the card verifies"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -135,7 +144,10 @@ async fn a_jwks_url_is_fetched_once_and_trusted() {
         },
     );
     for _ in 0..2 {
-        client.agent_card(&peer_ref).await.expect("verified by the JWKS key");
+        client
+            .agent_card(&peer_ref)
+            .await
+            .expect("verified by the JWKS key");
     }
     assert_eq!(fetches.load(Ordering::SeqCst), 1);
 }

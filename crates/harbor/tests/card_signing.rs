@@ -49,7 +49,8 @@ fn served_cards_are_signed_and_verify_with_the_right_key_only() {
         let out = run(&["card", &server.base_url, "--verify", "--card-key", &trusted])
             .ok("card --verify");
         assert!(
-            out.stdout.contains(&format!("signature   verified ({name}, key {kid})")),
+            out.stdout
+                .contains(&format!("signature   verified ({name}, key {kid})")),
             "{}",
             out.stdout
         );
@@ -57,7 +58,10 @@ fn served_cards_are_signed_and_verify_with_the_right_key_only() {
         let card: AgentCard = harbor_a2a::from_json(&json.stdout).expect("card");
         assert_eq!(card.signatures.len(), 1);
         let keys = TrustedKeys::from_texts([public.as_str()]).expect("key");
-        assert_eq!(keys.verify(&card).expect("verifies").key_id.as_deref(), Some(kid));
+        assert_eq!(
+            keys.verify(&card).expect("verifies").key_id.as_deref(),
+            Some(kid)
+        );
         // The same card with one field changed no longer verifies.
         let mut tampered = card.clone();
         tampered.description.push('!');
@@ -67,7 +71,11 @@ fn served_cards_are_signed_and_verify_with_the_right_key_only() {
         let wrong = write(dir.path(), &format!("{kid}.wrong"), &stranger);
         let out = run(&["card", &server.base_url, "--verify", "--card-key", &wrong]);
         assert_eq!(out.code, Some(4), "{}", out.stderr);
-        assert!(out.stderr.contains("no signature of the card verifies"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("no signature of the card verifies"),
+            "{}",
+            out.stderr
+        );
     }
 }
 
@@ -77,8 +85,8 @@ fn unsigned_cards_pass_verify_if_signed_and_fail_require() {
     let server = Server::start(&[]);
     let (_, public) = key_pair(&rcgen::PKCS_ECDSA_P256_SHA256);
     let trusted = write(dir.path(), "k.pub", &public);
-    let out = run(&["card", &server.base_url, "--verify", "--card-key", &trusted])
-        .ok("card --verify");
+    let out =
+        run(&["card", &server.base_url, "--verify", "--card-key", &trusted]).ok("card --verify");
     assert!(out.stdout.contains("signature   none"), "{}", out.stdout);
     let out = run(&[
         "card",
@@ -134,7 +142,10 @@ fn the_python_sdk_verifies_a_card_harbor_signed() {
         let trusted = write(dir.path(), "harbor.pub", &public);
         let card_url = format!("{}/.well-known/agent-card.json", server.base_url);
         let (ok, stdout, stderr) = python_run(&python, &["verify", &card_url, &trusted, name]);
-        assert!(ok && stdout.trim() == "verified", "{name}: {stdout}\n{stderr}");
+        assert!(
+            ok && stdout.trim() == "verified",
+            "{name}: {stdout}\n{stderr}"
+        );
         // And it refuses the card under another key: the check can fail.
         let (_, other) = key_pair(alg);
         let other = write(dir.path(), "other.pub", &other);

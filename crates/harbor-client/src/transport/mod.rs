@@ -198,8 +198,12 @@ impl Inner {
 
     async fn prepare(&self, peer: &Peer, ctx: &CallContext) -> Result<Prepared, Error> {
         let settings = self.settings(peer);
-        let headers = call_headers(ctx, settings)?;
+        let mut headers = call_headers(ctx, settings)?;
         let card = self.card(peer, settings).await?;
+        if let Some((grant, cache)) = &settings.oauth2 {
+            let token = cache.authorization(&self.http, grant, &self.config).await?;
+            headers.insert(reqwest::header::AUTHORIZATION, token);
+        }
         tracing::Span::current().record("binding", card.endpoint().binding.as_str());
         Ok(Prepared { card, headers })
     }
@@ -241,11 +245,21 @@ impl Inner {
                 .await;
             if let Err(error) = &result {
                 tracing::debug!(%error, "call failed");
+                self.forget_token_if_refused(peer, error).await;
             }
             result
         }
         .instrument(call_span(peer, method))
         .await
+    }
+
+    /// A peer that refuses our OAuth2 token gets a new one on the next call.
+    async fn forget_token_if_refused(&self, peer: &Peer, error: &Error) {
+        if let (Error::Protocol(e), Some((_, cache))) = (error, &self.settings(peer).oauth2)
+            && e.kind() == harbor_a2a::ErrorKind::Unauthenticated
+        {
+            cache.invalidate().await;
+        }
     }
 
     pub(super) async fn stream<Req: Wire>(
