@@ -190,6 +190,32 @@ pub struct ClientConfig {
     pub peers: BTreeMap<String, PeerConfig>,
     /// The `User-Agent` header. Default `harbor-client/<version>`.
     pub user_agent: String,
+    /// TLS: more trusted CAs and a client certificate (mutual TLS), on every binding.
+    /// Default: the system's roots, no client certificate.
+    pub tls: TlsSettings,
+}
+
+/// TLS settings of the client. Data only; `Debug` never shows the private key.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TlsSettings {
+    /// More trusted CA certificates (PEM), besides the system's roots. Default none.
+    pub ca_pem: Option<String>,
+    /// A client certificate chain (PEM) for mutual TLS; needs [`key_pem`](Self::key_pem).
+    /// Default none.
+    pub cert_pem: Option<String>,
+    /// The private key (PEM) of [`cert_pem`](Self::cert_pem). Default none.
+    pub key_pem: Option<String>,
+}
+
+impl fmt::Debug for TlsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsSettings")
+            .field("ca_pem", &self.ca_pem.is_some())
+            .field("cert_pem", &self.cert_pem.is_some())
+            .field("key_pem", &self.key_pem.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 impl Default for ClientConfig {
@@ -213,6 +239,7 @@ impl Default for ClientConfig {
             default_peer: PeerConfig::default(),
             peers: BTreeMap::new(),
             user_agent: concat!("harbor-client/", env!("CARGO_PKG_VERSION")).to_owned(),
+            tls: TlsSettings::default(),
         }
     }
 }

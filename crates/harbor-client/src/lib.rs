@@ -107,7 +107,7 @@ pub use card::{
     CardSignature, CardSignatureConfig, Endpoint, ResolvedCard, SignatureError, SignaturePolicy,
     TrustedKeys,
 };
-pub use config::{Binding, ClientConfig, IdentityPolicy, PeerConfig, ResumeConfig};
+pub use config::{Binding, ClientConfig, IdentityPolicy, PeerConfig, ResumeConfig, TlsSettings};
 pub use driver::A2aTransportDriver;
 pub use error::{ClientError, error_from_response};
 pub use harbor_distributed::Error;

@@ -253,4 +253,35 @@ async fn client_certificates_name_the_caller_on_http_and_grpc() {
     let mut grpc_bob = A2aServiceClient::new(channel(&bob).connect().await.expect("connect"));
     let status = grpc_bob.get_task(request()).await.expect_err("not bob's");
     assert_eq!(status.code(), tonic::Code::NotFound, "{status:?}");
+
+    // The client commands present a certificate on every binding.
+    let (alice_cert, alice_key) = (write("alice.pem", &alice.0), write("alice.key", &alice.1));
+    for binding in ["jsonrpc", "http-json", "grpc"] {
+        let out = run(&[
+            "get",
+            &server.base_url,
+            &task_id,
+            "--json",
+            "--binding",
+            binding,
+            "--ca-cert",
+            &ca,
+            "--client-cert",
+            &alice_cert,
+            "--client-key",
+            &alice_key,
+        ]);
+        assert_eq!(out.code, Some(0), "{binding}: {}", out.stderr);
+        assert!(out.stdout.contains(&task_id), "{binding}: {}", out.stdout);
+        let anonymous = run(&[
+            "get",
+            &server.base_url,
+            &task_id,
+            "--binding",
+            binding,
+            "--ca-cert",
+            &ca,
+        ]);
+        assert_eq!(anonymous.code, Some(3), "{binding}: {}", anonymous.stderr);
+    }
 }

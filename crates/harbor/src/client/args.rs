@@ -56,6 +56,16 @@ pub(crate) struct Common {
     /// names, else x-api-key.
     #[arg(long, value_name = "NAME", requires = "api_key")]
     pub(crate) api_key_header: Option<String>,
+    /// A CA certificate (PEM) to trust besides the system's roots, for agents whose
+    /// certificate a private CA issued.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_cert: Option<std::path::PathBuf>,
+    /// A client certificate (PEM) for mutual TLS, on every binding; needs --client-key.
+    #[arg(long, value_name = "FILE", requires = "client_key")]
+    pub(crate) client_cert: Option<std::path::PathBuf>,
+    /// The private key (PEM) of --client-cert.
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    pub(crate) client_key: Option<std::path::PathBuf>,
     /// The local identity's tenant.
     #[arg(long, default_value = "local")]
     pub(crate) tenant: String,

@@ -38,8 +38,10 @@ impl Session {
         for uri in &common.extensions {
             ctx = ctx.with_extension(uri.clone());
         }
+        let mut config = client_config(common, api_key_header);
+        config.tls = tls_settings(common)?;
         let transport = A2aTransport::builder()
-            .config(client_config(common, api_key_header))
+            .config(config)
             .build()
             .map_err(|e| Failure::Usage(e.to_string()))?;
         Ok(Self {
@@ -98,6 +100,24 @@ impl Session {
             tracing::debug!(%error, "the client did not close cleanly");
         }
     }
+}
+
+/// `--ca-cert`, `--client-cert` and `--client-key`, read.
+fn tls_settings(common: &Common) -> Result<harbor_client::TlsSettings, Failure> {
+    let read = |path: &Option<std::path::PathBuf>, what: &str| {
+        path.as_ref()
+            .map(|path| {
+                std::fs::read_to_string(path).map_err(|e| {
+                    Failure::Usage(format!("cannot read the {what} {}: {e}", path.display()))
+                })
+            })
+            .transpose()
+    };
+    Ok(harbor_client::TlsSettings {
+        ca_pem: read(&common.ca_cert, "CA certificate")?,
+        cert_pem: read(&common.client_cert, "client certificate")?,
+        key_pem: read(&common.client_key, "client key")?,
+    })
 }
 
 /// The CLI's one local identity: `--tenant`, `--user` (or `$USER`), `--session` (or a UUID).
