@@ -421,3 +421,80 @@ async fn a_jwks_url_works_without_discovery_and_refetches_are_rate_limited() {
         "unknown kids do not make the server hammer the issuer"
     );
 }
+
+/// A `Write` into a shared buffer, for capturing the log.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn credentials_never_reach_the_log_or_the_answers() {
+    let log = Captured::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    // The current-thread runtime runs the servers' tasks here, under this subscriber.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let key = EcKey::new("k1");
+    let issuer = "https://issuer.example";
+    let jwt = JwtAuthenticator::new(JwtConfig {
+        keys: JwtKeySource::Pem(vec![key.public_pem.clone()]),
+        ..JwtConfig::new(issuer, "harbor")
+    })
+    .expect("jwt");
+    let keys = ApiKeys::new().add_key("acme", "alice", KEY).expect("key");
+    let schemes: Vec<Arc<dyn Authenticator>> = vec![Arc::new(keys), Arc::new(jwt)];
+    let auth = Auth::new(schemes, FailureLimit::default());
+    assert!(!format!("{auth:?}").contains(KEY));
+    let served = serve(auth).await;
+
+    let wrong_key = "wrong-key-do-not-log-0123456789";
+    let mut expired = claims(issuer);
+    expired["exp"] = json!(now() - 600);
+    let expired = key.token(&expired);
+    let good = key.token(&claims(issuer));
+    let mut answers = String::new();
+    for headers in [
+        vec![("x-api-key", KEY.to_owned())],
+        vec![("x-api-key", wrong_key.to_owned())],
+        vec![("authorization", format!("Bearer {expired}"))],
+        vec![("authorization", format!("Bearer {good}"))],
+    ] {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        answers.push_str(&rest(&served.base, &headers).await.2.to_string());
+        answers.push_str(&jsonrpc(&served.base, &headers).await.2.to_string());
+        if let Err(status) = grpc_list(&served.grpc, &headers).await {
+            answers.push_str(status.message());
+        }
+    }
+    let logged = String::from_utf8(log.0.lock().expect("lock").clone()).expect("utf-8");
+    assert!(
+        logged.contains("authentication failed"),
+        "the log was not captured: {logged}"
+    );
+    for secret in [KEY, wrong_key, expired.as_str(), good.as_str()] {
+        // The signature part of a token is what makes it a credential.
+        let needle = secret.rsplit('.').next().unwrap_or(secret);
+        assert!(
+            !logged.contains(needle),
+            "a credential reached the log:\n{logged}"
+        );
+        assert!(
+            !answers.contains(needle),
+            "a credential reached an answer: {answers}"
+        );
+    }
+}
