@@ -1,6 +1,6 @@
 //! Signing the agent card: a JWS (RFC 7515) with a detached payload, the payload being the
 //! card's RFC 8785 canonical form
-//! ([`card_signing_payload`](harbor_a2a::canonical::card_signing_payload)). ES256 (P-256)
+//! ([`harbor_a2a::canonical::card_signing_payload`]). ES256 (P-256)
 //! and EdDSA (Ed25519) keys, a `kid`, and optionally a `jku` where verifiers find the key set.
 
 use std::fmt;

@@ -498,3 +498,36 @@ async fn credentials_never_reach_the_log_or_the_answers() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_valid_token_without_the_required_scope_is_forbidden_on_every_binding() {
+    let key = EcKey::new("k1");
+    let issuer = "https://issuer.example";
+    let config = JwtConfig {
+        keys: JwtKeySource::Pem(vec![key.public_pem.clone()]),
+        required_scopes: vec!["a2a:call".into()],
+        ..JwtConfig::new(issuer, "harbor")
+    };
+    let served = serve(jwt_auth(config)).await;
+    let mut scoped = claims(issuer);
+    scoped["scope"] = json!("openid a2a:call");
+    let bearer = format!("Bearer {}", key.token(&scoped));
+    let allowed = [("authorization", bearer.as_str())];
+    assert_eq!(rest(&served.base, &allowed).await.0, 200);
+    let bearer = format!("Bearer {}", key.token(&claims(issuer)));
+    let unscoped = [("authorization", bearer.as_str())];
+    let (status, _, body) = rest(&served.base, &unscoped).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["status"], "PERMISSION_DENIED", "{body}");
+    assert!(body.to_string().contains("a2a:call"), "{body}");
+    let (status, _, body) = jsonrpc(&served.base, &unscoped).await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (403, &json!(-32043)),
+        "{body}"
+    );
+    let status = grpc_list(&served.grpc, &unscoped)
+        .await
+        .expect_err("forbidden");
+    assert_eq!(status.code(), tonic::Code::PermissionDenied, "{status:?}");
+}

@@ -81,6 +81,15 @@ pub(crate) struct AuthArgs {
     /// The tenant of tokens without the tenant claim (default: such tokens are refused).
     #[arg(long, value_name = "TENANT", help_heading = "Authentication")]
     jwt_default_tenant: Option<String>,
+    /// A scope every JWT must grant (`scope` or `scp` claim); repeat for several. A valid
+    /// token without it is answered 403 (gRPC PERMISSION_DENIED).
+    #[arg(
+        long,
+        value_name = "SCOPE",
+        requires = "jwt_issuer",
+        help_heading = "Authentication"
+    )]
+    jwt_required_scope: Vec<String>,
     /// The JWT claim naming the user.
     #[arg(
         long,
@@ -195,6 +204,7 @@ impl AuthArgs {
                 tenant_claim: self.jwt_tenant_claim.clone(),
                 default_tenant: self.jwt_default_tenant.clone(),
                 user_claim: self.jwt_user_claim.clone(),
+                required_scopes: self.jwt_required_scope.clone(),
                 ..JwtConfig::new(issuer.clone(), String::new())
             };
             let jwt = JwtAuthenticator::new(config).map_err(|e| anyhow::anyhow!("JWT: {e}"))?;

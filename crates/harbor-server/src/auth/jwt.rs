@@ -53,6 +53,9 @@ pub struct JwtConfig {
     pub jwks_min_refresh: Duration,
     /// Timeout of one discovery or JWKS fetch. Default 5 s.
     pub fetch_timeout: Duration,
+    /// Scopes a token must grant (in its `scope` claim, space-separated, or `scp`); a
+    /// valid token without them is PermissionDenied. Default none.
+    pub required_scopes: Vec<String>,
 }
 
 impl JwtConfig {
@@ -75,6 +78,7 @@ impl JwtConfig {
             jwks_ttl: Duration::from_secs(600),
             jwks_min_refresh: Duration::from_secs(10),
             fetch_timeout: Duration::from_secs(5),
+            required_scopes: Vec::new(),
         }
     }
 }
@@ -162,7 +166,25 @@ impl JwtAuthenticator {
         })
     }
 
-    async fn verify(&self, token: &str) -> Result<Principal, String> {
+    /// The required scopes `claims` lack.
+    fn missing_scopes(&self, claims: &Value) -> Vec<&str> {
+        let mut granted: Vec<&str> = Vec::new();
+        for name in ["scope", "scp"] {
+            match claims.get(name) {
+                Some(Value::String(s)) => granted.extend(s.split_whitespace()),
+                Some(Value::Array(items)) => granted.extend(items.iter().filter_map(Value::as_str)),
+                _ => {}
+            }
+        }
+        self.config
+            .required_scopes
+            .iter()
+            .map(String::as_str)
+            .filter(|s| !granted.contains(s))
+            .collect()
+    }
+
+    async fn verify(&self, token: &str) -> Result<(Principal, Value), String> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| "the token is malformed or its algorithm is not supported".to_owned())?;
         if !self.config.algorithms.contains(&header.alg) {
@@ -192,7 +214,7 @@ impl JwtAuthenticator {
         let mut last = "the signature does not verify".to_owned();
         for key in candidates {
             match jsonwebtoken::decode::<Value>(token, &key.key, &validation) {
-                Ok(data) => return self.principal(&data.claims),
+                Ok(data) => return Ok((self.principal(&data.claims)?, data.claims)),
                 Err(e) => {
                     last = describe(e.kind());
                     if !matches!(e.kind(), JwtErrorKind::InvalidSignature) {
@@ -299,7 +321,17 @@ impl Authenticator for JwtAuthenticator {
             return Verdict::Absent;
         }
         match self.verify(token.trim()).await {
-            Ok(principal) => Verdict::Accepted(principal),
+            Ok((principal, claims)) => {
+                let missing = self.missing_scopes(&claims);
+                if missing.is_empty() {
+                    Verdict::Accepted(principal)
+                } else {
+                    Verdict::Forbidden(format!(
+                        "the token lacks the scope(s) {}",
+                        missing.join(", ")
+                    ))
+                }
+            }
             Err(reason) => Verdict::Rejected(reason),
         }
     }

@@ -4,7 +4,7 @@
 //! ([`ApiKeys`]), JWT bearer tokens ([`JwtAuthenticator`], static keys, a JWKS URL or OIDC
 //! discovery) and mutual TLS ([`MtlsAuthenticator`]). Every binding asks it for the
 //! caller's [`Principal`], whose tenant and user become the call's
-//! [`Identity`](harbor_distributed::Identity); since the stores scope every task by that
+//! [`harbor_distributed::Identity`]; since the stores scope every task by that
 //! owner, another caller's task is TaskNotFound on every RPC.
 //!
 //! Several schemes may be on at once: the first whose credentials are present decides
@@ -13,8 +13,8 @@
 //! UNAUTHENTICATED); failed attempts are counted per source address and past a limit
 //! refused as RateLimited (429 / RESOURCE_EXHAUSTED) before any check runs.
 //!
-//! With no scheme configured ([`Auth::anonymous`]) every call acts as one configured
-//! principal, as before.
+//! With no scheme configured (`Auth::default()`) every call acts as the bindings'
+//! configured anonymous principal, as before.
 //!
 //! Credentials never reach logs, `Debug` output or error messages: errors say which scheme
 //! refused and why in general terms (expired, wrong audience, unknown key), nothing more.
@@ -113,6 +113,9 @@ pub enum Verdict {
     /// The credential is present but does not authenticate; the reason says why in general
     /// terms and never quotes the credential.
     Rejected(String),
+    /// The credential authenticates, but does not allow calling this server (a scope is
+    /// missing); the reason says what is missing.
+    Forbidden(String),
 }
 
 /// One authentication scheme.
@@ -204,8 +207,8 @@ impl Auth {
     ///
     /// # Errors
     ///
-    /// Unauthenticated (no or a bad credential) or RateLimited (too many failures from the
-    /// request's source).
+    /// Unauthenticated (no or a bad credential), PermissionDenied (a good credential that
+    /// does not allow this), or RateLimited (too many failures from the request's source).
     pub async fn authenticate(&self, request: &AuthRequest<'_>) -> Result<Principal, A2aError> {
         if let Some(retry) = self.limit.blocked(request.peer) {
             return Err(A2aError::new(
@@ -221,6 +224,10 @@ impl Auth {
             match scheme.authenticate(request).await {
                 Verdict::Absent => {}
                 Verdict::Accepted(principal) => return Ok(principal),
+                Verdict::Forbidden(reason) => {
+                    tracing::info!(scheme = scheme.name(), peer = ?request.peer, %reason, "caller not allowed");
+                    return Err(A2aError::new(ErrorKind::PermissionDenied, reason));
+                }
                 Verdict::Rejected(reason) => {
                     self.limit.failed(request.peer);
                     tracing::info!(scheme = scheme.name(), peer = ?request.peer, %reason, "authentication failed");
