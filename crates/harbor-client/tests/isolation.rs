@@ -35,6 +35,7 @@ const ALICE_GLOBEX: &str = "alice-globex-0123456789abcdef";
 
 struct Server {
     base: String,
+    grpc: String,
     shutdown: CancellationToken,
 }
 
@@ -122,7 +123,11 @@ async fn serve() -> Server {
     };
     let stop = shutdown.clone();
     tokio::spawn(async move { grpc::serve(grpc_listener, handler, &grpc_config, stop).await });
-    Server { base, shutdown }
+    Server {
+        base,
+        grpc: format!("http://{grpc_addr}"),
+        shutdown,
+    }
 }
 
 /// A client that speaks only `binding` and sends `key` (and forged identity headers, which
@@ -234,13 +239,6 @@ async fn every_rpc_is_not_found(
         .await,
         nf,
         "{who}: subscribe"
-    );
-    let mut resuming = ctx();
-    resuming.headers.insert(LAST_EVENT_ID.into(), "1".into());
-    assert_eq!(
-        stream_kind(intruder.subscribe_to_task(peer, &resuming, subscribe).await).await,
-        nf,
-        "{who}: resubscribe with Last-Event-ID"
     );
     let config = TaskPushNotificationConfig {
         task_id: task_id.into(),
@@ -373,6 +371,94 @@ async fn another_caller_finds_nothing_on_any_binding_or_tenant() {
             1,
             "{binding}: alice's config survives"
         );
+    }
+}
+
+/// SubscribeToTask resuming after event 1 (`Last-Event-ID`), sent by hand on each binding
+/// (the client sends that header only when it resumes a stream of its own).
+async fn resubscribe_is_not_found(server: &Server, key: &str, task_id: &str, who: &str) {
+    let http = reqwest::Client::new();
+    let rest = http
+        .get(format!(
+            "{}/a2a/rest/tasks/{task_id}:subscribe",
+            server.base
+        ))
+        .header("x-api-key", key)
+        .header("a2a-version", "1.0")
+        .header(LAST_EVENT_ID, "1")
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(rest.status().as_u16(), 404, "{who}: REST resubscribe");
+    let body: serde_json::Value = rest.json().await.expect("json");
+    assert_eq!(body["error"]["status"], "NOT_FOUND", "{who}: {body}");
+    let rpc: serde_json::Value = http
+        .post(format!("{}/a2a/jsonrpc", server.base))
+        .header("x-api-key", key)
+        .header("a2a-version", "1.0")
+        .header(LAST_EVENT_ID, "1")
+        .json(
+            &serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "SubscribeToTask",
+                                  "params": {"id": task_id}}),
+        )
+        .send()
+        .await
+        .expect("an answer")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        rpc["error"]["code"], -32001,
+        "{who}: JSON-RPC resubscribe: {rpc}"
+    );
+    let mut grpc =
+        harbor_a2a::pb::a2a_service_client::A2aServiceClient::connect(server.grpc.clone())
+            .await
+            .expect("connect");
+    let mut request = tonic::Request::new(SubscribeToTaskRequest {
+        id: task_id.into(),
+        ..SubscribeToTaskRequest::default()
+    });
+    for (name, value) in [
+        ("x-api-key", key),
+        ("a2a-version", "1.0"),
+        (LAST_EVENT_ID, "1"),
+    ] {
+        request
+            .metadata_mut()
+            .insert(name, value.parse().expect("metadata"));
+    }
+    let status = match grpc.subscribe_to_task(request).await {
+        Err(status) => status,
+        Ok(response) => {
+            let mut events = response.into_inner();
+            match tokio::time::timeout(DEADLINE, events.message()).await {
+                Ok(Err(status)) => status,
+                other => panic!("{who}: gRPC resubscribe streamed: {other:?}"),
+            }
+        }
+    };
+    assert_eq!(
+        status.code(),
+        tonic::Code::NotFound,
+        "{who}: gRPC resubscribe"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resubscribing_with_last_event_id_finds_nothing_of_another_caller() {
+    let server = serve().await;
+    let peer = Peer::new(&server.base);
+    let alice = client(&server.base, Binding::JsonRpc, Some(ALICE));
+    let reply = alice
+        .send_message(&peer, &ctx(), send("tck-input-required-r", None))
+        .await
+        .expect("alice sends");
+    let Some(send_message_response::Payload::Task(task)) = reply.payload else {
+        panic!("expected a task");
+    };
+    for (key, who) in [(BOB, "bob@acme"), (ALICE_GLOBEX, "alice@globex")] {
+        resubscribe_is_not_found(&server, key, &task.id, who).await;
     }
 }
 
