@@ -35,7 +35,7 @@ pub(crate) struct Db {
     pub(crate) sql: Statements,
 }
 
-fn build_pool(config: &Config, server: tokio_postgres::Config) -> Result<Pool, Error> {
+pub(crate) fn build_pool(config: &Config, server: tokio_postgres::Config) -> Result<Pool, Error> {
     let manager = Manager::from_config(
         server,
         NoTls,

@@ -112,8 +112,10 @@ pub mod raw;
 mod schema;
 mod settle;
 mod statements;
+mod store;
 mod subscription;
 
 pub use bus::PostgresBus;
 pub use config::Config;
 pub use driver::PostgresBusDriver;
+pub use store::{DEFAULT_LOG_RETENTION, PostgresTaskStore, StoreOptions};

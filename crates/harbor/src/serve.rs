@@ -61,6 +61,12 @@ pub(crate) struct ServeArgs {
     /// ./harbor-data). One server per directory.
     #[arg(long, value_name = "DIR", conflicts_with = "in_memory")]
     data_dir: Option<PathBuf>,
+    /// Keep tasks, their event logs and push cursors in PostgreSQL instead of the data
+    /// directory: `postgres://USER@HOST:PORT/DB` (query parameters `schema`, default
+    /// `harbor`, `pool_size`, `connect_timeout`). Several servers may share one store; with
+    /// `--bus`, a stream on any of them follows a task another one runs.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["in_memory", "data_dir"])]
+    store: Option<String>,
     /// Keep tasks in memory only: nothing is written to disk and everything is lost when
     /// the server stops (for tests and short experiments).
     #[arg(long)]
@@ -195,22 +201,27 @@ fn grpc_url(public_url: Option<&str>, local: SocketAddr) -> String {
     }
 }
 
-/// Where tasks live: the store, the embedded engine when there is one, and a line saying
-/// where that is.
+/// Where tasks live: the store, the embedded engine when there is one, a line saying
+/// where that is, and whether other servers may share it.
 struct Storage {
     store: Arc<dyn TaskLog>,
     engine: Option<Embedded>,
     description: String,
+    shared: bool,
 }
 
 /// The task store `args` ask for.
-fn open_store(args: &ServeArgs) -> anyhow::Result<Storage> {
+async fn open_store(args: &ServeArgs) -> anyhow::Result<Storage> {
     if args.in_memory {
         return Ok(Storage {
             store: Arc::new(MemoryTaskStore::new()),
             engine: None,
             description: "in memory (lost when the server stops)".to_owned(),
+            shared: false,
         });
+    }
+    if let Some(url) = &args.store {
+        return open_shared_store(args, url).await;
     }
     let dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     let config = EmbeddedConfig {
@@ -233,7 +244,42 @@ fn open_store(args: &ServeArgs) -> anyhow::Result<Storage> {
                 .map_or("until deleted".to_owned(), |d| format!("{d:?}"))
         ),
         engine: Some(engine),
+        shared: false,
     })
+}
+
+/// The PostgreSQL store at `url`.
+#[cfg(feature = "postgres")]
+async fn open_shared_store(args: &ServeArgs, url: &str) -> anyhow::Result<Storage> {
+    let options = harbor_postgres::StoreOptions {
+        log_retention: Some(args.log_retention),
+        terminal_task_ttl: args.task_retention,
+        ..harbor_postgres::StoreOptions::default()
+    };
+    let config =
+        harbor_postgres::Config::from_url(url).map_err(|e| anyhow::anyhow!("--store: {e}"))?;
+    let description = format!(
+        "{} schema {} (PostgreSQL, shared; finished tasks' logs kept {:?}, the tasks {})",
+        config.redacted_server(),
+        config.schema,
+        args.log_retention,
+        args.task_retention
+            .map_or("until deleted".to_owned(), |d| format!("{d:?}"))
+    );
+    let store = harbor_postgres::PostgresTaskStore::with_config(config, options)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the task store: {e}"))?;
+    Ok(Storage {
+        store: Arc::new(store),
+        engine: None,
+        description,
+        shared: true,
+    })
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn open_shared_store(_: &ServeArgs, _: &str) -> anyhow::Result<Storage> {
+    anyhow::bail!("--store needs the postgres feature, which this harbor was built without")
 }
 
 /// The bus `--bus` names, if any.
@@ -309,7 +355,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let storage = open_store(&args)?;
+    let storage = open_store(&args).await?;
     let bus = open_bus(&args, &storage).await?;
     let store = Arc::clone(&storage.store);
     let push = args.push.config();
@@ -336,22 +382,14 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let handler = builder
         .build()
         .map_err(|e| anyhow::anyhow!("cannot start the handler: {e}"))?;
-    // This server is its store's only writer: what was running when its last process died
-    // is resolved now, and push deliveries resume.
-    let recovered = handler.recover().await.map_err(|e| {
-        anyhow::anyhow!("cannot resolve the tasks a stopped server left running: {e}")
-    })?;
-    if recovered.failed + recovered.rerun > 0 {
+    if storage.shared {
+        // Other servers may be running the tasks that look unfinished, and delivering their
+        // push notifications: neither is this server's to resolve.
         eprintln!(
-            "harbor serve: {} task(s) left running by a stopped server were failed, {} re-run",
-            recovered.failed, recovered.rerun
+            "harbor serve: the task store is shared: tasks a stopped server left running are not resolved here"
         );
-    }
-    if recovered.push_resumed > 0 {
-        eprintln!(
-            "harbor serve: push delivery resumed for {} config(s)",
-            recovered.push_resumed
-        );
+    } else {
+        recover(&handler).await?;
     }
 
     let shutdown = CancellationToken::new();
@@ -557,6 +595,27 @@ async fn wait_for_signal() {
 #[cfg(not(unix))]
 async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Resolves what was running when this server's last process died (it is its store's only
+/// writer), and resumes push deliveries.
+async fn recover(handler: &DefaultHandler) -> anyhow::Result<()> {
+    let recovered = handler.recover().await.map_err(|e| {
+        anyhow::anyhow!("cannot resolve the tasks a stopped server left running: {e}")
+    })?;
+    if recovered.failed + recovered.rerun > 0 {
+        eprintln!(
+            "harbor serve: {} task(s) left running by a stopped server were failed, {} re-run",
+            recovered.failed, recovered.rerun
+        );
+    }
+    if recovered.push_resumed > 0 {
+        eprintln!(
+            "harbor serve: push delivery resumed for {} config(s)",
+            recovered.push_resumed
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

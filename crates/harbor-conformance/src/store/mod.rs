@@ -19,6 +19,7 @@ mod content;
 mod listing;
 mod log;
 mod outbox;
+mod scoped;
 mod tasks;
 
 pub use content::{push_config_crud, task_content_round_trips_exactly};
@@ -32,6 +33,7 @@ pub use log::{
     reads_start_after_a_position, stale_appends_leave_nothing, store_writes_are_logged,
 };
 pub use outbox::{live_cursors_and_dead_letters, push_cursors_save_and_read_back};
+pub use scoped::ScopedLog;
 pub use tasks::{
     concurrent_updates_one_wins, create_then_get, create_twice_is_refused,
     other_owners_see_not_found, undecodable_tasks_are_refused, update_is_versioned,
@@ -39,8 +41,15 @@ pub use tasks::{
 
 /// Expands to one `#[tokio::test]` per case; `$factory` is an expression of a closure
 /// returning a future of `Arc<dyn TaskStore>` (a fresh, empty store each call).
+///
+/// A store backed by a server reads the server's URL from an environment variable; with
+/// `env = "VAR"` every case prints why it skipped and passes when `VAR` is unset, and the
+/// factory is a closure taking the URL (as [`bus_suite!`](crate::bus_suite)).
 #[macro_export]
 macro_rules! task_store_suite {
+    (env = $var:literal, $factory:expr) => {
+        $crate::task_store_suite!($crate::__store_from_env!($var, $factory));
+    };
     ($factory:expr) => {
         $crate::task_store_suite!(@cases $factory;
             create_then_get, create_twice_is_refused, other_owners_see_not_found,
@@ -68,6 +77,9 @@ macro_rules! task_store_suite {
 /// task log is a task store too: run [`task_store_suite!`] on it as well.
 #[macro_export]
 macro_rules! task_log_suite {
+    (env = $var:literal, $factory:expr) => {
+        $crate::task_log_suite!($crate::__store_from_env!($var, $factory));
+    };
     ($factory:expr) => {
         $crate::task_store_suite!(@run $factory;
             appends_are_numbered_and_replay_to_the_task, reads_start_after_a_position,
@@ -76,6 +88,28 @@ macro_rules! task_log_suite {
             active_tasks_are_listed_across_owners, push_cursors_save_and_read_back,
             live_cursors_and_dead_letters);
     };
+}
+
+/// The factory of a suite case whose server URL is in `$var`: returns from the case (a
+/// skip, said on stderr) when it is unset.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __store_from_env {
+    ($var:literal, $factory:expr) => {{
+        match ::std::env::var($var) {
+            Ok(url) if !url.is_empty() => {
+                let make = $factory;
+                move || make(url.clone())
+            }
+            _ => {
+                eprintln!(
+                    "skipped: set {} to the server's URL to run this case (.ci/run sets it)",
+                    $var
+                );
+                return;
+            }
+        }
+    }};
 }
 
 fn owner(user: &str) -> Owner {

@@ -30,7 +30,10 @@ pub struct StoreConfig {
     /// `log_retention` is set (the thread runs only then;
     /// [`prune`](super::EmbeddedTaskStore::prune) and
     /// [`compact_logs`](super::EmbeddedTaskStore::compact_logs) can always be called
-    /// directly). Default is 60 s; zero is treated as 1 s.
+    /// directly). Default is 60 s; zero is treated as 1 s. A retention shorter than four
+    /// intervals shortens it to a quarter of that retention (at least 1 s), so what is kept
+    /// past its time stays a small part of what is kept: disk use under a steady load is
+    /// bounded by about 1.25 retentions of tasks, not by the interval.
     pub prune_interval: Duration,
 }
 
@@ -56,12 +59,49 @@ impl StoreConfig {
         self.terminal_task_ttl.is_some() || self.log_retention.is_some()
     }
 
-    /// The interval the pruning thread sleeps, never zero.
+    /// The interval the pruning thread sleeps: `prune_interval`, at most a quarter of the
+    /// shortest retention, never under 1 s.
     pub(super) fn prune_every(&self) -> Duration {
-        if self.prune_interval.is_zero() {
-            Duration::from_secs(1)
-        } else {
-            self.prune_interval
+        let shortest = [self.terminal_task_ttl, self.log_retention]
+            .into_iter()
+            .flatten()
+            .min();
+        let every = match shortest {
+            Some(retention) => self.prune_interval.min(retention / 4),
+            None => self.prune_interval,
+        };
+        every.max(Duration::from_secs(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every(ttl: Option<u64>, logs: Option<u64>, interval: u64) -> Duration {
+        StoreConfig {
+            terminal_task_ttl: ttl.map(Duration::from_secs),
+            log_retention: logs.map(Duration::from_secs),
+            prune_interval: Duration::from_secs(interval),
+            ..StoreConfig::default()
         }
+        .prune_every()
+    }
+
+    #[test]
+    fn pruning_keeps_up_with_a_short_retention() {
+        // The default retention (5 min) leaves the default interval alone.
+        assert_eq!(
+            StoreConfig::default().prune_every(),
+            Duration::from_secs(60)
+        );
+        // A 20 s task TTL with 10 s logs: a quarter of the shorter one.
+        assert_eq!(every(Some(20), Some(10), 60), Duration::from_millis(2_500));
+        assert_eq!(every(Some(40), None, 60), Duration::from_secs(10));
+        // Never under a second, whatever asks for it.
+        assert_eq!(every(Some(1), None, 60), Duration::from_secs(1));
+        assert_eq!(every(None, None, 0), Duration::from_secs(1));
+        // A shorter interval than the retention needs is kept.
+        assert_eq!(every(Some(3_600), None, 5), Duration::from_secs(5));
     }
 }

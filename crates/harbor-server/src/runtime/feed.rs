@@ -19,6 +19,7 @@ use harbor_distributed::store::fanout::Notice;
 use harbor_distributed::store::project;
 use harbor_distributed::{LogEntry, Owner, StoredTask, TaskLog};
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 /// Entries a feed keeps for its readers; a reader further behind reads the store.
 const RECENT: usize = 256;
@@ -175,8 +176,10 @@ struct FeedState {
     version: u64,
     /// The latest entries, ending at `version` when not empty.
     recent: VecDeque<LogEntry>,
-    /// Whether an execution is writing the task.
-    running: bool,
+    /// The cancel token of the execution writing the task, if one runs here: cancelled
+    /// when another process ends the task (a CancelTask on another replica), so the
+    /// execution stops wherever it runs.
+    run: Option<CancellationToken>,
 }
 
 impl TaskFeed {
@@ -188,7 +191,7 @@ impl TaskFeed {
                 task: task.clone(),
                 version,
                 recent: VecDeque::new(),
-                running: false,
+                run: None,
             }),
             changed: watch::channel(()).0,
             run_lock: Arc::default(),
@@ -238,6 +241,7 @@ impl TaskFeed {
             }
             let excess = state.recent.len().saturating_sub(RECENT);
             state.recent.drain(..excess);
+            state.stop_run_if_ended(&self.task_id);
         }
         self.changed.send_replace(());
         true
@@ -251,15 +255,38 @@ impl TaskFeed {
             state.task.clone_from(&stored.task);
             state.version = stored.version;
             state.recent.clear();
+            state.stop_run_if_ended(&self.task_id);
             drop(state);
             self.changed.send_replace(());
         }
     }
 
-    /// Marks whether an execution is writing the task.
-    pub(crate) fn set_running(&self, running: bool) {
-        lock(&self.state).running = running;
+    /// Marks that an execution here is writing the task; `cancel` stops it.
+    pub(crate) fn run_started(&self, cancel: &CancellationToken) {
+        lock(&self.state).run = Some(cancel.clone());
         self.changed.send_replace(());
+    }
+
+    /// Marks that the execution here ended.
+    pub(crate) fn run_ended(&self) {
+        lock(&self.state).run = None;
+        self.changed.send_replace(());
+    }
+}
+
+impl FeedState {
+    /// Stops the execution here once the task ended by a write from elsewhere.
+    fn stop_run_if_ended(&self, task_id: &str) {
+        if let Some(run) = &self.run
+            && !run.is_cancelled()
+            && is_terminal(&self.task)
+        {
+            tracing::info!(
+                task_id,
+                "the task ended elsewhere; its execution here is stopped"
+            );
+            run.cancel();
+        }
     }
 }
 
@@ -336,7 +363,7 @@ impl FeedReader {
                     }
                 } else if is_terminal(&state.task) {
                     return Next::Closed;
-                } else if !state.running && !wait_while_idle {
+                } else if state.run.is_none() && !wait_while_idle {
                     return Next::Idle;
                 } else {
                     Source::Wait

@@ -234,7 +234,7 @@ impl Runtime {
             task.id.clone(),
             task.context_id.clone(),
         );
-        feed.set_running(true);
+        feed.run_started(&ctx.cancel);
         let reader = feed.reader(version);
         let run = Run {
             rt: Arc::clone(self),
@@ -295,7 +295,7 @@ impl Runtime {
                 task.id.clone(),
                 task.context_id.clone(),
             );
-            cancel_feed.set_running(true);
+            cancel_feed.run_started(&ctx.cancel);
             let run = Run {
                 rt: Arc::clone(&rt),
                 owner: call.identity.owner(),
@@ -462,7 +462,7 @@ impl Runtime {
             task.id.clone(),
             task.context_id.clone(),
         );
-        feed.set_running(true);
+        feed.run_started(&ctx.cancel);
         let run = Run {
             rt: Arc::clone(self),
             owner,

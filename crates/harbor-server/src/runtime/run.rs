@@ -151,7 +151,7 @@ impl Run {
         lock(&self.rt.runs).remove(&task_id);
         self.finish(phase, outcome.unwrap_or(Ok(()))).await;
         if let Some(feed) = &self.feed {
-            feed.set_running(false);
+            feed.run_ended();
         }
         drop(self.guard.take());
     }
@@ -270,7 +270,7 @@ impl Run {
         let feed = self.rt.feeds.create(self.owner.clone(), &task, entries);
         // A fresh lock: taking it cannot fail, and it keeps follow-ups behind this execution.
         self.guard = Arc::clone(&feed.run_lock).try_lock_owned().ok();
-        feed.set_running(true);
+        feed.run_started(&self.ctx.cancel);
         if let Some(first) = self.first.take() {
             let reader = feed.reader(0);
             let _ = first.send(Ok(Started::Task { head: None, reader }));

@@ -39,10 +39,23 @@ impl Server {
 
     /// A server on the data directory `dir`, which outlives it (for restart tests).
     pub fn start_in(dir: &Path, extra_args: &[&str]) -> Server {
+        let mut args = vec!["--data-dir".as_ref(), dir.as_os_str()];
+        args.extend(extra_args.iter().map(std::ffi::OsStr::new));
+        Self::start_with(&args)
+    }
+
+    /// A server with exactly `args` after `serve --host 127.0.0.1 --port 0` (no data
+    /// directory unless they name one).
+    pub fn start_with(args: &[&std::ffi::OsStr]) -> Server {
+        Self::start_with_env(args, &[])
+    }
+
+    /// As [`start_with`](Self::start_with), with `env` set for the server (e.g. `RUST_LOG`).
+    pub fn start_with_env(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_harbor"))
-            .args(["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir"])
-            .arg(dir)
-            .args(extra_args)
+            .args(["serve", "--host", "127.0.0.1", "--port", "0"])
+            .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

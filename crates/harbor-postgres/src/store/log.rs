@@ -1,0 +1,341 @@
+//! The task log and the push outbox of [`PostgresTaskStore`]: appends, log reads, the
+//! tasks executions hold, and push delivery cursors.
+
+use async_trait::async_trait;
+use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig, TaskState};
+use harbor_distributed::store::check_append;
+use harbor_distributed::{Error, LogEntry, Owner, PushCursor, PushOutbox, TaskLog};
+use prost::Message as _;
+
+use super::{Columns, PostgresTaskStore, not_found, to_i64, to_u64, unreadable};
+
+/// Creates the task and its first entries, or does nothing when the id is taken.
+const CREATE: &str = "\
+WITH t AS (
+    INSERT INTO {s}.tasks
+        (id, tenant, user_id, context_id, state, stamped, stamp_secs, stamp_nanos, version, task, terminal_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $11 THEN now() END)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id
+), l AS (
+    INSERT INTO {s}.task_log (task_id, seq, event)
+    SELECT t.id, e.seq, e.event FROM t, unnest($12::bigint[], $13::bytea[]) AS e (seq, event)
+)
+SELECT count(*) FROM t";
+
+/// Stores the new projection and appends the entries, only if the task is still the
+/// owner's at the expected version (`$9`).
+const APPEND: &str = "\
+WITH t AS (
+    UPDATE {s}.tasks SET
+        context_id = $4, state = $5, stamped = $6, stamp_secs = $7, stamp_nanos = $8,
+        version = $10, task = $11,
+        terminal_at = CASE WHEN $12 THEN coalesce(terminal_at, now()) END
+    WHERE id = $1 AND tenant = $2 AND user_id = $3 AND version = $9
+    RETURNING id
+), l AS (
+    INSERT INTO {s}.task_log (task_id, seq, event)
+    SELECT t.id, e.seq, e.event FROM t, unnest($13::bigint[], $14::bytea[]) AS e (seq, event)
+)
+SELECT count(*) FROM t";
+
+#[async_trait]
+impl TaskLog for PostgresTaskStore {
+    async fn append(
+        &self,
+        owner: &Owner,
+        task: &Task,
+        expected_version: u64,
+        events: &[StreamResponse],
+    ) -> Result<u64, Error> {
+        check_append(task, expected_version, events)?;
+        let columns = Columns::of(task);
+        let version = expected_version + events.len() as u64;
+        let seqs: Vec<i64> = (expected_version + 1..=version).map(to_i64).collect();
+        let bodies: Vec<Vec<u8>> = events.iter().map(|e| e.encode_to_vec()).collect();
+        let (tenant, user) = (&*owner.tenant, &*owner.user);
+        let rows = if expected_version == 0 {
+            self.db
+                .query(
+                    CREATE,
+                    &[
+                        &task.id,
+                        &tenant,
+                        &user,
+                        &columns.context_id,
+                        &columns.state,
+                        &columns.stamped,
+                        &columns.secs,
+                        &columns.nanos,
+                        &to_i64(version),
+                        &columns.bytes,
+                        &columns.terminal,
+                        &seqs,
+                        &bodies,
+                    ],
+                )
+                .await?
+        } else {
+            self.db
+                .query(
+                    APPEND,
+                    &[
+                        &task.id,
+                        &tenant,
+                        &user,
+                        &columns.context_id,
+                        &columns.state,
+                        &columns.stamped,
+                        &columns.secs,
+                        &columns.nanos,
+                        &to_i64(expected_version),
+                        &to_i64(version),
+                        &columns.bytes,
+                        &columns.terminal,
+                        &seqs,
+                        &bodies,
+                    ],
+                )
+                .await?
+        };
+        if rows[0].get::<_, i64>(0) == 1 {
+            return Ok(version);
+        }
+        if expected_version == 0 {
+            return Err(Error::AlreadyExists {
+                task_id: task.id.clone(),
+            });
+        }
+        match self.db.version(owner, &task.id).await? {
+            None => Err(not_found(&task.id)),
+            Some(actual) => Err(Error::VersionConflict {
+                task_id: task.id.clone(),
+                expected: expected_version,
+                actual,
+            }),
+        }
+    }
+
+    async fn read_log(
+        &self,
+        owner: &Owner,
+        task_id: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, Error> {
+        let limit = i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
+        let rows = self
+            .db
+            .query(
+                "SELECT l.seq, l.event FROM {s}.tasks t \
+                 LEFT JOIN LATERAL (SELECT seq, event FROM {s}.task_log \
+                     WHERE task_id = t.id AND seq > $4 ORDER BY seq LIMIT $5) l ON true \
+                 WHERE t.id = $1 AND t.tenant = $2 AND t.user_id = $3",
+                &[
+                    &task_id,
+                    &&*owner.tenant,
+                    &&*owner.user,
+                    &to_i64(after),
+                    &limit,
+                ],
+            )
+            .await?;
+        if rows.is_empty() {
+            return Err(not_found(task_id));
+        }
+        rows.iter()
+            .filter_map(|row| Some((row.get::<_, Option<i64>>(0)?, row.get::<_, &[u8]>(1))))
+            .map(|(seq, bytes)| {
+                Ok(LogEntry {
+                    sequence: to_u64(seq),
+                    event: StreamResponse::decode(bytes)
+                        .map_err(|e| unreadable(task_id, "log entry", &e))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn active_tasks(&self, after: &str, limit: usize) -> Result<Vec<(Owner, String)>, Error> {
+        let limit = i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
+        let rows = self
+            .db
+            .query(
+                &format!(
+                    "SELECT tenant, user_id, id FROM {{s}}.tasks \
+                     WHERE state IN ({}, {}) AND id > $1 ORDER BY id LIMIT $2",
+                    TaskState::Submitted as i32,
+                    TaskState::Working as i32
+                ),
+                &[&after, &limit],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let owner = Owner {
+                    tenant: row.get::<_, &str>(0).into(),
+                    user: row.get::<_, &str>(1).into(),
+                };
+                (owner, row.get::<_, String>(2))
+            })
+            .collect())
+    }
+}
+
+/// A cursor as stored: JSON.
+fn encode_cursor(cursor: &PushCursor) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(cursor).map_err(|e| Error::InvalidArgument(format!("push cursor: {e}")))
+}
+
+fn decode_cursor(task_id: &str, bytes: &[u8]) -> Result<PushCursor, Error> {
+    serde_json::from_slice(bytes).map_err(|e| unreadable(task_id, "push cursor", &e))
+}
+
+impl PostgresTaskStore {
+    /// Cursors after `after` in (task, config) order that pass `condition` (SQL over
+    /// `k`, the cursor, and `t`, its task), at most `limit`.
+    async fn cursors_where(
+        &self,
+        condition: &str,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<PushCursor>, Error> {
+        let (task, config) = after.unwrap_or(("", ""));
+        let limit = i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
+        let rows = self
+            .db
+            .query(
+                &format!(
+                    "SELECT k.task_id, k.cursor FROM {{s}}.push_cursors k \
+                     JOIN {{s}}.tasks t ON t.id = k.task_id \
+                     WHERE ({condition}) AND (k.task_id, k.config_id) > ($1, $2) \
+                     ORDER BY k.task_id, k.config_id LIMIT $3"
+                ),
+                &[&task, &config, &limit],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| decode_cursor(row.get(0), row.get(1)))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl PushOutbox for PostgresTaskStore {
+    async fn track(
+        &self,
+        owner: &Owner,
+        config: &TaskPushNotificationConfig,
+        after: u64,
+    ) -> Result<(), Error> {
+        let cursor = PushCursor::new(owner.clone(), &config.task_id, &config.id, after);
+        let rows = self
+            .db
+            .query(
+                "WITH t AS (SELECT id FROM {s}.tasks WHERE id = $1 AND tenant = $2 AND user_id = $3), \
+                 c AS (INSERT INTO {s}.push_configs (task_id, config_id, config) \
+                       SELECT id, $4, $5 FROM t \
+                       ON CONFLICT (task_id, config_id) DO UPDATE SET config = excluded.config \
+                       RETURNING task_id), \
+                 k AS (INSERT INTO {s}.push_cursors (task_id, config_id, dead, delivered, cursor) \
+                       SELECT task_id, $4, false, $6, $7 FROM c \
+                       ON CONFLICT (task_id, config_id) DO UPDATE \
+                       SET dead = false, delivered = excluded.delivered, cursor = excluded.cursor) \
+                 SELECT count(*) FROM t",
+                &[
+                    &config.task_id,
+                    &&*owner.tenant,
+                    &&*owner.user,
+                    &config.id,
+                    &config.encode_to_vec(),
+                    &to_i64(after),
+                    &encode_cursor(&cursor)?,
+                ],
+            )
+            .await?;
+        match rows[0].get::<_, i64>(0) {
+            0 => Err(not_found(&config.task_id)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn cursor(
+        &self,
+        owner: &Owner,
+        task_id: &str,
+        config_id: &str,
+    ) -> Result<Option<PushCursor>, Error> {
+        let rows = self
+            .db
+            .query(
+                "SELECT k.cursor FROM {s}.tasks t \
+                 LEFT JOIN {s}.push_cursors k ON k.task_id = t.id AND k.config_id = $4 \
+                 WHERE t.id = $1 AND t.tenant = $2 AND t.user_id = $3",
+                &[&task_id, &&*owner.tenant, &&*owner.user, &config_id],
+            )
+            .await?;
+        let row = rows.first().ok_or_else(|| not_found(task_id))?;
+        row.get::<_, Option<&[u8]>>(0)
+            .map(|bytes| decode_cursor(task_id, bytes))
+            .transpose()
+    }
+
+    async fn save(&self, cursor: &PushCursor) -> Result<(), Error> {
+        let rows = self
+            .db
+            .query(
+                "WITH t AS (SELECT id FROM {s}.tasks WHERE id = $1 AND tenant = $2 AND user_id = $3), \
+                 c AS (SELECT task_id, config_id FROM {s}.push_configs \
+                       WHERE task_id IN (SELECT id FROM t) AND config_id = $4), \
+                 k AS (INSERT INTO {s}.push_cursors (task_id, config_id, dead, delivered, cursor) \
+                       SELECT task_id, config_id, $5, $6, $7 FROM c \
+                       ON CONFLICT (task_id, config_id) DO UPDATE \
+                       SET dead = excluded.dead, delivered = excluded.delivered, cursor = excluded.cursor) \
+                 SELECT (SELECT count(*) FROM t), (SELECT count(*) FROM c)",
+                &[
+                    &cursor.task_id,
+                    &&*cursor.owner.tenant,
+                    &&*cursor.owner.user,
+                    &cursor.config_id,
+                    &cursor.dead.is_some(),
+                    &to_i64(cursor.delivered),
+                    &encode_cursor(cursor)?,
+                ],
+            )
+            .await?;
+        match (rows[0].get::<_, i64>(0), rows[0].get::<_, i64>(1)) {
+            (0, _) => Err(not_found(&cursor.task_id)),
+            (_, 0) => Err(super::config_not_found(&cursor.task_id, &cursor.config_id)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn live_cursors(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<PushCursor>, Error> {
+        let terminal = [
+            TaskState::Completed,
+            TaskState::Failed,
+            TaskState::Canceled,
+            TaskState::Rejected,
+        ]
+        .map(|s| (s as i32).to_string())
+        .join(", ");
+        self.cursors_where(
+            &format!("NOT k.dead AND (k.delivered < t.version OR t.state NOT IN ({terminal}))"),
+            after,
+            limit,
+        )
+        .await
+    }
+
+    async fn dead_letters(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<PushCursor>, Error> {
+        self.cursors_where("k.dead", after, limit).await
+    }
+}

@@ -1,0 +1,126 @@
+//! The task store's tables, versioned apart from the bus's (`store_version`), in the same
+//! schema, migrated under a transaction-scoped advisory lock so concurrent opens are safe.
+//!
+//! - `tasks`: one row per task, its projection as protobuf (`task`), the write `version`
+//!   (the sequence of its last log entry), its owner, and the columns ListTasks filters and
+//!   sorts by: `context_id`, `state`, and the status timestamp as whole seconds and
+//!   nanoseconds (`stamp_secs`, `stamp_nanos`, zero and `stamped = false` when the status
+//!   has none). `terminal_at` is when the row was first stored terminal (the database's
+//!   clock, so every replica agrees), `log_compacted` whether retention dropped its log.
+//!   Ids sort by byte (`COLLATE "C"`), as every other store sorts them.
+//! - `task_log`: the events, one row per `(task_id, seq)`, as protobuf `StreamResponse`s.
+//! - `push_configs`: one row per `(task_id, config_id)`, the config as protobuf.
+//! - `push_cursors`: where delivery of a config stands (the cursor as JSON, with `dead`
+//!   and `delivered` beside it for the queries); deleted with its config.
+
+use deadpool_postgres::Pool;
+use harbor_a2a::TaskState;
+use harbor_distributed::Error;
+
+use crate::errors;
+
+/// The store schema version this driver writes.
+pub(crate) const VERSION: i32 = 1;
+
+/// Migration `n` (1-based) in `schema`.
+fn migration(n: i32, s: &str) -> Option<String> {
+    let (submitted, working) = (TaskState::Submitted as i32, TaskState::Working as i32);
+    match n {
+        1 => Some(format!(
+            r#"
+CREATE TABLE {s}.tasks (
+    id text COLLATE "C" PRIMARY KEY,
+    tenant text NOT NULL,
+    user_id text NOT NULL,
+    context_id text NOT NULL,
+    state integer NOT NULL,
+    stamped boolean NOT NULL,
+    stamp_secs bigint NOT NULL,
+    stamp_nanos integer NOT NULL,
+    version bigint NOT NULL,
+    task bytea NOT NULL,
+    terminal_at timestamptz,
+    log_compacted boolean NOT NULL DEFAULT false
+);
+CREATE INDEX tasks_by_owner ON {s}.tasks
+    (tenant, user_id, stamp_secs DESC, stamp_nanos DESC, id DESC);
+CREATE INDEX tasks_by_context ON {s}.tasks
+    (tenant, user_id, context_id, stamp_secs DESC, stamp_nanos DESC, id DESC);
+CREATE INDEX tasks_active ON {s}.tasks (id) WHERE state IN ({submitted}, {working});
+CREATE INDEX tasks_terminal ON {s}.tasks (terminal_at) WHERE terminal_at IS NOT NULL;
+CREATE INDEX tasks_log_due ON {s}.tasks (terminal_at)
+    WHERE terminal_at IS NOT NULL AND NOT log_compacted;
+CREATE TABLE {s}.task_log (
+    task_id text COLLATE "C" NOT NULL REFERENCES {s}.tasks (id) ON DELETE CASCADE,
+    seq bigint NOT NULL,
+    event bytea NOT NULL,
+    PRIMARY KEY (task_id, seq)
+);
+CREATE TABLE {s}.push_configs (
+    task_id text COLLATE "C" NOT NULL REFERENCES {s}.tasks (id) ON DELETE CASCADE,
+    config_id text COLLATE "C" NOT NULL,
+    config bytea NOT NULL,
+    PRIMARY KEY (task_id, config_id)
+);
+CREATE TABLE {s}.push_cursors (
+    task_id text COLLATE "C" NOT NULL,
+    config_id text COLLATE "C" NOT NULL,
+    dead boolean NOT NULL,
+    delivered bigint NOT NULL,
+    cursor bytea NOT NULL,
+    PRIMARY KEY (task_id, config_id),
+    FOREIGN KEY (task_id, config_id) REFERENCES {s}.push_configs ON DELETE CASCADE
+);
+"#
+        )),
+        _ => None,
+    }
+}
+
+/// Creates the store's tables or brings them to [`VERSION`]; a schema written by a newer
+/// driver is refused.
+pub(crate) async fn migrate(pool: &Pool, schema: &str) -> Result<(), Error> {
+    let mut client = pool.get().await.map_err(errors::pool)?;
+    let tx = client.transaction().await.map_err(errors::backend)?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtext($1))",
+        &[&format!("harbor-store:{schema}")],
+    )
+    .await
+    .map_err(errors::backend)?;
+    tx.batch_execute(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema};
+         CREATE TABLE IF NOT EXISTS {schema}.store_version (
+             version integer NOT NULL,
+             applied_at timestamptz NOT NULL DEFAULT now()
+         );"
+    ))
+    .await
+    .map_err(errors::backend)?;
+    let row = tx
+        .query_one(
+            &format!("SELECT coalesce(max(version), 0) FROM {schema}.store_version"),
+            &[],
+        )
+        .await
+        .map_err(errors::backend)?;
+    let current: i32 = row.get(0);
+    if current > VERSION {
+        return Err(Error::InvalidConfig(format!(
+            "the task store in schema {schema} is at version {current}, newer than this driver's {VERSION}; upgrade the driver or use another schema"
+        )));
+    }
+    for n in current + 1..=VERSION {
+        if let Some(sql) = migration(n, schema) {
+            tx.batch_execute(&sql).await.map_err(errors::backend)?;
+            tx.execute(
+                &format!("INSERT INTO {schema}.store_version (version) VALUES ($1)"),
+                &[&n],
+            )
+            .await
+            .map_err(errors::backend)?;
+            tracing::info!(schema, version = n, "task store schema migrated");
+        }
+    }
+    tx.commit().await.map_err(errors::backend)
+}

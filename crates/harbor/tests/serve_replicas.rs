@@ -1,0 +1,280 @@
+//! Two `harbor serve` replicas on one PostgreSQL task store and one PostgreSQL bus (at
+//! `HARBOR_POSTGRES_URL`, in a schema of the test's own): a task one replica ran is read
+//! and listed on the other, and a stream started on one resumes on the other with
+//! `Last-Event-ID`, the same ids, then follows the task live as the first replica runs it.
+
+#![cfg(feature = "postgres")]
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use harbor_client::sse::{DEFAULT_MAX_EVENT_BYTES, SseDecoder};
+use serde_json::{Value, json};
+
+mod support;
+
+use support::serve::Server;
+
+/// How long one stream may take to end.
+const STREAM_DEADLINE: Duration = Duration::from_secs(30);
+
+fn call(method: &str, params: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+}
+
+fn message(prefix: &str) -> Value {
+    json!({
+        "messageId": format!("{prefix}-{}", uuid::Uuid::new_v4().simple()),
+        "role": "ROLE_USER",
+        "parts": [{"text": "replica test"}],
+    })
+}
+
+async fn rpc(server: &Server, method: &str, params: Value) -> Value {
+    let answer: Value = reqwest::Client::new()
+        .post(&server.jsonrpc_url)
+        .header("A2A-Version", "1.0")
+        .json(&call(method, params))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON answer");
+    assert!(answer.get("error").is_none(), "{method} failed: {answer}");
+    answer["result"].clone()
+}
+
+/// An open SSE stream of JSON-RPC results, with their ids.
+struct Stream {
+    body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    decoder: SseDecoder,
+}
+
+impl Stream {
+    async fn open(
+        server: &Server,
+        method: &str,
+        params: Value,
+        last_event_id: Option<u64>,
+    ) -> Self {
+        let mut request = reqwest::Client::new()
+            .post(&server.jsonrpc_url)
+            .header("A2A-Version", "1.0")
+            .header("Accept", "text/event-stream")
+            .json(&call(method, params));
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id.to_string());
+        }
+        let response = request.send().await.expect("stream request");
+        assert_eq!(response.status(), 200, "{method}");
+        Self {
+            body: response.bytes_stream().boxed(),
+            decoder: SseDecoder::new(DEFAULT_MAX_EVENT_BYTES),
+        }
+    }
+
+    /// The next event, `(id, result)`, or `None` when the server ended the stream.
+    async fn next(&mut self) -> Option<(u64, Value)> {
+        loop {
+            if let Some(event) = self.decoder.next_event() {
+                let data: Value = serde_json::from_str(&event.data).expect("JSON data");
+                assert!(data.get("error").is_none(), "an error event: {data}");
+                let id = event
+                    .id
+                    .and_then(|id| id.parse().ok())
+                    .unwrap_or_else(|| panic!("an event without a numeric id: {data}"));
+                return Some((id, data["result"].clone()));
+            }
+            let chunk = tokio::time::timeout(STREAM_DEADLINE, self.body.next())
+                .await
+                .expect("the stream goes on or ends in time");
+            match chunk {
+                Some(Ok(bytes)) => self.decoder.push(&bytes).expect("a well-formed stream"),
+                Some(Err(e)) => panic!("the stream broke: {e}"),
+                None => return None,
+            }
+        }
+    }
+
+    async fn rest(mut self) -> Vec<(u64, Value)> {
+        let mut events = Vec::new();
+        while let Some(event) = self.next().await {
+            events.push(event);
+        }
+        events
+    }
+}
+
+/// Two replicas sharing a store and a bus in a fresh schema, and that schema's name.
+fn replicas(url: &str) -> (Server, Server, String) {
+    let schema = format!("harbor_test_{}", uuid::Uuid::new_v4().simple());
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let shared = format!("{url}{sep}schema={schema}");
+    let start = |name: &str| {
+        Server::start_with_env(
+            &[
+                "--store".as_ref(),
+                shared.as_ref(),
+                "--bus".as_ref(),
+                shared.as_ref(),
+                "--replica-id".as_ref(),
+                name.as_ref(),
+            ],
+            // The line saying an execution was stopped from elsewhere is at info.
+            &[("RUST_LOG", "warn,harbor_server::runtime=info")],
+        )
+    };
+    let a = start("replica-a");
+    let b = start("replica-b");
+    (a, b, schema)
+}
+
+fn drop_schema(url: &str, schema: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    if let Err(error) = runtime.block_on(harbor_postgres::raw::drop_schema(url, schema)) {
+        eprintln!("could not drop the test schema {schema}: {error}");
+    }
+}
+
+#[test]
+fn any_replica_reads_lists_and_resumes_what_another_runs() {
+    let Ok(url) = std::env::var("HARBOR_POSTGRES_URL") else {
+        eprintln!("skipped: set HARBOR_POSTGRES_URL to the server's URL (.ci/run sets it)");
+        return;
+    };
+    let (a, b, schema) = replicas(&url);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        // A task A ran to the end is B's to read and list.
+        let sent = rpc(
+            &a,
+            "SendMessage",
+            json!({"message": message("tck-complete-task")}),
+        )
+        .await;
+        let task = &sent["task"];
+        let id = task["id"].as_str().expect("a task id").to_owned();
+        assert_eq!(task["status"]["state"], "TASK_STATE_COMPLETED", "{sent}");
+        let on_b = rpc(&b, "GetTask", json!({"id": id})).await;
+        assert_eq!(&on_b, task, "B reads the task as A answered it");
+        let listed = rpc(&b, "ListTasks", json!({})).await;
+        let ids: Vec<&str> = listed["tasks"]
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .filter_map(|t| t["id"].as_str())
+            .collect();
+        assert!(ids.contains(&id.as_str()), "{id} not listed on B: {listed}");
+
+        // A stream on A, cut after its first event, resumes on B with the same ids, and B
+        // follows the task live while A runs it.
+        let mut on_a = Stream::open(
+            &a,
+            "SendStreamingMessage",
+            json!({"message": message("tck-long-running")}),
+            None,
+        )
+        .await;
+        let (first_id, first) = on_a.next().await.expect("a first event");
+        assert_eq!(first_id, 1, "{first}");
+        let running = first["task"]["id"].as_str().expect("the task").to_owned();
+        let resumed = Stream::open(
+            &b,
+            "SubscribeToTask",
+            json!({"id": running}),
+            Some(first_id),
+        )
+        .await
+        .rest()
+        .await;
+        let mut whole = vec![(first_id, first)];
+        whole.extend(on_a.rest().await);
+        let ids: Vec<u64> = whole.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>(), "A's ids");
+        assert!(
+            whole.len() >= 3,
+            "a long-running task says more than it starts with"
+        );
+        assert_eq!(
+            resumed,
+            whole[1..].to_vec(),
+            "B resumes exactly after the first event, with A's ids and events"
+        );
+        let last = &resumed.last().expect("events").1;
+        assert_eq!(
+            last["statusUpdate"]["status"]["state"],
+            "TASK_STATE_COMPLETED"
+        );
+    });
+    drop((a, b));
+    drop_schema(&url, &schema);
+}
+
+#[test]
+fn a_cancel_on_one_replica_stops_the_task_another_runs() {
+    let Ok(url) = std::env::var("HARBOR_POSTGRES_URL") else {
+        eprintln!("skipped: set HARBOR_POSTGRES_URL to the server's URL (.ci/run sets it)");
+        return;
+    };
+    let (a, b, schema) = replicas(&url);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        // A runs a task that works until it is canceled, B cancels it.
+        let sent = rpc(
+            &a,
+            "SendMessage",
+            json!({"message": message("tck-cancel"), "configuration": {"returnImmediately": true}}),
+        )
+        .await;
+        let id = sent["task"]["id"].as_str().expect("a task id").to_owned();
+        let mut on_a = Stream::open(&a, "SubscribeToTask", json!({"id": id}), None).await;
+        let started = Instant::now();
+        let canceled = rpc(&b, "CancelTask", json!({"id": id})).await;
+        assert_eq!(
+            canceled["status"]["state"], "TASK_STATE_CANCELED",
+            "{canceled}"
+        );
+        // A's own stream of the task ends CANCELED, and A stops the execution it runs.
+        let mut last = None;
+        while let Some((_, event)) = on_a.next().await {
+            last = Some(event);
+        }
+        let last = last.expect("A's stream said something");
+        assert_eq!(
+            last["statusUpdate"]["status"]["state"], "TASK_STATE_CANCELED",
+            "{last}"
+        );
+        while !a
+            .output()
+            .lines()
+            .any(|l| l.contains("its execution here is stopped") && l.contains(&id))
+        {
+            assert!(
+                started.elapsed() < STREAM_DEADLINE,
+                "A never stopped the execution; its output:\n{}",
+                a.output()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        eprintln!(
+            "cancel on B to the execution on A stopped: {:?}",
+            started.elapsed()
+        );
+        let on_a = rpc(&a, "GetTask", json!({"id": id})).await;
+        assert_eq!(on_a["status"]["state"], "TASK_STATE_CANCELED", "{on_a}");
+    });
+    drop((a, b));
+    drop_schema(&url, &schema);
+}
