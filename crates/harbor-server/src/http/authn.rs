@@ -1,7 +1,8 @@
 //! The authentication layer of the JSON bindings: every request to them is authenticated
-//! before it is routed or its body read, and answered in its binding's error form when it
-//! cannot be (a JSON-RPC error body, or an AIP-193 body), with the HTTP status of the error
-//! table (401 with `WWW-Authenticate`, 429 with `Retry-After`).
+//! once it matches a route, before its body is read or its handler runs, and answered in
+//! its binding's error form when it cannot be (a JSON-RPC error body, or an AIP-193 body),
+//! with the HTTP status of the error table (401 with `WWW-Authenticate`, 403, or 429 with
+//! `Retry-After`).
 
 use std::sync::Arc;
 
