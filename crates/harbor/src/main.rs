@@ -10,6 +10,7 @@ mod client;
 mod duration;
 mod exec;
 mod serve;
+mod serve_auth;
 mod serve_limits;
 mod serve_push;
 
@@ -40,7 +41,7 @@ enum Command {
     Bench(bench::BenchCommand),
     /// Call any A2A agent: card, send, stream, get, list, cancel, subscribe, push.
     #[command(flatten)]
-    Client(client::ClientCommand),
+    Client(Box<client::ClientCommand>),
 }
 
 #[tokio::main]
@@ -56,6 +57,6 @@ async fn main() -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(*args).await.map(|()| ExitCode::SUCCESS),
         Command::Check(args) => Ok(check::run(args).await),
         Command::Bench(command) => bench::run(command).await.map(|()| ExitCode::SUCCESS),
-        Command::Client(command) => Ok(client::run(command).await),
+        Command::Client(command) => Ok(client::run(*command).await),
     }
 }

@@ -16,15 +16,17 @@ use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
 use super::GrpcConfig;
-use super::context::call_context;
+use super::context::authenticated_context;
 use super::status::to_status;
 use super::stream::{GrpcEventStream, grpc_stream};
+use crate::auth::ClientCertificate;
 
 /// The A2A gRPC service of one handler. Build it with [`service`](super::service).
 pub struct GrpcService {
     handler: Arc<dyn A2aHandler>,
     anonymous: Identity,
     trust_identity_headers: bool,
+    auth: crate::auth::Auth,
     version_code: VersionErrorCode,
     shutdown: CancellationToken,
 }
@@ -48,16 +50,44 @@ impl GrpcService {
             handler,
             anonymous: config.anonymous.clone(),
             trust_identity_headers: config.trust_identity_headers,
+            auth: config.auth.clone(),
             version_code: config.version_error_code,
             shutdown,
         }
     }
 
-    /// The call's context and its request message.
-    fn split<T>(&self, request: Request<T>) -> (CallContext, T) {
+    /// The call's context (its caller authenticated) and its request message.
+    async fn split<T>(&self, request: Request<T>) -> Result<(CallContext, T), Status> {
+        let peer = request.remote_addr();
+        let certificate = request.peer_certs().and_then(|chain| {
+            chain
+                .first()
+                .and_then(|leaf| ClientCertificate::from_der(leaf))
+        });
         let (metadata, _, message) = request.into_parts();
-        let ctx = call_context(&self.anonymous, self.trust_identity_headers, metadata);
-        (ctx, message)
+        match authenticated_context(
+            &self.auth,
+            &self.anonymous,
+            self.trust_identity_headers,
+            metadata,
+            peer,
+            certificate,
+        )
+        .await
+        {
+            Ok(ctx) => Ok((ctx, message)),
+            Err(error) => {
+                let mut status = self.status(&error);
+                if let Some(value) = error
+                    .metadata()
+                    .get("retryAfterSeconds")
+                    .and_then(|retry| retry.parse().ok())
+                {
+                    status.metadata_mut().insert("retry-after", value);
+                }
+                Err(status)
+            }
+        }
     }
 
     fn status(&self, error: &harbor_a2a::A2aError) -> Status {
@@ -83,8 +113,8 @@ fn span(method: Method) -> tracing::Span {
 /// status; in the RPC's span.
 macro_rules! unary {
     ($self:ident, $request:ident, $method:expr, $call:ident) => {{
-        let (ctx, req) = $self.split($request);
         async {
+            let (ctx, req) = $self.split($request).await?;
             match $self.handler.$call(&ctx, req).await {
                 Ok(reply) => Ok(Response::new(reply)),
                 Err(error) => Err($self.status(&error)),
@@ -98,8 +128,8 @@ macro_rules! unary {
 /// One streaming RPC: errors before the first event are the call's status.
 macro_rules! streaming {
     ($self:ident, $request:ident, $method:expr, $call:ident) => {{
-        let (ctx, req) = $self.split($request);
         async {
+            let (ctx, req) = $self.split($request).await?;
             match $self.handler.$call(&ctx, req).await {
                 Ok(events) => Ok(Response::new($self.stream(events))),
                 Err(error) => Err($self.status(&error)),
@@ -195,8 +225,8 @@ impl A2aService for GrpcService {
         &self,
         request: Request<DeleteTaskPushNotificationConfigRequest>,
     ) -> Result<Response<pbjson_types::Empty>, Status> {
-        let (ctx, req) = self.split(request);
         async {
+            let (ctx, req) = self.split(request).await?;
             match self
                 .handler
                 .delete_task_push_notification_config(&ctx, req)

@@ -580,7 +580,7 @@ const LOST: &str = "the execution of this task was lost: the server stopped whil
 /// The status message of a task a stopping server cancelled.
 pub(super) const STOPPED: &str = "the server stopped before the task finished";
 
-/// What [`DefaultHandler::recover_lost_executions`](crate::DefaultHandler::recover_lost_executions) did.
+/// What [`DefaultHandler::recover`](crate::DefaultHandler::recover) did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Recovered {
     /// Tasks marked FAILED because their execution was lost.
