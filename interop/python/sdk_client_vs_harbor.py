@@ -19,6 +19,7 @@ Only the official SDK client talks to the server: no hand-written HTTP.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import traceback
 import uuid
@@ -216,21 +217,66 @@ async def drain(stream: AsyncIterator[StreamResponse]) -> list[StreamResponse]:
     return [event async for event in stream]
 
 
+def with_api_key(details: Any, key: str) -> Any:
+    """The call details with the API key added to their metadata."""
+    metadata = grpc.aio.Metadata(*(details.metadata or ()))
+    metadata.add(API_KEY_HEADER, key)
+    return details._replace(metadata=metadata)
+
+
+# grpc.aio files each interceptor under the first kind it is an instance of, so unary and
+# streaming calls need one interceptor each.
+class ApiKeyUnary(grpc.aio.UnaryUnaryClientInterceptor):
+    """Adds the API key to the metadata of every unary gRPC call."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    async def intercept_unary_unary(self, continuation, details, request):  # noqa: ANN001, ANN201
+        return await continuation(with_api_key(details, self.key), request)
+
+
+class ApiKeyStream(grpc.aio.UnaryStreamClientInterceptor):
+    """Adds the API key to the metadata of every server-streaming gRPC call."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    async def intercept_unary_stream(self, continuation, details, request):  # noqa: ANN001, ANN201
+        return await continuation(with_api_key(details, self.key), request)
+
+
+# The server under test may require an API key (Harbor's interop run does): given in this
+# environment variable, it goes in this header on every request, gRPC metadata included.
+API_KEY_ENV = 'HARBOR_INTEROP_API_KEY'
+API_KEY_HEADER = 'x-api-key'
+
+
 class Session:
     """The clients for one binding, and the checks."""
 
     def __init__(self, base_url: str, binding: str) -> None:
         self.base_url = base_url
         self.binding = binding
+        self.api_key = os.environ.get(API_KEY_ENV) or None
+        headers = {API_KEY_HEADER: self.api_key} if self.api_key else None
         # One httpx client for everything; the SDK's default 5 s timeout is too short for
         # a subscription that waits for another connection to complete the task.
-        self.http = httpx.AsyncClient(timeout=httpx.Timeout(STREAM_TIMEOUT, connect=5.0))
+        self.http = httpx.AsyncClient(
+            timeout=httpx.Timeout(STREAM_TIMEOUT, connect=5.0), headers=headers
+        )
         self.card: AgentCard | None = None
         self.unary: Any = None  # client whose send_message uses SendMessage
         self.streaming: Any = None  # client whose send_message uses SendStreamingMessage
 
     async def open(self) -> None:
         rpc = 'agent card (GET /.well-known/agent-card.json)'
+
+        def channel(url: str) -> grpc.aio.Channel:
+            interceptors = (
+                [ApiKeyUnary(self.api_key), ApiKeyStream(self.api_key)] if self.api_key else None
+            )
+            return grpc.aio.insecure_channel(url, interceptors=interceptors)
 
         def make(streaming: bool) -> ClientFactory:
             return ClientFactory(
@@ -240,7 +286,7 @@ class Session:
                     supported_protocol_bindings=[self.binding],
                     use_client_preference=True,
                     # The card gives gRPC as host:port; test servers speak plaintext.
-                    grpc_channel_factory=grpc.aio.insecure_channel,
+                    grpc_channel_factory=channel,
                 )
             )
 

@@ -57,6 +57,7 @@ pub mod pb {
 }
 
 pub mod builders;
+pub mod canonical;
 pub mod error;
 #[cfg(feature = "grpc")]
 pub mod grpc_codec;

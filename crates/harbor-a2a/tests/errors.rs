@@ -81,6 +81,43 @@ const JSON_RPC_ROWS: [(ErrorKind, i32, u16); 5] = [
     (ErrorKind::Internal, -32603, 500),
 ];
 
+/// Harbor's transport-level rows (authentication), outside the A2A table.
+const AUTH_ROWS: [(ErrorKind, i32, GrpcCode, u16, &str); 3] = [
+    (
+        ErrorKind::Unauthenticated,
+        -32041,
+        GrpcCode::Unauthenticated,
+        401,
+        "UNAUTHENTICATED",
+    ),
+    (
+        ErrorKind::PermissionDenied,
+        -32043,
+        GrpcCode::PermissionDenied,
+        403,
+        "PERMISSION_DENIED",
+    ),
+    (
+        ErrorKind::RateLimited,
+        -32029,
+        GrpcCode::ResourceExhausted,
+        429,
+        "RATE_LIMITED",
+    ),
+];
+
+#[test]
+fn auth_rows_use_the_generic_transport_codes() {
+    for (kind, code, grpc, http, reason) in AUTH_ROWS {
+        let row = kind.mapping();
+        assert_eq!(row.kind, kind);
+        assert_eq!(
+            (row.json_rpc, row.grpc, row.http_status, row.reason),
+            (code, grpc, http, reason)
+        );
+    }
+}
+
 #[test]
 fn a2a_rows_match_the_v1_0_1_table() {
     for (kind, code, grpc, http, reason) in A2A_ROWS {
@@ -107,8 +144,11 @@ fn json_rpc_rows_match_the_standard_codes() {
 }
 
 #[test]
-fn the_table_has_fourteen_rows_with_unique_kinds_codes_and_reasons() {
-    assert_eq!(ERROR_TABLE.len(), A2A_ROWS.len() + JSON_RPC_ROWS.len());
+fn the_table_has_seventeen_rows_with_unique_kinds_codes_and_reasons() {
+    assert_eq!(
+        ERROR_TABLE.len(),
+        A2A_ROWS.len() + JSON_RPC_ROWS.len() + AUTH_ROWS.len()
+    );
     let kinds: HashSet<_> = ERROR_TABLE.iter().map(|m| m.kind).collect();
     let codes: HashSet<_> = ERROR_TABLE.iter().map(|m| m.json_rpc).collect();
     let reasons: HashSet<_> = ERROR_TABLE.iter().map(|m| m.reason).collect();

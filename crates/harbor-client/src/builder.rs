@@ -103,12 +103,33 @@ impl A2aTransportBuilder {
         if let Some((name, _)) = caps.iter().find(|(_, n)| *n == 0) {
             return invalid(&format!("{name} must be more than zero"));
         }
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .connect_timeout(c.connect_timeout)
             .user_agent(c.user_agent.clone())
             // A redirect could carry identity headers to a host the card never named.
             .redirect(reqwest::redirect::Policy::none())
-            .tcp_nodelay(true)
+            .tcp_nodelay(true);
+        if let Some(ca) = &c.tls.ca_pem {
+            for cert in reqwest::Certificate::from_pem_bundle(ca.as_bytes())
+                .map_err(|_| Error::InvalidConfig("tls.ca_pem holds no PEM certificate".into()))?
+            {
+                http = http.add_root_certificate(cert);
+            }
+        }
+        match (&c.tls.cert_pem, &c.tls.key_pem) {
+            (Some(cert), Some(key)) => {
+                let identity = reqwest::Identity::from_pem(format!("{cert}\n{key}").as_bytes())
+                    .map_err(|_| {
+                        Error::InvalidConfig(
+                            "the client certificate or its key is not valid PEM".into(),
+                        )
+                    })?;
+                http = http.identity(identity);
+            }
+            (None, None) => {}
+            _ => return invalid("tls.cert_pem and tls.key_pem go together"),
+        }
+        let http = http
             .build()
             .map_err(|e| Error::InvalidConfig(format!("the HTTP client cannot be built: {e}")))?;
         A2aTransport::from_parts(c, http)

@@ -98,6 +98,11 @@ pub struct PeerConfig {
     /// Extra headers on every request to the peer, card fetches included (for example
     /// `authorization`). Default none.
     pub headers: BTreeMap<String, String>,
+    /// How the peer's card signatures are checked. Default: not at all.
+    pub card_signatures: crate::card::CardSignatureConfig,
+    /// OAuth2 client credentials: every call carries a Bearer token from this grant,
+    /// cached and renewed before it expires. Default none.
+    pub oauth2: Option<crate::oauth::OAuth2ClientCredentials>,
 }
 
 impl fmt::Debug for PeerConfig {
@@ -105,6 +110,8 @@ impl fmt::Debug for PeerConfig {
         f.debug_struct("PeerConfig")
             .field("identity", &self.identity)
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("card_signatures", &self.card_signatures)
+            .field("oauth2", &self.oauth2)
             .finish()
     }
 }
@@ -183,6 +190,32 @@ pub struct ClientConfig {
     pub peers: BTreeMap<String, PeerConfig>,
     /// The `User-Agent` header. Default `harbor-client/<version>`.
     pub user_agent: String,
+    /// TLS: more trusted CAs and a client certificate (mutual TLS), on every binding.
+    /// Default: the system's roots, no client certificate.
+    pub tls: TlsSettings,
+}
+
+/// TLS settings of the client. Data only; `Debug` never shows the private key.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TlsSettings {
+    /// More trusted CA certificates (PEM), besides the system's roots. Default none.
+    pub ca_pem: Option<String>,
+    /// A client certificate chain (PEM) for mutual TLS; needs [`key_pem`](Self::key_pem).
+    /// Default none.
+    pub cert_pem: Option<String>,
+    /// The private key (PEM) of [`cert_pem`](Self::cert_pem). Default none.
+    pub key_pem: Option<String>,
+}
+
+impl fmt::Debug for TlsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsSettings")
+            .field("ca_pem", &self.ca_pem.is_some())
+            .field("cert_pem", &self.cert_pem.is_some())
+            .field("key_pem", &self.key_pem.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 impl Default for ClientConfig {
@@ -206,6 +239,7 @@ impl Default for ClientConfig {
             default_peer: PeerConfig::default(),
             peers: BTreeMap::new(),
             user_agent: concat!("harbor-client/", env!("CARGO_PKG_VERSION")).to_owned(),
+            tls: TlsSettings::default(),
         }
     }
 }
@@ -229,6 +263,7 @@ mod tests {
             default_peer: PeerConfig {
                 identity: IdentityPolicy::Headers,
                 headers: BTreeMap::from([("authorization".into(), "Bearer s3cret".into())]),
+                ..PeerConfig::default()
             },
             ..ClientConfig::default()
         };

@@ -82,6 +82,14 @@ pub enum ClientError {
         /// What the card offered, as `binding protocolVersion`.
         offered: Vec<String>,
     },
+    /// No credential could be had for the peer (its OAuth2 token endpoint failed).
+    #[error("cannot get a token from {url}: {reason}")]
+    Credentials {
+        /// The token endpoint.
+        url: String,
+        /// Why (never the secret or the token).
+        reason: String,
+    },
     /// The agent card could not be read.
     #[error("invalid agent card from {url}: {reason}")]
     InvalidCard {

@@ -31,6 +31,18 @@ const FORWARDED: [&str; 3] = ["traceparent", "tracestate", "baggage"];
 pub(crate) struct PeerSettings {
     pub(crate) identity: IdentityPolicy,
     pub(crate) headers: HeaderMap,
+    /// What is done with the peer's card signatures.
+    pub(crate) signatures: crate::card::SignaturePolicy,
+    /// The pinned keys its card signatures are checked with.
+    pub(crate) trusted: crate::card::TrustedKeys,
+    /// A JWKS URL of more trusted keys, fetched once (on the first card).
+    pub(crate) jwks_url: Option<String>,
+    pub(crate) jwks: std::sync::Arc<tokio::sync::OnceCell<crate::card::TrustedKeys>>,
+    /// The OAuth2 grant and its cached token.
+    pub(crate) oauth2: Option<(
+        crate::oauth::OAuth2ClientCredentials,
+        std::sync::Arc<crate::oauth::TokenCache>,
+    )>,
 }
 
 impl PeerSettings {
@@ -45,9 +57,21 @@ impl PeerSettings {
             value.set_sensitive(true);
             headers.append(name, value);
         }
+        let trusted = crate::card::TrustedKeys::from_texts(
+            config.card_signatures.keys.iter().map(String::as_str),
+        )
+        .map_err(|e| Error::InvalidConfig(e.to_string()))?;
         Ok(Self {
             identity: config.identity,
             headers,
+            signatures: config.card_signatures.policy,
+            trusted,
+            jwks_url: config.card_signatures.jwks_url.clone(),
+            jwks: std::sync::Arc::default(),
+            oauth2: config
+                .oauth2
+                .clone()
+                .map(|grant| (grant, std::sync::Arc::default())),
         })
     }
 }

@@ -96,16 +96,21 @@ pub mod driver;
 pub mod error;
 mod events;
 mod http;
+mod oauth;
 pub mod sse;
 mod tracker;
 mod transport;
 mod url_policy;
 
 pub use builder::A2aTransportBuilder;
-pub use card::{CardSignature, Endpoint, ResolvedCard, SignatureError};
-pub use config::{Binding, ClientConfig, IdentityPolicy, PeerConfig, ResumeConfig};
+pub use card::{
+    CardSignature, CardSignatureConfig, Endpoint, ResolvedCard, SignatureError, SignaturePolicy,
+    TrustedKeys,
+};
+pub use config::{Binding, ClientConfig, IdentityPolicy, PeerConfig, ResumeConfig, TlsSettings};
 pub use driver::A2aTransportDriver;
 pub use error::{ClientError, error_from_response};
 pub use harbor_distributed::Error;
 pub use http::{A2A_VERSION, IDENTITY_HEADERS};
+pub use oauth::OAuth2ClientCredentials;
 pub use transport::A2aTransport;

@@ -19,6 +19,8 @@
 
 pub mod admin;
 pub mod agent;
+pub mod auth;
+pub mod card_signing;
 mod executor;
 #[cfg(feature = "grpc")]
 pub mod grpc;
@@ -28,6 +30,7 @@ pub mod push;
 mod runtime;
 mod stopping;
 pub mod telemetry;
+pub mod tls;
 
 pub use executor::{AgentEvent, AgentExecutor, EventSink, RequestContext, text_part};
 pub use handler::{DefaultHandler, DefaultHandlerBuilder, HandlerConfig, Readiness};

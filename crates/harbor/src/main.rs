@@ -12,6 +12,7 @@ mod config_cmd;
 mod duration;
 mod exec;
 mod serve;
+mod serve_auth;
 mod serve_limits;
 mod serve_obs;
 mod serve_push;
@@ -46,7 +47,7 @@ enum Command {
     Config(config_cmd::ConfigCommand),
     /// Call any A2A agent: card, send, stream, get, list, cancel, subscribe, push.
     #[command(flatten)]
-    Client(client::ClientCommand),
+    Client(Box<client::ClientCommand>),
 }
 
 #[tokio::main]
@@ -68,7 +69,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         Command::Check(args) => Ok(check::run(args).await),
         Command::Bench(command) => bench::run(command).await.map(|()| ExitCode::SUCCESS),
         Command::Config(command) => Ok(config_cmd::run(command)),
-        Command::Client(command) => Ok(client::run(command).await),
+        Command::Client(command) => Ok(client::run(*command).await),
     };
     // The flush waits on the exporter's task, which runs on this runtime.
     tokio::task::block_in_place(|| telemetry.shutdown());

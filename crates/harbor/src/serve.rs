@@ -133,6 +133,8 @@ pub(crate) struct ServeArgs {
     obs: crate::serve_obs::ObsArgs,
     #[command(flatten)]
     config: crate::config::ConfigArgs,
+    #[command(flatten)]
+    auth: crate::serve_auth::AuthArgs,
 }
 
 impl ServeArgs {
@@ -183,7 +185,10 @@ async fn grpc_listener(
 /// The gRPC TLS settings `args` name, read now so that a missing file stops the server
 /// before it says it is listening.
 fn grpc_tls(args: &ServeArgs) -> anyhow::Result<Option<harbor_server::grpc::GrpcTlsConfig>> {
-    let (Some(cert), Some(key)) = (&args.grpc_tls_cert, &args.grpc_tls_key) else {
+    let (Some(cert), Some(key)) = (
+        args.grpc_tls_cert.as_ref().or(args.auth.tls_cert.as_ref()),
+        args.grpc_tls_key.as_ref().or(args.auth.tls_key.as_ref()),
+    ) else {
         return Ok(None);
     };
     let read = |path: &PathBuf, what: &str| {
@@ -300,7 +305,7 @@ async fn open_bus(
         let engine = storage
             .engine
             .as_ref()
-            .context("--bus embedded uses the data directory's bus, and --in-memory has none")?;
+            .context("--bus embedded uses the data directory's bus, which --in-memory and --store do not have")?;
         return Ok(Some(engine.bus()));
     }
     let bus = harbor::default_registry()?
@@ -327,21 +332,31 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
     let local = listener.local_addr()?;
+    let auth = args.auth.auth()?;
+    let http_tls = args.auth.http_tls();
     let base = args
         .public_url
         .clone()
-        .unwrap_or_else(|| default_base_url(local));
+        .unwrap_or_else(|| default_base_url(local, http_tls.is_some()));
     let base = base.trim_end_matches('/').to_owned();
     let http = args.limits.http(HttpConfig {
         jsonrpc_path: args.jsonrpc_path.clone(),
         rest_prefix: args.rest_prefix.clone(),
+        auth: auth.clone(),
+        tls: http_tls,
         ..HttpConfig::default()
     });
     let grpc_tls = grpc_tls(&args)?;
     let grpc = grpc_listener(&args, local).await?;
     let grpc_local = grpc.as_ref().map(|l| l.local_addr()).transpose()?;
     let grpc_url = grpc_local.map(|addr| grpc_url(args.public_url.as_deref(), addr));
-    let card = card(&args, &base, &http, grpc_url.as_deref());
+    let mut card = card(&args, &base, &http, grpc_url.as_deref());
+    let mut extended_card =
+        crate::serve_auth::secure_card(&mut card, &auth, !args.no_extended_card);
+    if let Some(signer) = args.auth.card_signer()? {
+        card = signer.sign(card)?;
+        extended_card = extended_card.map(|c| signer.sign(c)).transpose()?;
+    }
 
     let admin = match args.push.admin {
         Some(addr) => Some(
@@ -368,11 +383,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(program) => Arc::new(program),
         None => Arc::new(ConformanceAgent::default()),
     };
-    let mut builder = DefaultHandler::builder(card.clone(), agent)
+    let mut builder = DefaultHandler::builder(card, agent)
         .store(store)
         .push(push)
-        .extended_card(card)
         .configure(|config| args.limits.handler(config));
+    if let Some(extended) = extended_card {
+        builder = builder.extended_card(extended);
+    }
     if let Some(bus) = &bus {
         let replica = args
             .replica_id
@@ -402,6 +419,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         shutdown.clone(),
     );
     println!("harbor serve: listening on {local}");
+    println!("  auth        {}", crate::serve_auth::describe(&auth));
     println!("  agent card  {base}{AGENT_CARD_PATH}");
     println!("  JSON-RPC    {base}{}", http.jsonrpc_path);
     println!("  HTTP+JSON   {base}{}", http.rest_prefix);
@@ -451,6 +469,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let handler: Arc<dyn harbor_distributed::A2aHandler> = Arc::new(handler.clone());
         let config = args.limits.grpc(harbor_server::grpc::GrpcConfig {
             tls: grpc_tls,
+            auth: auth.clone(),
+            client_ca: args.auth.client_ca(),
             version_error_code: args.grpc_version_error,
             ..harbor_server::grpc::GrpcConfig::default()
         });
@@ -493,8 +513,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `http://HOST:PORT`, with a wildcard host replaced by loopback so the card's URLs work.
-fn default_base_url(local: SocketAddr) -> String {
+/// `http://HOST:PORT` (`https` with TLS), with a wildcard host replaced by loopback so the
+/// card's URLs work.
+fn default_base_url(local: SocketAddr, tls: bool) -> String {
     let ip = local.ip();
     let host = match ip {
         ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
@@ -502,7 +523,8 @@ fn default_base_url(local: SocketAddr) -> String {
         std::net::IpAddr::V6(v6) => format!("[{v6}]"),
         std::net::IpAddr::V4(v4) => v4.to_string(),
     };
-    format!("http://{host}:{}", local.port())
+    let scheme = if tls { "https" } else { "http" };
+    format!("{scheme}://{host}:{}", local.port())
 }
 
 fn card(args: &ServeArgs, base: &str, http: &HttpConfig, grpc: Option<&str>) -> AgentCard {

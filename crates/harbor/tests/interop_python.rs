@@ -2,7 +2,8 @@
 //!
 //! `.ci/run` builds a venv from `interop/python/requirements.txt` and exports
 //! `HARBOR_INTEROP_PYTHON` (its interpreter). Each binding test (JSON-RPC, HTTP+JSON, gRPC)
-//! starts its own `harbor serve --port 0`, then runs
+//! starts its own `harbor serve --port 0 --api-keys FILE` (the SDK client sends its key on
+//! every binding, as `HARBOR_INTEROP_API_KEY` tells the script), then runs
 //! `interop/python/sdk_client_vs_harbor.py BASE_URL BINDING`,
 //! which goes through every RPC with the SDK client and prints `FAIL <RPC> over <BINDING>: …`
 //! for each failure. Outside CI, without the variable, those two tests print why and pass.
@@ -29,6 +30,9 @@ const SHUTDOWN_GRACE_SECS: u64 = 60;
 /// How long after SIGTERM the open stream must end and the process must exit.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(15);
 
+/// The API key the SDK client authenticates with.
+const INTEROP_KEY: &str = "interop-sdk-key-0123456789abcdef";
+
 /// Environment variable naming the Python interpreter that has `a2a-sdk` installed.
 const PYTHON_ENV: &str = "HARBOR_INTEROP_PYTHON";
 fn interop_script() -> PathBuf {
@@ -44,12 +48,25 @@ fn run_sdk_client(binding: &str) {
         );
         return;
     };
-    let server = Server::start(&[]);
+    // An authenticated server: the SDK client sends an API key on every binding, and the
+    // extended card (served to authenticated callers only) is declared.
+    let keys = tempfile::tempdir().expect("a temporary directory");
+    let key_file = keys.path().join("keys.txt");
+    std::fs::write(
+        &key_file,
+        format!(
+            "interop sdk {}\n",
+            harbor_server::auth::hash_api_key(INTEROP_KEY)
+        ),
+    )
+    .expect("write the key file");
+    let server = Server::start(&["--api-keys", key_file.to_str().expect("utf-8 path")]);
     let mut script = Command::new(&python)
         .arg(interop_script())
         .arg(&server.base_url)
         .arg(binding)
         .env("PYTHONUNBUFFERED", "1")
+        .env("HARBOR_INTEROP_API_KEY", INTEROP_KEY)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -136,7 +136,10 @@ fn a_bus_that_cannot_be_opened_stops_the_server_before_it_listens() {
         "--bus".as_ref(),
         "embedded".as_ref(),
     ]);
-    assert!(stderr.contains("--in-memory has none"), "{stderr}");
+    assert!(
+        stderr.contains("--in-memory and --store do not have"),
+        "{stderr}"
+    );
     let stderr = refused(&[
         "--in-memory".as_ref(),
         "--bus".as_ref(),

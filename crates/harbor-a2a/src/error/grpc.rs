@@ -146,6 +146,9 @@ fn unique_row(code: i32) -> Option<ErrorKind> {
         GrpcCode::InvalidArgument => Some(ErrorKind::InvalidParams),
         GrpcCode::FailedPrecondition => Some(ErrorKind::Internal),
         GrpcCode::Internal => None,
+        GrpcCode::Unauthenticated => Some(ErrorKind::Unauthenticated),
+        GrpcCode::PermissionDenied => Some(ErrorKind::PermissionDenied),
+        GrpcCode::ResourceExhausted => Some(ErrorKind::RateLimited),
     }
 }
 

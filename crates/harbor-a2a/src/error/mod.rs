@@ -73,6 +73,16 @@ pub enum ErrorKind {
     InvalidParams,
     /// JSON-RPC -32603: an internal error.
     Internal,
+    /// No credentials, or credentials that do not authenticate (HTTP 401, gRPC
+    /// UNAUTHENTICATED). Not in the A2A table, which leaves authentication to the
+    /// transport; Harbor's JSON-RPC code is -32041.
+    Unauthenticated,
+    /// Authenticated, but not allowed to do this (HTTP 403, gRPC PERMISSION_DENIED; JSON-RPC
+    /// -32043). Never used to hide a task: a task another caller owns is TaskNotFound.
+    PermissionDenied,
+    /// Too many failed authentication attempts from one source (HTTP 429, gRPC
+    /// RESOURCE_EXHAUSTED; JSON-RPC -32029): retry later.
+    RateLimited,
 }
 
 /// gRPC status codes used by the table (the numeric values of `google.rpc.Code`).
@@ -83,22 +93,31 @@ pub enum GrpcCode {
     InvalidArgument = 3,
     /// 5
     NotFound = 5,
+    /// 7
+    PermissionDenied = 7,
+    /// 8
+    ResourceExhausted = 8,
     /// 9
     FailedPrecondition = 9,
     /// 12
     Unimplemented = 12,
     /// 13
     Internal = 13,
+    /// 16
+    Unauthenticated = 16,
 }
 
 impl GrpcCode {
     /// Every code the table uses.
-    pub const ALL: [GrpcCode; 5] = [
+    pub const ALL: [GrpcCode; 8] = [
         Self::InvalidArgument,
         Self::NotFound,
+        Self::PermissionDenied,
+        Self::ResourceExhausted,
         Self::FailedPrecondition,
         Self::Unimplemented,
         Self::Internal,
+        Self::Unauthenticated,
     ];
 
     /// The numeric value (`google.rpc.Code`).
@@ -121,9 +140,12 @@ impl GrpcCode {
         match self {
             Self::InvalidArgument => "INVALID_ARGUMENT",
             Self::NotFound => "NOT_FOUND",
+            Self::PermissionDenied => "PERMISSION_DENIED",
+            Self::ResourceExhausted => "RESOURCE_EXHAUSTED",
             Self::FailedPrecondition => "FAILED_PRECONDITION",
             Self::Unimplemented => "UNIMPLEMENTED",
             Self::Internal => "INTERNAL",
+            Self::Unauthenticated => "UNAUTHENTICATED",
         }
     }
 }
@@ -259,6 +281,32 @@ pub const ERROR_TABLE: &[ErrorMapping] = &[
         "INTERNAL_ERROR",
         "internal error",
     ),
+    // Authentication is the transport's business in A2A: these rows are Harbor's, with codes
+    // from the JSON-RPC range for implementation-defined server errors.
+    row(
+        ErrorKind::Unauthenticated,
+        -32041,
+        401,
+        GrpcCode::Unauthenticated,
+        "UNAUTHENTICATED",
+        "authentication required",
+    ),
+    row(
+        ErrorKind::PermissionDenied,
+        -32043,
+        403,
+        GrpcCode::PermissionDenied,
+        "PERMISSION_DENIED",
+        "permission denied",
+    ),
+    row(
+        ErrorKind::RateLimited,
+        -32029,
+        429,
+        GrpcCode::ResourceExhausted,
+        "RATE_LIMITED",
+        "too many failed authentication attempts; retry later",
+    ),
 ];
 
 #[rustfmt::skip]
@@ -285,7 +333,7 @@ impl ErrorKind {
         ERROR_TABLE
             .iter()
             .find(|m| m.kind == self)
-            .unwrap_or(&ERROR_TABLE[ERROR_TABLE.len() - 1])
+            .unwrap_or(&ERROR_TABLE[13])
     }
 
     /// The kind for a JSON-RPC error code, if the code is in the table.

@@ -48,9 +48,17 @@ impl Channels {
             return Ok((channel.clone(), origin));
         }
         let tls = (url.scheme() == "https").then(|| {
-            ClientTlsConfig::new()
+            let settings = &call.config.tls;
+            let mut tls = ClientTlsConfig::new()
                 .with_native_roots()
-                .domain_name(host.trim_start_matches('[').trim_end_matches(']'))
+                .domain_name(host.trim_start_matches('[').trim_end_matches(']'));
+            if let Some(ca) = &settings.ca_pem {
+                tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(ca));
+            }
+            if let (Some(cert), Some(key)) = (&settings.cert_pem, &settings.key_pem) {
+                tls = tls.identity(tonic::transport::Identity::from_pem(cert, key));
+            }
+            tls
         });
         let channel = endpoint(&origin, call.config, tls)?.connect_lazy();
         map.insert(origin.clone(), channel.clone());

@@ -12,6 +12,7 @@
 
 pub(crate) mod cache;
 mod signature;
+mod verify;
 
 use harbor_a2a::{AgentCard, AgentInterface};
 use url::Url;
@@ -21,6 +22,11 @@ use crate::error::ClientError;
 use crate::url_policy;
 
 pub use signature::{CardSignature, SignatureError};
+pub use verify::fetch_jwks;
+pub use verify::{
+    CardSignatureConfig, SignaturePolicy, TrustedKeys, Verified, VerifyError,
+    apply as apply_signature_policy,
+};
 
 /// Where calls to a peer go: the interface chosen from its card.
 #[derive(Debug, Clone, PartialEq, Eq)]

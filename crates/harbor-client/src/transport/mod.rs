@@ -101,7 +101,7 @@ impl A2aTransport {
             let settings = self.inner.settings(peer);
             self.inner
                 .tracker
-                .run(self.inner.card(peer, &settings.headers))
+                .run(self.inner.card(peer, settings))
                 .await
         }
         .instrument(span)
@@ -143,21 +143,67 @@ impl Inner {
             .unwrap_or(&self.default_peer)
     }
 
-    async fn card(&self, peer: &Peer, headers: &HeaderMap) -> Result<Arc<ResolvedCard>, Error> {
+    async fn card(&self, peer: &Peer, settings: &PeerSettings) -> Result<Arc<ResolvedCard>, Error> {
         let url = url_policy::peer_url(peer.url(), self.config.allow_insecure_http)
             .map_err(|e| Error::InvalidArgument(e.to_string()))?;
         let fetch = FetchContext {
             http: &self.http,
             config: &self.config,
-            headers,
+            headers: &settings.headers,
         };
-        self.cards.get(&fetch, &url).await
+        let card = self.cards.get(&fetch, &url).await?;
+        self.check_signatures(&url, &card, settings).await?;
+        Ok(card)
+    }
+
+    /// Applies the peer's signature policy to its card.
+    async fn check_signatures(
+        &self,
+        url: &url::Url,
+        card: &ResolvedCard,
+        settings: &PeerSettings,
+    ) -> Result<(), Error> {
+        use crate::card::{SignaturePolicy, TrustedKeys, apply_signature_policy};
+        if settings.signatures == SignaturePolicy::Off {
+            return Ok(());
+        }
+        let refused = |reason: String| {
+            crate::error::ClientError::InvalidCard {
+                url: url.to_string(),
+                reason,
+            }
+            .into_error()
+        };
+        let mut keys = settings.trusted.clone();
+        if let Some(jwks) = &settings.jwks_url {
+            let fetched = settings
+                .jwks
+                .get_or_try_init(|| async {
+                    let body = crate::card::fetch_jwks(&self.http, &self.config, jwks).await?;
+                    TrustedKeys::from_texts([body.as_str()])
+                        .map_err(|e| refused(format!("the JWKS at {jwks}: {e}")))
+                })
+                .await?;
+            keys = keys.merged(fetched);
+        }
+        match apply_signature_policy(settings.signatures, card.card(), &keys) {
+            Ok(Some(verified)) => {
+                tracing::debug!(key_id = ?verified.key_id, algorithm = %verified.algorithm, "agent card signature verified");
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(error) => Err(refused(error.to_string())),
+        }
     }
 
     async fn prepare(&self, peer: &Peer, ctx: &CallContext) -> Result<Prepared, Error> {
         let settings = self.settings(peer);
-        let headers = call_headers(ctx, settings)?;
-        let card = self.card(peer, &settings.headers).await?;
+        let mut headers = call_headers(ctx, settings)?;
+        let card = self.card(peer, settings).await?;
+        if let Some((grant, cache)) = &settings.oauth2 {
+            let token = cache.authorization(&self.http, grant, &self.config).await?;
+            headers.insert(reqwest::header::AUTHORIZATION, token);
+        }
         tracing::Span::current().record("binding", card.endpoint().binding.as_str());
         Ok(Prepared { card, headers })
     }
@@ -199,11 +245,21 @@ impl Inner {
                 .await;
             if let Err(error) = &result {
                 tracing::debug!(%error, "call failed");
+                self.forget_token_if_refused(peer, error).await;
             }
             result
         }
         .instrument(call_span(peer, method))
         .await
+    }
+
+    /// A peer that refuses our OAuth2 token gets a new one on the next call.
+    async fn forget_token_if_refused(&self, peer: &Peer, error: &Error) {
+        if let (Error::Protocol(e), Some((_, cache))) = (error, &self.settings(peer).oauth2)
+            && e.kind() == harbor_a2a::ErrorKind::Unauthenticated
+        {
+            cache.invalidate().await;
+        }
     }
 
     pub(super) async fn stream<Req: Wire>(

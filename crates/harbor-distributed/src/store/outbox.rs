@@ -75,7 +75,8 @@ pub struct PushFailure {
     pub error: String,
 }
 
-/// The store side of push delivery: a durable [`PushCursor`] per config, beside the task's log.
+/// The store side of push delivery: a durable [`PushCursor`] per push config, beside the
+/// task's log, so delivery resumes where it stood after a restart.
 #[async_trait]
 pub trait PushOutbox: Send + Sync + 'static {
     /// Stores (or replaces) `owner`'s push config `config` (of task `config.task_id`) and

@@ -2,12 +2,19 @@
 //! caller picks, unless told to trust it) and the A2A service parameters, which gRPC
 //! carries as lower-case metadata (`a2a-version`, `a2a-extensions`).
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use harbor_a2a::A2aError;
 use harbor_distributed::{CallContext, Identity};
 use tonic::metadata::MetadataMap;
 
-use crate::http::context::context_from_headers;
+use crate::auth::{Auth, ClientCertificate, is_credential_header};
+use crate::http::context::{Connection, context_from_headers, identify};
 
-/// Builds the context of a call from its metadata.
+/// Builds the context of a call from its metadata (no authentication: tests of the
+/// metadata mapping).
+#[cfg(test)]
 pub(crate) fn call_context(
     anonymous: &Identity,
     trust_identity_headers: bool,
@@ -15,6 +22,36 @@ pub(crate) fn call_context(
 ) -> CallContext {
     let headers = metadata.into_headers();
     context_from_headers(anonymous, trust_identity_headers, &headers, None)
+}
+
+/// Builds the context of a call from its connection and metadata: the identity is the
+/// principal `auth` authenticates (the anonymous one without schemes); credential
+/// metadata is left out.
+pub(crate) async fn authenticated_context(
+    auth: &Auth,
+    anonymous: &Identity,
+    trust_identity_headers: bool,
+    metadata: MetadataMap,
+    peer: Option<SocketAddr>,
+    certificate: Option<ClientCertificate>,
+) -> Result<CallContext, A2aError> {
+    let headers = metadata.into_headers();
+    let connection = peer.map(|peer| Connection {
+        peer,
+        certificate: certificate.map(Arc::new),
+    });
+    let identity = identify(
+        auth,
+        anonymous,
+        trust_identity_headers,
+        &headers,
+        connection.as_ref(),
+    )
+    .await?;
+    let mut ctx = context_from_headers(&identity, false, &headers, None);
+    ctx.headers
+        .retain(|name, _| !is_credential_header(name, auth));
+    Ok(ctx)
 }
 
 #[cfg(test)]

@@ -65,6 +65,13 @@ pub struct GrpcConfig {
     /// `x-harbor-session` (and `x-harbor-run`) metadata when all three are present.
     /// Default false. **Only for tests and trusted networks.**
     pub trust_identity_headers: bool,
+    /// Authentication: the caller's principal becomes the call's identity. Default none:
+    /// every call is [`anonymous`](Self::anonymous).
+    pub auth: crate::auth::Auth,
+    /// CA certificates (a PEM file) that client certificates must chain to, for mutual TLS
+    /// with [`tls`](Self::tls); clients without a certificate may still use another scheme.
+    /// Default none.
+    pub client_ca: Option<std::path::PathBuf>,
     /// The gRPC code of VersionNotSupported. Default [`VersionErrorCode::Spec`]
     /// (FAILED_PRECONDITION); `Compat` answers UNIMPLEMENTED as the v1.0.0 conformance kit
     /// expects.
@@ -91,6 +98,8 @@ impl Default for GrpcConfig {
             keep_alive_timeout: Duration::from_secs(20),
             anonymous: crate::http::context::anonymous(),
             trust_identity_headers: false,
+            auth: crate::auth::Auth::default(),
+            client_ca: None,
             version_error_code: VersionErrorCode::Spec,
             tls: None,
             max_connections: 512,
@@ -134,8 +143,20 @@ pub async fn serve(
         .tcp_nodelay(true)
         .trace_fn(|request| tracing::info_span!("a2a.grpc.request", path = %request.uri().path()));
     if let Some(tls) = &config.tls {
+        let mut tls = tls.load()?;
+        if let Some(ca) = &config.client_ca {
+            let pem = std::fs::read(ca).map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("cannot read the client CA {}: {e}", ca.display()),
+                )
+            })?;
+            tls = tls
+                .client_ca_root(tonic::transport::Certificate::from_pem(pem))
+                .client_auth_optional(true);
+        }
         builder = builder
-            .tls_config(tls.load()?)
+            .tls_config(tls)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     }
     // Small stream frames must not wait for Nagle's algorithm.

@@ -16,9 +16,10 @@ use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
 use super::GrpcConfig;
-use super::context::call_context;
+use super::context::authenticated_context;
 use super::status::to_status;
 use super::stream::{GrpcEventStream, grpc_stream};
+use crate::auth::ClientCertificate;
 use crate::telemetry::{self, Binding, RpcTimer};
 
 /// The A2A gRPC service of one handler. Build it with [`service`](super::service).
@@ -26,6 +27,7 @@ pub struct GrpcService {
     handler: Arc<dyn A2aHandler>,
     anonymous: Identity,
     trust_identity_headers: bool,
+    auth: crate::auth::Auth,
     version_code: VersionErrorCode,
     shutdown: CancellationToken,
 }
@@ -49,16 +51,44 @@ impl GrpcService {
             handler,
             anonymous: config.anonymous.clone(),
             trust_identity_headers: config.trust_identity_headers,
+            auth: config.auth.clone(),
             version_code: config.version_error_code,
             shutdown,
         }
     }
 
-    /// The call's context and its request message.
-    fn split<T>(&self, request: Request<T>) -> (CallContext, T) {
+    /// The call's context (its caller authenticated) and its request message.
+    async fn split<T>(&self, request: Request<T>) -> Result<(CallContext, T), Status> {
+        let peer = request.remote_addr();
+        let certificate = request.peer_certs().and_then(|chain| {
+            chain
+                .first()
+                .and_then(|leaf| ClientCertificate::from_der(leaf))
+        });
         let (metadata, _, message) = request.into_parts();
-        let ctx = call_context(&self.anonymous, self.trust_identity_headers, metadata);
-        (ctx, message)
+        match authenticated_context(
+            &self.auth,
+            &self.anonymous,
+            self.trust_identity_headers,
+            metadata,
+            peer,
+            certificate,
+        )
+        .await
+        {
+            Ok(ctx) => Ok((ctx, message)),
+            Err(error) => {
+                let mut status = self.status(&error);
+                if let Some(value) = error
+                    .metadata()
+                    .get("retryAfterSeconds")
+                    .and_then(|retry| retry.parse().ok())
+                {
+                    status.metadata_mut().insert("retry-after", value);
+                }
+                Err(status)
+            }
+        }
     }
 
     fn status(&self, error: &harbor_a2a::A2aError) -> Status {
@@ -77,9 +107,13 @@ impl GrpcService {
 }
 
 /// The RPC's span, continuing the caller's trace when its metadata carries one.
-fn span(method: Method, ctx: &CallContext) -> tracing::Span {
+fn span<T>(method: Method, request: &Request<T>) -> tracing::Span {
     let span = tracing::info_span!("a2a.rpc", method = method.json_rpc_name(), binding = "grpc");
-    harbor_distributed::trace_context::continue_from(&span, &ctx.headers);
+    let metadata = request.metadata();
+    let parent = harbor_distributed::trace_context::extract_with(|name| {
+        metadata.get(name).and_then(|v| v.to_str().ok())
+    });
+    harbor_distributed::trace_context::continue_context(&span, parent);
     span
 }
 
@@ -87,9 +121,11 @@ fn span(method: Method, ctx: &CallContext) -> tracing::Span {
 /// status; in the RPC's span.
 macro_rules! unary {
     ($self:ident, $request:ident, $method:expr, $call:ident) => {{
-        let (ctx, req) = $self.split($request);
+        let span = span($method, &$request);
+        // A call refused by authentication is not counted (as on the HTTP bindings).
         let timer = RpcTimer::start($method, Binding::Grpc);
         async {
+            let (ctx, req) = $self.split($request).await?;
             let reply = $self.handler.$call(&ctx, req).await;
             timer.finish(reply.as_ref().err());
             match reply {
@@ -97,7 +133,7 @@ macro_rules! unary {
                 Err(error) => Err($self.status(&error)),
             }
         }
-        .instrument(span($method, &ctx))
+        .instrument(span)
         .await
     }};
 }
@@ -105,9 +141,10 @@ macro_rules! unary {
 /// One streaming RPC: errors before the first event are the call's status.
 macro_rules! streaming {
     ($self:ident, $request:ident, $method:expr, $call:ident) => {{
-        let (ctx, req) = $self.split($request);
+        let span = span($method, &$request);
         let timer = RpcTimer::start($method, Binding::Grpc);
         async {
+            let (ctx, req) = $self.split($request).await?;
             let reply = $self.handler.$call(&ctx, req).await;
             timer.finish(reply.as_ref().err());
             match reply {
@@ -117,7 +154,7 @@ macro_rules! streaming {
                 Err(error) => Err($self.status(&error)),
             }
         }
-        .instrument(span($method, &ctx))
+        .instrument(span)
         .await
     }};
 }
@@ -207,9 +244,11 @@ impl A2aService for GrpcService {
         &self,
         request: Request<DeleteTaskPushNotificationConfigRequest>,
     ) -> Result<Response<pbjson_types::Empty>, Status> {
-        let (ctx, req) = self.split(request);
-        let timer = RpcTimer::start(Method::DeleteTaskPushNotificationConfig, Binding::Grpc);
+        let method = Method::DeleteTaskPushNotificationConfig;
+        let span = span(method, &request);
+        let timer = RpcTimer::start(method, Binding::Grpc);
         async {
+            let (ctx, req) = self.split(request).await?;
             let reply = self
                 .handler
                 .delete_task_push_notification_config(&ctx, req)
@@ -220,7 +259,7 @@ impl A2aService for GrpcService {
                 Err(error) => Err(self.status(&error)),
             }
         }
-        .instrument(span(Method::DeleteTaskPushNotificationConfig, &ctx))
+        .instrument(span)
         .await
     }
 }

@@ -2,11 +2,23 @@
 //! the caller picks) and the A2A service parameters.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::http::HeaderMap;
+use harbor_a2a::A2aError;
 use harbor_distributed::{CallContext, Identity};
 
 use super::Shared;
+use crate::auth::{Auth, AuthRequest, ClientCertificate, is_credential_header};
+
+/// What the accept loop knows of a request's connection: where it comes from and the
+/// client certificate its TLS handshake verified. A request extension.
+#[derive(Debug, Clone)]
+pub(crate) struct Connection {
+    pub(crate) peer: SocketAddr,
+    pub(crate) certificate: Option<Arc<ClientCertificate>>,
+}
 
 /// The `A2A-Version` header.
 pub(crate) const VERSION_HEADER: &str = "a2a-version";
@@ -21,18 +33,46 @@ pub const IDENTITY_HEADERS: [&str; 4] = [
     "x-harbor-run",
 ];
 
-/// Builds the context of a request from its headers and, for the version, its query.
+/// The identity a request acts as, found by the authentication layer before routing.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller(pub(crate) Identity);
+
+/// Builds the context of a request from its caller, its headers and, for the version, its
+/// query. Credential headers are left out.
 pub(crate) fn call_context(
     shared: &Shared,
     headers: &HeaderMap,
+    caller: &Caller,
     query_version: Option<String>,
 ) -> CallContext {
-    context_from_headers(
-        &shared.identity,
-        shared.trust_identity_headers,
+    let mut ctx = context_from_headers(&caller.0, false, headers, query_version);
+    ctx.headers
+        .retain(|name, _| !is_credential_header(name, &shared.auth));
+    ctx
+}
+
+/// Who a call is from, on any binding: the principal `auth` authenticates when it has
+/// schemes (identity headers are then never trusted), else the anonymous principal or,
+/// when trusted, the identity headers.
+pub(crate) async fn identify(
+    auth: &Auth,
+    anonymous: &Identity,
+    trust_identity_headers: bool,
+    headers: &HeaderMap,
+    connection: Option<&Connection>,
+) -> Result<Identity, A2aError> {
+    if auth.is_anonymous() {
+        return Ok(trust_identity_headers
+            .then(|| from_headers(headers))
+            .flatten()
+            .unwrap_or_else(|| anonymous.clone()));
+    }
+    let request = AuthRequest {
         headers,
-        query_version,
-    )
+        peer: connection.map(|c| c.peer.ip()),
+        client_certificate: connection.and_then(|c| c.certificate.as_deref()),
+    };
+    Ok(auth.authenticate(&request).await?.identity())
 }
 
 /// The principal every call acts as while a binding runs without authentication: tenant

@@ -3,13 +3,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use harbor_a2a::{A2aError, ErrorKind, Method};
 use serde_json::{Value, json};
 
+use super::context::Caller;
 use super::dispatch::{Reply, dispatch};
 use super::sse::sse_response;
 use super::{Body, Shared, body_error, context};
@@ -56,6 +57,7 @@ pub(crate) fn is_json_content_type(headers: &HeaderMap) -> bool {
 /// `POST <jsonrpc path>`.
 pub(crate) async fn endpoint(
     State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
     Query(query): Query<Vec<(String, String)>>,
     headers: HeaderMap,
     body: Body,
@@ -97,7 +99,7 @@ pub(crate) async fn endpoint(
         }
         Err(error) => return error_response(&id, &error),
     };
-    let ctx = context::call_context(&shared, &headers, context::query_version(&query));
+    let ctx = context::call_context(&shared, &headers, &caller, context::query_version(&query));
     if notification {
         // The call runs (a stream is dropped at once; its task runs on), its outcome unsaid.
         let _ = dispatch(

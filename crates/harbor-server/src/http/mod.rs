@@ -1,6 +1,7 @@
 //! The JSON bindings on axum: JSON-RPC 2.0 and HTTP+JSON (REST), both with SSE streaming,
 //! and the well-known agent card.
 
+mod authn;
 mod card;
 pub(crate) mod context;
 mod deadline;
@@ -41,9 +42,15 @@ pub struct HttpConfig {
     /// Default tenant `default`, user `anonymous`, session `anonymous`.
     pub anonymous: Identity,
     /// Take the caller's identity from the `x-harbor-tenant`, `x-harbor-user`,
-    /// `x-harbor-session` (and `x-harbor-run`) headers when all three are present.
-    /// Default false. **Only for tests and trusted networks**: anyone can set headers.
+    /// `x-harbor-session` (and `x-harbor-run`) headers when all three are present and
+    /// [`auth`](Self::auth) has no scheme. Default false. **Only for tests and trusted
+    /// networks**: anyone can set headers.
     pub trust_identity_headers: bool,
+    /// Authentication: the caller's principal becomes the call's identity. Default none:
+    /// every call is [`anonymous`](Self::anonymous).
+    pub auth: crate::auth::Auth,
+    /// TLS (and, with a client CA, mutual TLS) on [`serve`]'s connections. Default none.
+    pub tls: Option<crate::tls::TlsConfig>,
     /// SSE keep-alive comment interval. Default 15 s.
     pub keep_alive: Duration,
     /// Largest SSE event, in bytes of JSON: a task snapshot past it loses its oldest
@@ -85,6 +92,8 @@ impl Default for HttpConfig {
             body_timeout: Duration::from_secs(30),
             anonymous: context::anonymous(),
             trust_identity_headers: false,
+            auth: crate::auth::Auth::default(),
+            tls: None,
             keep_alive: Duration::from_secs(15),
             max_event_bytes: 16 * 1024 * 1024,
             card_max_age: Duration::from_secs(300),
@@ -115,12 +124,43 @@ pub(crate) fn body_error(
     (rejection.status(), error)
 }
 
+/// Adds what an authentication failure's answer needs: the challenges with a 401, the
+/// wait with a 429.
+pub(crate) fn auth_headers(
+    response: &mut axum::response::Response,
+    shared: &Shared,
+    error: &harbor_a2a::A2aError,
+) {
+    use axum::http::{HeaderValue, header};
+    let headers = response.headers_mut();
+    match error.kind() {
+        harbor_a2a::ErrorKind::Unauthenticated => {
+            for challenge in shared.auth.challenges() {
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    headers.append(header::WWW_AUTHENTICATE, value);
+                }
+            }
+        }
+        harbor_a2a::ErrorKind::RateLimited => {
+            if let Some(value) = error
+                .metadata()
+                .get("retryAfterSeconds")
+                .and_then(|s| HeaderValue::from_str(s).ok())
+            {
+                headers.insert(header::RETRY_AFTER, value);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// What every route shares.
 pub(crate) struct Shared {
     shutdown: CancellationToken,
     handler: Arc<dyn A2aHandler>,
     identity: Identity,
     trust_identity_headers: bool,
+    auth: crate::auth::Auth,
     keep_alive: Duration,
     max_event_bytes: usize,
     card_max_age: Duration,
@@ -144,26 +184,35 @@ pub fn router_with_shutdown(
         handler,
         identity: config.anonymous.clone(),
         trust_identity_headers: config.trust_identity_headers,
+        auth: config.auth.clone(),
         keep_alive: config.keep_alive,
         max_event_bytes: config.max_event_bytes,
         card_max_age: config.card_max_age,
         started: SystemTime::now(),
     });
     let jsonrpc = config.jsonrpc_path.trim_end_matches('/');
-    let mut app = Router::new().route(AGENT_CARD_PATH, get(card::agent_card));
+    let mut api = Router::new();
     if jsonrpc.is_empty() {
-        app = app.route("/", post(jsonrpc::endpoint));
+        api = api.route("/", post(jsonrpc::endpoint));
     } else {
-        app = app
+        api = api
             .route(jsonrpc, post(jsonrpc::endpoint))
             .route(&format!("{jsonrpc}/"), post(jsonrpc::endpoint));
     }
     let rest_prefix = config.rest_prefix.trim_end_matches('/');
-    app = if rest_prefix.is_empty() {
-        app.merge(rest::routes())
+    api = if rest_prefix.is_empty() {
+        api.merge(rest::routes())
     } else {
-        app.nest(rest_prefix, rest::routes())
+        api.nest(rest_prefix, rest::routes())
     };
+    // Every API request is authenticated before its body is read; the card is public.
+    let api = api.route_layer(axum::middleware::from_fn_with_state(
+        (Arc::clone(&shared), jsonrpc.to_owned()),
+        authn::authenticate,
+    ));
+    let app = Router::new()
+        .route(AGENT_CARD_PATH, get(card::agent_card))
+        .merge(api);
     // Bounded bodies, read in bounded time: a slow or vanished client holds nothing for long.
     app.layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(

@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use harbor_a2a::{A2aError, ErrorKind, Method};
 use serde_json::{Map, Value};
 
+use super::context::Caller;
 use super::dispatch::{Reply, dispatch};
 use super::jsonrpc::is_json_content_type;
 use super::sse::sse_response;
@@ -116,6 +117,7 @@ fn params(p: Params) -> HashMap<String, String> {
 /// tenant, and renders the reply.
 async fn run(
     shared: &Shared,
+    caller: &Caller,
     method: Method,
     headers: &HeaderMap,
     query: &[(String, String)],
@@ -125,7 +127,7 @@ async fn run(
     if let Some(tenant) = path.get("tenant") {
         fields.insert("tenant".into(), Value::String(tenant.clone()));
     }
-    let ctx = context::call_context(shared, headers, context::query_version(query));
+    let ctx = context::call_context(shared, headers, caller, context::query_version(query));
     let media = response_media(headers);
     match dispatch(
         shared.handler.as_ref(),
@@ -208,7 +210,7 @@ fn with(mut fields: Map<String, Value>, key: &str, value: &str) -> Map<String, V
 }
 
 async fn body_method(
-    shared: Arc<Shared>,
+    (shared, caller): (Arc<Shared>, Caller),
     method: Method,
     headers: HeaderMap,
     query: Vec<(String, String)>,
@@ -237,7 +239,7 @@ async fn body_method(
     for (key, value) in path_fields {
         fields = with(fields, key, value);
     }
-    run(&shared, method, &headers, &query, &path, fields).await
+    run(&shared, &caller, method, &headers, &query, &path, fields).await
 }
 
 /// An error response whose status differs from the table.
@@ -249,35 +251,44 @@ fn error_with_status(error: &A2aError, status: StatusCode, media: &'static str) 
 
 async fn send(
     State(s): State<Arc<Shared>>,
+    Extension(c): Extension<Caller>,
     p: Params,
     Query(q): Query_,
     h: HeaderMap,
     body: Body,
 ) -> Response {
     let p = params(p);
-    body_method(s, Method::SendMessage, h, q, p, body, &[]).await
+    body_method((s, c), Method::SendMessage, h, q, p, body, &[]).await
 }
 
 async fn stream(
     State(s): State<Arc<Shared>>,
+    Extension(c): Extension<Caller>,
     p: Params,
     Query(q): Query_,
     h: HeaderMap,
     body: Body,
 ) -> Response {
     let p = params(p);
-    body_method(s, Method::SendStreamingMessage, h, q, p, body, &[]).await
+    body_method((s, c), Method::SendStreamingMessage, h, q, p, body, &[]).await
 }
 
-async fn list(State(s): State<Arc<Shared>>, p: Params, Query(q): Query_, h: HeaderMap) -> Response {
+async fn list(
+    State(s): State<Arc<Shared>>,
+    Extension(c): Extension<Caller>,
+    p: Params,
+    Query(q): Query_,
+    h: HeaderMap,
+) -> Response {
     let p = params(p);
     let fields = query_fields(&q);
-    run(&s, Method::ListTasks, &h, &q, &p, fields).await
+    run(&s, &c, Method::ListTasks, &h, &q, &p, fields).await
 }
 
 /// `GET /tasks/{id}` or `GET /tasks/{id}:subscribe`.
 async fn get_task(
     State(s): State<Arc<Shared>>,
+    Extension(c): Extension<Caller>,
     p: Params,
     Query(q): Query_,
     h: HeaderMap,
@@ -288,6 +299,7 @@ async fn get_task(
         Some((id, "subscribe")) => {
             run(
                 &s,
+                &c,
                 Method::SubscribeToTask,
                 &h,
                 &q,
@@ -300,6 +312,7 @@ async fn get_task(
         None => {
             run(
                 &s,
+                &c,
                 Method::GetTask,
                 &h,
                 &q,
@@ -314,6 +327,7 @@ async fn get_task(
 /// `POST /tasks/{id}:cancel` or `POST /tasks/{id}:subscribe`.
 async fn task_action(
     State(s): State<Arc<Shared>>,
+    Extension(c): Extension<Caller>,
     p: Params,
     Query(q): Query_,
     h: HeaderMap,
@@ -324,7 +338,7 @@ async fn task_action(
     match segment.rsplit_once(':') {
         Some((id, "cancel")) => {
             body_method(
-                Arc::clone(&s),
+                (Arc::clone(&s), c.clone()),
                 Method::CancelTask,
                 h,
                 q,
@@ -336,7 +350,7 @@ async fn task_action(
         }
         Some((id, "subscribe")) => {
             body_method(
-                Arc::clone(&s),
+                (Arc::clone(&s), c.clone()),
                 Method::SubscribeToTask,
                 h,
                 q,
@@ -352,6 +366,7 @@ async fn task_action(
 
 async fn create_push(
     State(s): State<Arc<Shared>>,
+    Extension(c): Extension<Caller>,
     p: Params,
     Query(q): Query_,
     h: HeaderMap,
@@ -360,7 +375,7 @@ async fn create_push(
     let p = params(p);
     let task_id = p.get("task_id").cloned().unwrap_or_default();
     body_method(
-        Arc::clone(&s),
+        (Arc::clone(&s), c),
         Method::CreateTaskPushNotificationConfig,
         h,
         q,
@@ -373,6 +388,7 @@ async fn create_push(
 
 async fn list_push(
     State(s): State<Arc<Shared>>,
+    Extension(c): Extension<Caller>,
     p: Params,
     Query(q): Query_,
     h: HeaderMap,
@@ -381,6 +397,7 @@ async fn list_push(
     let task_id = p.get("task_id").cloned().unwrap_or_default();
     run(
         &s,
+        &c,
         Method::ListTaskPushNotificationConfigs,
         &h,
         &q,
@@ -390,18 +407,31 @@ async fn list_push(
     .await
 }
 
-async fn get_push(s: State<Arc<Shared>>, p: Params, q: Query_, h: HeaderMap) -> Response {
-    push_by_id(Method::GetTaskPushNotificationConfig, s, p, q, h).await
+async fn get_push(
+    s: State<Arc<Shared>>,
+    c: Extension<Caller>,
+    p: Params,
+    q: Query_,
+    h: HeaderMap,
+) -> Response {
+    push_by_id(Method::GetTaskPushNotificationConfig, s, c, p, q, h).await
 }
 
-async fn delete_push(s: State<Arc<Shared>>, p: Params, q: Query_, h: HeaderMap) -> Response {
-    push_by_id(Method::DeleteTaskPushNotificationConfig, s, p, q, h).await
+async fn delete_push(
+    s: State<Arc<Shared>>,
+    c: Extension<Caller>,
+    p: Params,
+    q: Query_,
+    h: HeaderMap,
+) -> Response {
+    push_by_id(Method::DeleteTaskPushNotificationConfig, s, c, p, q, h).await
 }
 
 /// `…/tasks/{task_id}/pushNotificationConfigs/{id}`: the two path fields are the request.
 async fn push_by_id(
     method: Method,
     State(s): State<Arc<Shared>>,
+    Extension(c): Extension<Caller>,
     p: Params,
     Query(q): Query_,
     h: HeaderMap,
@@ -413,17 +443,18 @@ async fn push_by_id(
         "id",
         &field("id"),
     );
-    run(&s, method, &h, &q, &p, fields).await
+    run(&s, &c, method, &h, &q, &p, fields).await
 }
 
 async fn extended_card(
     State(s): State<Arc<Shared>>,
+    Extension(c): Extension<Caller>,
     p: Params,
     Query(q): Query_,
     h: HeaderMap,
 ) -> Response {
     let p = params(p);
-    run(&s, Method::GetExtendedAgentCard, &h, &q, &p, Map::new()).await
+    run(&s, &c, Method::GetExtendedAgentCard, &h, &q, &p, Map::new()).await
 }
 
 fn not_found() -> Response {

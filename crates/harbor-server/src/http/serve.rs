@@ -39,6 +39,8 @@ use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use super::HttpConfig;
+use super::context::Connection;
+use crate::auth::ClientCertificate;
 
 /// How long a connection being closed (idle, or too slow) may take to finish before it is
 /// dropped.
@@ -66,6 +68,10 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let local = listener.local_addr()?;
+    let tls = match &config.tls {
+        Some(tls) => Some(tokio_rustls::TlsAcceptor::from(tls.server_config()?)),
+        None => None,
+    };
     let settings = Arc::new(Settings::new(config));
     let slots = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let refusals = Arc::new(Semaphore::new(MAX_REFUSALS));
@@ -96,8 +102,39 @@ pub async fn serve(
                 let app = app.clone();
                 let settings = Arc::clone(&settings);
                 let shutdown = shutdown.clone();
+                let tls = tls.clone();
                 tracker.spawn(async move {
-                    connection(stream, app, &settings, shutdown, permit).await;
+                    let Some(tls) = tls else {
+                        let info = Connection {
+                            peer,
+                            certificate: None,
+                        };
+                        connection(stream, info, app, &settings, shutdown, permit).await;
+                        return;
+                    };
+                    // The handshake is bounded like a request head.
+                    let handshake =
+                        tokio::time::timeout(settings.header_read_timeout, tls.accept(stream));
+                    let stream = match handshake.await {
+                        Ok(Ok(stream)) => stream,
+                        Ok(Err(error)) => {
+                            tracing::debug!(%peer, %error, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake took too long");
+                            return;
+                        }
+                    };
+                    let certificate = stream
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|chain| chain.first())
+                        .and_then(|leaf| ClientCertificate::from_der(leaf))
+                        .map(Arc::new);
+                    let info = Connection { peer, certificate };
+                    connection(stream, info, app, &settings, shutdown, permit).await;
                 });
             }
             Err(_) => {
@@ -220,13 +257,16 @@ impl http_body::Body for TrackedBody {
 }
 
 /// Serves one connection until it ends, is idle or slow too long, or the server stops.
-async fn connection(
-    stream: TcpStream,
+async fn connection<S>(
+    stream: S,
+    info: Connection,
     app: Router,
     settings: &Settings,
     shutdown: CancellationToken,
     _permit: OwnedSemaphorePermit,
-) {
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let activity = Arc::new(Activity {
         in_flight: AtomicUsize::new(0),
         started: AtomicBool::new(false),
@@ -234,9 +274,10 @@ async fn connection(
     });
     let service = {
         let activity = Arc::clone(&activity);
-        hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+        hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             let in_flight = activity.begin();
             let app = app.clone();
+            request.extensions_mut().insert(info.clone());
             async move {
                 let response = app.oneshot(request.map(axum::body::Body::new)).await?;
                 Ok::<_, std::convert::Infallible>(response.map(|inner| TrackedBody {

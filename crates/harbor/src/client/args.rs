@@ -34,6 +34,38 @@ pub(crate) struct Common {
     /// never printed.
     #[arg(long = "header", value_name = "'NAME: VALUE'")]
     pub(crate) headers: Vec<HeaderArg>,
+    /// A bearer token (a JWT, an OAuth2 access token), sent as 'Authorization: Bearer …'.
+    /// Never printed.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "HARBOR_BEARER",
+        hide_env_values = true
+    )]
+    pub(crate) bearer: Option<Secret>,
+    /// An API key, sent in the header the card's apiKey scheme names (else
+    /// --api-key-header). Never printed.
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "HARBOR_API_KEY",
+        hide_env_values = true
+    )]
+    pub(crate) api_key: Option<Secret>,
+    /// The header of --api-key. Default: the one the agent card's apiKeySecurityScheme
+    /// names, else x-api-key.
+    #[arg(long, value_name = "NAME", requires = "api_key")]
+    pub(crate) api_key_header: Option<String>,
+    /// A CA certificate (PEM) to trust besides the system's roots, for agents whose
+    /// certificate a private CA issued.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_cert: Option<std::path::PathBuf>,
+    /// A client certificate (PEM) for mutual TLS, on every binding; needs --client-key.
+    #[arg(long, value_name = "FILE", requires = "client_key")]
+    pub(crate) client_cert: Option<std::path::PathBuf>,
+    /// The private key (PEM) of --client-cert.
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    pub(crate) client_key: Option<std::path::PathBuf>,
     /// The local identity's tenant.
     #[arg(long, default_value = "local")]
     pub(crate) tenant: String,
@@ -83,6 +115,14 @@ impl fmt::Debug for Secret {
 impl From<String> for Secret {
     fn from(value: String) -> Self {
         Self(value)
+    }
+}
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self(text.to_owned()))
     }
 }
 

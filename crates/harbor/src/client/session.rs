@@ -1,6 +1,7 @@
 //! One invocation's client: the transport built from the common options, the peer, the
 //! local identity, and the deadline every call runs under.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
@@ -27,13 +28,20 @@ pub(crate) struct Session {
 impl Session {
     /// Builds the transport and the identity from the options; nothing is sent yet.
     pub(crate) fn open(common: &Common) -> Result<Self, Failure> {
+        Self::open_with(common, None)
+    }
+
+    /// [`open`](Self::open), with the API key (if any) in header `api_key_header`.
+    fn open_with(common: &Common, api_key_header: Option<&str>) -> Result<Self, Failure> {
         let identity = local_identity(common).map_err(|e| Failure::Usage(e.to_string()))?;
         let mut ctx = CallContext::new(identity);
         for uri in &common.extensions {
             ctx = ctx.with_extension(uri.clone());
         }
+        let mut config = client_config(common, api_key_header);
+        config.tls = tls_settings(common)?;
         let transport = A2aTransport::builder()
-            .config(client_config(common))
+            .config(config)
             .build()
             .map_err(|e| Failure::Usage(e.to_string()))?;
         Ok(Self {
@@ -61,7 +69,11 @@ impl Session {
         common: &Common,
         work: impl AsyncFnOnce(&Session) -> Outcome,
     ) -> Outcome {
-        let session = Session::open(common)?;
+        let header = match (&common.api_key, &common.api_key_header) {
+            (Some(_), None) => Some(api_key_header(common).await),
+            _ => None,
+        };
+        let session = Session::open_with(common, header.as_deref())?;
         let outcome = work(&session).await;
         session.close().await;
         outcome
@@ -90,6 +102,24 @@ impl Session {
     }
 }
 
+/// `--ca-cert`, `--client-cert` and `--client-key`, read.
+fn tls_settings(common: &Common) -> Result<harbor_client::TlsSettings, Failure> {
+    let read = |path: &Option<std::path::PathBuf>, what: &str| {
+        path.as_ref()
+            .map(|path| {
+                std::fs::read_to_string(path).map_err(|e| {
+                    Failure::Usage(format!("cannot read the {what} {}: {e}", path.display()))
+                })
+            })
+            .transpose()
+    };
+    Ok(harbor_client::TlsSettings {
+        ca_pem: read(&common.ca_cert, "CA certificate")?,
+        cert_pem: read(&common.client_cert, "client certificate")?,
+        key_pem: read(&common.client_key, "client key")?,
+    })
+}
+
 /// The CLI's one local identity: `--tenant`, `--user` (or `$USER`), `--session` (or a UUID).
 fn local_identity(common: &Common) -> Result<Identity, Error> {
     let user = common
@@ -104,7 +134,56 @@ fn local_identity(common: &Common) -> Result<Identity, Error> {
     Identity::new(common.tenant.clone(), user, session)
 }
 
-fn client_config(common: &Common) -> ClientConfig {
+/// The header the agent card's API-key scheme names (the card is public: fetched without
+/// credentials), else `x-api-key`.
+async fn api_key_header(common: &Common) -> String {
+    let fallback = || harbor_server::auth::DEFAULT_API_KEY_HEADER.to_owned();
+    let Ok(session) = Session::open(common) else {
+        return fallback();
+    };
+    let card = session
+        .call(session.transport.agent_card(&session.peer))
+        .await;
+    session.close().await;
+    let Ok(card) = card else {
+        return fallback();
+    };
+    card.card()
+        .security_schemes
+        .values()
+        .find_map(|scheme| match &scheme.scheme {
+            Some(harbor_a2a::pb::security_scheme::Scheme::ApiKeySecurityScheme(key))
+                if key.location.eq_ignore_ascii_case("header") && !key.name.is_empty() =>
+            {
+                Some(key.name.to_ascii_lowercase())
+            }
+            _ => None,
+        })
+        .unwrap_or_else(fallback)
+}
+
+/// The extra headers of every request: `--header`s, then the credentials.
+fn headers(common: &Common, api_key_header: Option<&str>) -> BTreeMap<String, String> {
+    let mut headers: BTreeMap<String, String> = common
+        .headers
+        .iter()
+        .map(|h| (h.name.clone(), h.value.0.clone()))
+        .collect();
+    if let Some(token) = &common.bearer {
+        headers.insert("authorization".into(), format!("Bearer {}", token.0));
+    }
+    if let Some(key) = &common.api_key {
+        let name = common
+            .api_key_header
+            .as_deref()
+            .or(api_key_header)
+            .unwrap_or(harbor_server::auth::DEFAULT_API_KEY_HEADER);
+        headers.insert(name.to_ascii_lowercase(), key.0.clone());
+    }
+    headers
+}
+
+fn client_config(common: &Common, api_key_header: Option<&str>) -> ClientConfig {
     let mut config = ClientConfig {
         allow_insecure_http: common.allow_insecure_http,
         request_timeout: common.timeout,
@@ -116,11 +195,8 @@ fn client_config(common: &Common) -> ClientConfig {
             } else {
                 IdentityPolicy::None
             },
-            headers: common
-                .headers
-                .iter()
-                .map(|h| (h.name.clone(), h.value.0.clone()))
-                .collect(),
+            headers: headers(common, api_key_header),
+            ..PeerConfig::default()
         },
         ..ClientConfig::default()
     };
@@ -142,18 +218,49 @@ mod tests {
     use super::super::args::parse_common as common;
     use super::*;
 
+    fn client_config_of(common: &Common) -> ClientConfig {
+        client_config(common, None)
+    }
+
+    #[test]
+    fn credentials_become_headers_and_stay_out_of_debug() {
+        let args = common(&[
+            "http://127.0.0.1:1",
+            "--bearer",
+            "tok-secret-1",
+            "--api-key",
+            "key-secret-2",
+        ]);
+        let shown = format!("{args:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        let config = client_config(&args, Some("x-team-key"));
+        let headers = &config.default_peer.headers;
+        assert_eq!(headers["authorization"], "Bearer tok-secret-1");
+        assert_eq!(headers["x-team-key"], "key-secret-2");
+        assert!(!format!("{config:?}").contains("secret"));
+        let fixed = common(&[
+            "http://127.0.0.1:1",
+            "--api-key",
+            "k",
+            "--api-key-header",
+            "X-Key",
+        ]);
+        let config = client_config(&fixed, Some("x-team-key"));
+        assert_eq!(config.default_peer.headers["x-key"], "k");
+    }
+
     #[test]
     fn bindings_follow_the_flags_in_order() {
-        let config = client_config(&common(&[
+        let config = client_config_of(&common(&[
             "http://127.0.0.1:1",
             "--binding",
             "http-json,jsonrpc,http-json",
         ]));
         assert_eq!(config.bindings, [Binding::HttpJson, Binding::JsonRpc]);
         assert!(config.prefer_own_binding_order);
-        let grpc = client_config(&common(&["http://127.0.0.1:1", "--binding", "grpc"]));
+        let grpc = client_config_of(&common(&["http://127.0.0.1:1", "--binding", "grpc"]));
         assert_eq!(grpc.bindings, [Binding::Grpc]);
-        let default = client_config(&common(&["http://127.0.0.1:1"]));
+        let default = client_config_of(&common(&["http://127.0.0.1:1"]));
         assert_eq!(default.bindings, ClientConfig::default().bindings);
         assert!(!default.prefer_own_binding_order);
         assert_eq!(default.default_peer.identity, IdentityPolicy::None);
@@ -165,7 +272,7 @@ mod tests {
         let identity = local_identity(&args).expect("complete");
         assert_eq!((&*identity.tenant, &*identity.user), ("local", "ada"));
         assert!(!identity.session.is_empty());
-        let sent = client_config(&common(&["http://127.0.0.1:1", "--send-identity"]));
+        let sent = client_config_of(&common(&["http://127.0.0.1:1", "--send-identity"]));
         assert_eq!(sent.default_peer.identity, IdentityPolicy::Headers);
         assert!(local_identity(&common(&["http://127.0.0.1:1", "--tenant", ""])).is_err());
     }

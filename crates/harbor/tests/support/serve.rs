@@ -140,11 +140,12 @@ impl Drop for Server {
     }
 }
 
-/// `http://host:port` from `http://host:port/path`.
+/// `http://host:port` from `http://host:port/path` (or `https`).
 fn origin_of(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("http://")?;
+    let (scheme, rest) = url.split_once("://")?;
     let authority = rest.split('/').next()?;
-    (!authority.is_empty()).then(|| format!("http://{authority}"))
+    (!authority.is_empty() && (scheme == "http" || scheme == "https"))
+        .then(|| format!("{scheme}://{authority}"))
 }
 
 /// Copies a pipe into `sink` on a thread until EOF (so the child never blocks on a full pipe).
