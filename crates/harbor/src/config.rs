@@ -242,18 +242,12 @@ pub(crate) fn config_path(args: &[OsString]) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// Whether a flag's value is a secret: shown masked.
+/// Whether a flag's value is a secret: shown masked. (Flags that name where a secret is,
+/// a file or a variable, show that place.)
 fn is_secret(long: &str) -> bool {
-    [
-        "secret",
-        "password",
-        "token",
-        "credential",
-        "api-key",
-        "otlp-header",
-    ]
-    .iter()
-    .any(|word| long.contains(word))
+    ["secret", "password", "token", "credential", "otlp-header"]
+        .iter()
+        .any(|word| long.contains(word))
 }
 
 /// `value` with any password of a URL in it masked (`postgres://u:***@host/db`).
