@@ -97,6 +97,16 @@ pub(crate) fn call_headers(ctx: &CallContext, peer: &PeerSettings) -> Result<Hea
             headers.insert(name, value);
         }
     }
+    // With tracing on, the call continues the current span's trace (which the forwarded
+    // context started, when this call serves an upstream one).
+    harbor_distributed::trace_context::inject_with(&tracing::Span::current(), |name, value| {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            headers.insert(name, value);
+        }
+    });
     if peer.identity == IdentityPolicy::Headers {
         let identity = &ctx.identity;
         let [tenant, user, session, run] = IDENTITY_HEADERS;

@@ -22,11 +22,12 @@ pub mod loopback;
 pub mod memory;
 pub mod registry;
 pub mod store;
+pub mod trace_context;
 pub mod transport;
 
 pub use bus::{
-    Acknowledger, Capabilities, Delivery, IdentityScope, MessageBus, PublishReceipt, Settle,
-    StartPosition, SubscribeOptions, Subscription,
+    Acknowledger, Capabilities, Delivery, IdentityScope, MessageBus, MeteredBus, PublishReceipt,
+    Settle, StartPosition, SubscribeOptions, Subscription,
 };
 pub use envelope::{DedupKey, Envelope};
 pub use error::Error;

@@ -36,3 +36,14 @@ mod small_buffer {
         dead_letter_with_reason_and_count,
     );
 }
+
+/// The metered wrapper `harbor serve` puts around a bus when metrics are on keeps every
+/// promise of the driver it wraps.
+mod metered {
+    use super::*;
+
+    harbor_conformance::bus_suite!(|| async {
+        let bus = Arc::new(MemoryBus::new(MemoryBusConfig::default())) as Arc<dyn MessageBus>;
+        Arc::new(harbor_distributed::MeteredBus::new(bus, "memory")) as Arc<dyn MessageBus>
+    });
+}

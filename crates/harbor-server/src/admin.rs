@@ -4,13 +4,17 @@
 //!
 //! | route | what it does |
 //! |---|---|
+//! | `GET /healthz` | 200 `ok` while the process serves at all |
+//! | `GET /readyz` | 200 when traffic can be sent here: not draining, the store answers, the bus (if any) is followed and takes publishes; else 503; a JSON body says which |
+//! | `GET /metrics` | the Prometheus text exposition (only with [`Metrics`], see [`router_with_metrics`]); the series are listed in `docs/observability.md` |
 //! | `GET /admin/push/dead-letters?after_task=T&after_config=C&limit=N` | push deliveries that gave up, any owner's, 100 a page by default (at most 1000); `next` names the page after |
 //! | `POST /admin/push/dead-letters/{task}/{config}/redrive` | delivers a dead letter again from the event it gave up on; 404 when there is none |
 //!
 //! Dead letters carry their owner, reason, attempts and the last status, never the
 //! config's URL, token or credentials.
 
-use std::time::UNIX_EPOCH;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -28,15 +32,74 @@ const MAX_PAGE: usize = 1000;
 /// The page of dead letters when none is asked for.
 const DEFAULT_PAGE: usize = 100;
 
-/// The admin routes for `handler`.
+/// How long `/readyz` waits for the store.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Renders the metrics of the installed recorder as Prometheus text.
+pub type Metrics = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// The admin routes for `handler`, health included, without `/metrics`.
 pub fn router(handler: DefaultHandler) -> Router {
-    Router::new()
+    router_with_metrics(handler, None)
+}
+
+/// The admin routes for `handler`, with `/metrics` rendered by `metrics` when given.
+pub fn router_with_metrics(handler: DefaultHandler, metrics: Option<Metrics>) -> Router {
+    let mut router = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/admin/push/dead-letters", get(dead_letters))
         .route(
             "/admin/push/dead-letters/{task}/{config}/redrive",
             post(redrive),
-        )
-        .with_state(handler)
+        );
+    if let Some(render) = metrics {
+        router =
+            router.route(
+                "/metrics",
+                get(move |State(handler): State<DefaultHandler>| async move {
+                    scrape(&handler, &render)
+                }),
+            );
+    }
+    router.with_state(handler)
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn readyz(State(handler): State<DefaultHandler>) -> Response {
+    let ready = handler.readiness(READY_TIMEOUT).await;
+    let status = if ready.is_ready() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let check = |r: &Result<(), String>| match r {
+        Ok(()) => json!("ok"),
+        Err(why) => json!(why),
+    };
+    let body = json!({
+        "ready": ready.is_ready(),
+        "draining": ready.draining,
+        "store": check(&ready.store),
+        "bus": ready.bus.as_ref().map(check),
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+/// The gauges read from the handler now, then everything rendered.
+fn scrape(handler: &DefaultHandler, render: &Metrics) -> Response {
+    crate::telemetry::set_handler_gauges(handler);
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        render(),
+    )
+        .into_response()
 }
 
 #[derive(Debug, Deserialize)]

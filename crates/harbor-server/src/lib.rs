@@ -29,8 +29,9 @@ pub mod http;
 pub mod push;
 mod runtime;
 mod stopping;
+pub mod telemetry;
 pub mod tls;
 
 pub use executor::{AgentEvent, AgentExecutor, EventSink, RequestContext, text_part};
-pub use handler::{DefaultHandler, DefaultHandlerBuilder, HandlerConfig};
+pub use handler::{DefaultHandler, DefaultHandlerBuilder, HandlerConfig, Readiness};
 pub use runtime::{EventObserver, Recovered};

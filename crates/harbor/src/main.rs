@@ -2,16 +2,19 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 mod bench;
 mod check;
 mod client;
+mod config;
+mod config_cmd;
 mod duration;
 mod exec;
 mod serve;
 mod serve_auth;
 mod serve_limits;
+mod serve_obs;
 mod serve_push;
 
 // The bus hands envelopes between threads, so most frees happen on another thread than the
@@ -39,6 +42,9 @@ enum Command {
     /// Measure drivers against raw baselines run in the same process.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Check a configuration file of `harbor serve` and print the effective settings.
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCommand),
     /// Call any A2A agent: card, send, stream, get, list, cancel, subscribe, push.
     #[command(flatten)]
     Client(Box<client::ClientCommand>),
@@ -46,17 +52,47 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match Cli::parse().command {
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            eprintln!("harbor: {error:#}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let logs = match &cli.command {
+        Command::Serve(args) => args.logs(),
+        _ => serve_obs::LogArgs::default(),
+    };
+    let telemetry = logs.init()?;
+    let result = match cli.command {
         Command::Serve(args) => serve::run(*args).await.map(|()| ExitCode::SUCCESS),
         Command::Check(args) => Ok(check::run(args).await),
         Command::Bench(command) => bench::run(command).await.map(|()| ExitCode::SUCCESS),
+        Command::Config(command) => Ok(config_cmd::run(command)),
         Command::Client(command) => Ok(client::run(*command).await),
+    };
+    // The flush waits on the exporter's task, which runs on this runtime.
+    tokio::task::block_in_place(|| telemetry.shutdown());
+    result
+}
+
+/// The command line; for `harbor serve`, over the settings of its configuration file and
+/// `HARBOR_*` variables (see [`config`]). Clap's own errors exit here, as usual.
+fn parse() -> anyhow::Result<Cli> {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut command =
+        Cli::command().mut_subcommand("serve", |serve| serve.args_override_self(true));
+    if args.get(1).is_some_and(|a| a == "serve") {
+        let serve = command
+            .find_subcommand_mut("serve")
+            .map(|s| s.clone())
+            .unwrap_or_else(|| clap::Command::new("serve"));
+        let file = config::config_path(&args[2..]);
+        let layers = config::Layers::read(&serve, file.as_deref(), std::env::vars())?;
+        let tail = args.split_off(2);
+        args.extend(layers.args(&serve));
+        args.extend(tail);
     }
+    let matches = command.get_matches_from(args);
+    Ok(Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit()))
 }

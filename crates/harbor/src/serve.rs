@@ -130,7 +130,18 @@ pub(crate) struct ServeArgs {
     #[command(flatten)]
     push: crate::serve_push::PushArgs,
     #[command(flatten)]
+    obs: crate::serve_obs::ObsArgs,
+    #[command(flatten)]
+    config: crate::config::ConfigArgs,
+    #[command(flatten)]
     auth: crate::serve_auth::AuthArgs,
+}
+
+impl ServeArgs {
+    /// How this server logs.
+    pub(crate) fn logs(&self) -> crate::serve_obs::LogArgs {
+        self.obs.logs.clone()
+    }
 }
 
 /// `failed-precondition` or `unimplemented`, as the setting of the gRPC binding.
@@ -355,8 +366,17 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    // Metrics are recorded when the admin listener can serve them.
+    let metrics = match (&admin, args.obs.no_metrics) {
+        (Some(_), false) => Some(crate::serve_obs::install()?),
+        _ => None,
+    };
     let storage = open_store(&args).await?;
     let bus = open_bus(&args, &storage).await?;
+    let bus = match (bus, &args.bus) {
+        (Some(bus), Some(url)) if metrics.is_some() => Some(crate::serve_obs::metered(bus, url)),
+        (bus, _) => bus,
+    };
     let store = Arc::clone(&storage.store);
     let push = args.push.config();
     let agent: Arc<dyn harbor_server::AgentExecutor> = match args.agent.agent()? {
@@ -429,7 +449,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         signal.cancel();
     });
     if let Some(admin) = admin {
-        let app = harbor_server::admin::router(handler.clone());
+        let app = harbor_server::admin::router_with_metrics(handler.clone(), metrics);
         let stop = shutdown.clone();
         tokio::spawn(async move {
             let served = axum::serve(admin, app)

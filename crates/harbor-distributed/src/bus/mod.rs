@@ -11,9 +11,11 @@ use async_trait::async_trait;
 use crate::{Envelope, Error};
 
 mod delivery;
+pub mod metered;
 mod options;
 
 pub use delivery::{Acknowledger, Delivery, Settle, Subscription};
+pub use metered::MeteredBus;
 pub use options::{IdentityScope, StartPosition, SubscribeOptions};
 
 /// A message bus driver.

@@ -107,6 +107,7 @@ mod unreadable_tests;
 mod writer;
 
 pub use config::{DEFAULT_LOG_RETENTION, StoreConfig};
+pub use writer::describe_metrics;
 
 #[cfg(feature = "fuzzing")]
 pub(crate) use tables::decode_task as decode_task_row;

@@ -20,6 +20,7 @@ use super::context::authenticated_context;
 use super::status::to_status;
 use super::stream::{GrpcEventStream, grpc_stream};
 use crate::auth::ClientCertificate;
+use crate::telemetry::{self, Binding, RpcTimer};
 
 /// The A2A gRPC service of one handler. Build it with [`service`](super::service).
 pub struct GrpcService {
@@ -105,22 +106,34 @@ impl GrpcService {
     }
 }
 
-fn span(method: Method) -> tracing::Span {
-    tracing::info_span!("a2a.rpc", method = method.json_rpc_name(), binding = "grpc")
+/// The RPC's span, continuing the caller's trace when its metadata carries one.
+fn span<T>(method: Method, request: &Request<T>) -> tracing::Span {
+    let span = tracing::info_span!("a2a.rpc", method = method.json_rpc_name(), binding = "grpc");
+    let metadata = request.metadata();
+    let parent = harbor_distributed::trace_context::extract_with(|name| {
+        metadata.get(name).and_then(|v| v.to_str().ok())
+    });
+    harbor_distributed::trace_context::continue_context(&span, parent);
+    span
 }
 
 /// One unary RPC: context from metadata, the handler call, its result as a response or a
 /// status; in the RPC's span.
 macro_rules! unary {
     ($self:ident, $request:ident, $method:expr, $call:ident) => {{
+        let span = span($method, &$request);
+        // A call refused by authentication is not counted (as on the HTTP bindings).
+        let timer = RpcTimer::start($method, Binding::Grpc);
         async {
             let (ctx, req) = $self.split($request).await?;
-            match $self.handler.$call(&ctx, req).await {
+            let reply = $self.handler.$call(&ctx, req).await;
+            timer.finish(reply.as_ref().err());
+            match reply {
                 Ok(reply) => Ok(Response::new(reply)),
                 Err(error) => Err($self.status(&error)),
             }
         }
-        .instrument(span($method))
+        .instrument(span)
         .await
     }};
 }
@@ -128,14 +141,20 @@ macro_rules! unary {
 /// One streaming RPC: errors before the first event are the call's status.
 macro_rules! streaming {
     ($self:ident, $request:ident, $method:expr, $call:ident) => {{
+        let span = span($method, &$request);
+        let timer = RpcTimer::start($method, Binding::Grpc);
         async {
             let (ctx, req) = $self.split($request).await?;
-            match $self.handler.$call(&ctx, req).await {
-                Ok(events) => Ok(Response::new($self.stream(events))),
+            let reply = $self.handler.$call(&ctx, req).await;
+            timer.finish(reply.as_ref().err());
+            match reply {
+                Ok(events) => Ok(Response::new(
+                    $self.stream(telemetry::count_open(events, Binding::Grpc)),
+                )),
                 Err(error) => Err($self.status(&error)),
             }
         }
-        .instrument(span($method))
+        .instrument(span)
         .await
     }};
 }
@@ -225,18 +244,22 @@ impl A2aService for GrpcService {
         &self,
         request: Request<DeleteTaskPushNotificationConfigRequest>,
     ) -> Result<Response<pbjson_types::Empty>, Status> {
+        let method = Method::DeleteTaskPushNotificationConfig;
+        let span = span(method, &request);
+        let timer = RpcTimer::start(method, Binding::Grpc);
         async {
             let (ctx, req) = self.split(request).await?;
-            match self
+            let reply = self
                 .handler
                 .delete_task_push_notification_config(&ctx, req)
-                .await
-            {
+                .await;
+            timer.finish(reply.as_ref().err());
+            match reply {
                 Ok(()) => Ok(Response::new(pbjson_types::Empty {})),
                 Err(error) => Err(self.status(&error)),
             }
         }
-        .instrument(span(Method::DeleteTaskPushNotificationConfig))
+        .instrument(span)
         .await
     }
 }

@@ -2,6 +2,7 @@
 
 mod budget;
 mod push;
+mod ready;
 mod send;
 mod tasks;
 
@@ -20,6 +21,8 @@ use harbor_a2a::{
 use harbor_distributed::{
     A2aHandler, CallContext, HandlerStream, MemoryTaskStore, MessageBus, PushCursor, TaskLog,
 };
+
+pub use ready::Readiness;
 
 use crate::executor::AgentExecutor;
 use crate::push::PushConfig;

@@ -8,6 +8,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tracing::Instrument;
 
+use crate::telemetry::{self, Binding, RpcTimer};
+
 /// What a call produced.
 pub(crate) enum Reply {
     /// One response message, as ProtoJSON.
@@ -24,18 +26,31 @@ fn unary<T: serde::Serialize>(message: &T) -> Result<Reply, A2aError> {
     Ok(Reply::Unary(to_json(message)?))
 }
 
-/// Calls `method` on `handler` with `value` as its request, in a span named for the RPC.
-/// A stream's events are capped at `max_event_bytes` of JSON (see [`cap_events`]).
+/// Calls `method` on `handler` with `value` as its request, in a span named for the RPC,
+/// and records it in the metrics of `binding`. A stream's events are capped at
+/// `max_event_bytes` of JSON (see [`cap_events`]).
 pub(crate) async fn dispatch(
     handler: &dyn A2aHandler,
     method: Method,
+    binding: Binding,
     ctx: &CallContext,
     value: Value,
     max_event_bytes: usize,
 ) -> Result<Reply, A2aError> {
-    let span = tracing::info_span!("a2a.rpc", method = method.json_rpc_name());
-    match call(handler, method, ctx, value).instrument(span).await? {
-        Reply::Stream(events) => Ok(Reply::Stream(cap_events(events, max_event_bytes))),
+    let span = tracing::info_span!(
+        "a2a.rpc",
+        method = method.json_rpc_name(),
+        binding = binding.as_str()
+    );
+    harbor_distributed::trace_context::continue_from(&span, &ctx.headers);
+    let timer = RpcTimer::start(method, binding);
+    let reply = call(handler, method, ctx, value).instrument(span).await;
+    timer.finish(reply.as_ref().err());
+    match reply? {
+        Reply::Stream(events) => Ok(Reply::Stream(telemetry::count_open(
+            cap_events(events, max_event_bytes),
+            binding,
+        ))),
         unary => Ok(unary),
     }
 }

@@ -105,6 +105,7 @@ pub(crate) async fn endpoint(
         let _ = dispatch(
             shared.handler.as_ref(),
             method,
+            crate::telemetry::Binding::JsonRpc,
             &ctx,
             params,
             shared.max_event_bytes,
@@ -115,6 +116,7 @@ pub(crate) async fn endpoint(
     match dispatch(
         shared.handler.as_ref(),
         method,
+        crate::telemetry::Binding::JsonRpc,
         &ctx,
         params,
         shared.max_event_bytes,

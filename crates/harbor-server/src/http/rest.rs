@@ -132,6 +132,7 @@ async fn run(
     match dispatch(
         shared.handler.as_ref(),
         method,
+        crate::telemetry::Binding::HttpJson,
         &ctx,
         Value::Object(fields),
         shared.max_event_bytes,

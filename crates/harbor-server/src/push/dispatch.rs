@@ -44,14 +44,17 @@ pub struct Counters {
 
 impl Counters {
     pub(super) fn delivered(&self) {
+        crate::telemetry::push_attempt("delivered");
         self.delivered.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(super) fn failed(&self) {
+        crate::telemetry::push_attempt("retry");
         self.failed.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(super) fn dead(&self) {
+        crate::telemetry::push_attempt("dead");
         self.dead.fetch_add(1, Ordering::Relaxed);
     }
 

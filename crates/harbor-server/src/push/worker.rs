@@ -15,9 +15,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
 use harbor_a2a::TaskPushNotificationConfig;
+use harbor_distributed::trace_context;
 use harbor_distributed::{Error, LogEntry, Owner, PushCursor, PushFailure};
 use tokio::sync::Notify;
-use tracing::{debug, warn};
+use tracing::{Instrument, debug, warn};
 
 use super::dispatch::Dispatcher;
 use super::retry::{self, Verdict};
@@ -48,6 +49,8 @@ pub(super) struct Worker {
     dirty: AtomicBool,
     /// Wakes a run waiting out a backoff early, when the config changed.
     pub(super) wake: Notify,
+    /// The trace of the last append offered (with tracing on): its POSTs continue it.
+    origin: Mutex<Option<trace_context::Context>>,
 }
 
 /// A worker's memory of its delivery.
@@ -112,6 +115,7 @@ impl Worker {
             retired: AtomicBool::new(false),
             dirty: AtomicBool::new(false),
             wake: Notify::new(),
+            origin: Mutex::default(),
         }
     }
 
@@ -123,6 +127,9 @@ impl Worker {
 
     /// Hands over durable entries of the task.
     pub(super) fn offer(&self, entries: &[LogEntry]) {
+        if let Some(origin) = trace_context::current_context(&tracing::Span::current()) {
+            *lock(&self.origin) = Some(origin);
+        }
         let mut offered = lock(&self.offered);
         if offered.entries.len() + entries.len() > MAX_OFFERED {
             offered.entries.clear();
@@ -334,10 +341,17 @@ impl Worker {
                     d.store().save(cursor).await?;
                     let wait = retry::backoff(d.config(), attempt, fastrand::f64())
                         .max(at_least.unwrap_or_default());
-                    tokio::select! {
-                        () = d.stopped() => return Ok(Sent::Stopped),
-                        () = tokio::time::sleep(wait) => {}
-                        () = self.wake.notified() => {}
+                    let stopped = {
+                        // In the retry backlog gauge while it waits, even if dropped there.
+                        let _waiting = crate::telemetry::RetryWait::start();
+                        tokio::select! {
+                            () = d.stopped() => true,
+                            () = tokio::time::sleep(wait) => false,
+                            () = self.wake.notified() => false,
+                        }
+                    };
+                    if stopped {
+                        return Ok(Sent::Stopped);
                     }
                     if self.retired.load(Ordering::SeqCst) {
                         return Ok(Sent::Stopped);
@@ -404,8 +418,17 @@ impl Worker {
         if !config.token.is_empty() {
             request = request.header(NOTIFICATION_TOKEN_HEADER, &config.token);
         }
+        // The POST is a span of the trace that appended the event, and the webhook gets
+        // its context.
+        let span = tracing::info_span!("push.post", attempt, sequence);
+        trace_context::continue_context(&span, lock(&self.origin).clone());
+        let mut traced = Vec::new();
+        trace_context::inject_with(&span, |name, value| traced.push((name.to_owned(), value)));
+        for (name, value) in traced {
+            request = request.header(name, value);
+        }
         let _slot = d.slot().await;
-        match request.send().await {
+        match request.send().instrument(span).await {
             Ok(response) => {
                 let status = response.status().as_u16();
                 let retry_after = response

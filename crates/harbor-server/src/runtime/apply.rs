@@ -43,6 +43,7 @@ pub(crate) fn apply(task: &mut Task, event: AgentEvent) -> Result<StreamResponse
                     "the agent emitted TASK_STATE_UNSPECIFIED",
                 ));
             }
+            crate::telemetry::task_entered(state);
             let mut message = message;
             if let Some(m) = message.as_mut() {
                 m.task_id.clone_from(&task.id);

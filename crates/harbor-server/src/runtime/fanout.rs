@@ -6,6 +6,7 @@
 //! followed here. A notice that continues a feed's entries extends it at once; one that
 //! leaves a gap (or came without its events) makes the feed catch up from the store.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -25,6 +26,15 @@ pub(crate) struct Fanout {
     /// This process's name: the session of its notices and its consumer group.
     source: String,
     max_payload: usize,
+    health: Arc<BusHealth>,
+}
+
+/// What readiness says of the bus: the notices of the others are followed, and the last
+/// publish went through.
+#[derive(Debug, Default)]
+struct BusHealth {
+    following: AtomicBool,
+    publish_failing: AtomicBool,
 }
 
 impl Fanout {
@@ -34,27 +44,48 @@ impl Fanout {
             bus,
             source,
             max_payload,
+            health: Arc::default(),
         }
+    }
+
+    /// `Ok` while the bus is followed and takes publishes; else what is wrong.
+    pub(crate) fn health(&self) -> Result<(), String> {
+        if !self.health.following.load(Ordering::Relaxed) {
+            return Err("the bus subscription is not open".to_owned());
+        }
+        if self.health.publish_failing.load(Ordering::Relaxed) {
+            return Err("the last publish to the bus failed".to_owned());
+        }
+        Ok(())
     }
 
     /// Announces durable `entries` of `owner`'s task `task_id` (in the background: the
     /// writer does not wait for the bus).
     pub(crate) fn announce(&self, owner: &Owner, task_id: &str, entries: &[LogEntry]) {
-        let envelope = match fanout::notice(owner, task_id, entries, &self.source, self.max_payload)
-        {
-            Ok(envelope) => envelope,
-            Err(error) => {
-                warn!(%task_id, %error, "no log notice could be made");
-                return;
-            }
-        };
+        let mut envelope =
+            match fanout::notice(owner, task_id, entries, &self.source, self.max_payload) {
+                Ok(envelope) => envelope,
+                Err(error) => {
+                    warn!(%task_id, %error, "no log notice could be made");
+                    return;
+                }
+            };
+        // The publish is a span of the append's trace; the consumer's span continues it.
+        let span = tracing::info_span!("bus.publish", edge = fanout::EDGE);
+        harbor_distributed::trace_context::inject(&span, &mut envelope.headers);
         let bus = Arc::clone(&self.bus);
         let task_id = task_id.to_owned();
-        tokio::spawn(async move {
-            if let Err(error) = bus.publish(envelope).await {
+        let health = Arc::clone(&self.health);
+        let publish = async move {
+            let published = bus.publish(envelope).await;
+            health
+                .publish_failing
+                .store(published.is_err(), Ordering::Relaxed);
+            if let Err(error) = published {
                 warn!(%task_id, %error, "a log notice was not published; followers elsewhere catch up later");
             }
-        });
+        };
+        tokio::spawn(publish.instrument(span));
     }
 
     /// Starts following the other processes' notices until `stop` fires.
@@ -64,7 +95,14 @@ impl Fanout {
                 .max_in_flight(1024);
         let bus = Arc::clone(&self.bus);
         let span = tracing::info_span!("a2a.log_follow", group = %self.source);
-        tokio::spawn(follow(bus, options, feeds, stop).instrument(span));
+        let health = Arc::clone(&self.health);
+        tokio::spawn(
+            async move {
+                follow(bus, options, feeds, stop, &health).await;
+                health.following.store(false, Ordering::Relaxed);
+            }
+            .instrument(span),
+        );
     }
 }
 
@@ -73,11 +111,15 @@ async fn follow(
     options: SubscribeOptions,
     feeds: Weak<Feeds>,
     stop: CancellationToken,
+    health: &BusHealth,
 ) {
     let mut backoff = Duration::from_millis(50);
     let mut subscription = loop {
         match bus.subscribe(options.clone()).await {
-            Ok(subscription) => break subscription,
+            Ok(subscription) => {
+                health.following.store(true, Ordering::Relaxed);
+                break subscription;
+            }
             Err(error) => {
                 warn!(%error, ?backoff, "cannot follow task logs on the bus; retrying");
                 tokio::select! {
@@ -104,6 +146,14 @@ async fn follow(
                 continue;
             }
         };
+        // The consumer's span is a child of the publisher's (from the envelope's headers).
+        let span = tracing::info_span!(
+            "bus.deliver",
+            edge = fanout::EDGE,
+            attempt = delivery.attempt()
+        );
+        harbor_distributed::trace_context::continue_from(&span, &delivery.envelope().headers);
+        let entered = span.enter();
         match fanout::read_notice(delivery.envelope()) {
             Ok(notice) => {
                 let Some(feeds) = feeds.upgrade() else { return };
@@ -111,6 +161,7 @@ async fn follow(
             }
             Err(error) => warn!(%error, "an envelope on the task-log edge was not a notice"),
         }
+        drop(entered);
         if let Err(error) = delivery.ack().await {
             debug!(%error, "a log notice was not acked");
         }

@@ -149,6 +149,16 @@ impl Runtime {
         self.push.as_ref()
     }
 
+    /// Whether the server has started stopping.
+    pub(crate) fn is_draining(&self) -> bool {
+        self.draining.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The bus's health, when there is a bus.
+    pub(crate) fn bus_health(&self) -> Option<Result<(), String>> {
+        self.fanout.as_ref().map(Fanout::health)
+    }
+
     pub(crate) fn store(&self) -> &Arc<dyn TaskLog> {
         self.feeds.store()
     }
@@ -341,6 +351,7 @@ impl Runtime {
                 .await
             {
                 Ok(appended) => {
+                    crate::telemetry::log_appended(1);
                     let entry = LogEntry {
                         sequence: appended,
                         event,

@@ -393,6 +393,9 @@ impl Writer {
         let (store, owner, expected) = (Arc::clone(rt.store()), owner.clone(), self.version);
         self.in_flight = Some(Box::pin(async move {
             let result = store.append(&owner, &task, expected, &events).await;
+            if result.is_ok() {
+                crate::telemetry::log_appended(events.len());
+            }
             (result, task, events)
         }));
     }
