@@ -124,47 +124,81 @@ ALTER TABLE {s}.groups
 /// transaction-scoped advisory lock keyed by the schema name; a schema written by a newer
 /// driver is refused.
 pub(crate) async fn migrate(pool: &Pool, schema: &str, channel: &str) -> Result<(), Error> {
-    let mut client = pool.get().await.map_err(errors::pool)?;
-    let tx = client.transaction().await.map_err(errors::backend)?;
-    tx.execute(
-        "SELECT pg_advisory_xact_lock(hashtext($1))",
-        &[&format!("harbor-bus:{schema}")],
-    )
-    .await
-    .map_err(errors::backend)?;
-    tx.batch_execute(&format!(
-        "CREATE SCHEMA IF NOT EXISTS {schema};
-         CREATE TABLE IF NOT EXISTS {schema}.schema_version (
-             version integer NOT NULL,
-             applied_at timestamptz NOT NULL DEFAULT now()
-         );"
-    ))
-    .await
-    .map_err(errors::backend)?;
-    let row = tx
-        .query_one(
-            &format!("SELECT coalesce(max(version), 0) FROM {schema}.schema_version"),
-            &[],
+    let versions = Versions {
+        what: "bus",
+        table: "schema_version",
+        current: VERSION,
+    };
+    versions
+        .migrate(pool, schema, |n| migration(n, schema, channel))
+        .await
+}
+
+/// A set of tables versioned on their own in a schema: the bus's, the task store's.
+pub(crate) struct Versions {
+    /// What the tables are, for messages and the lock key (`bus`, `task store`).
+    pub(crate) what: &'static str,
+    /// The table holding the versions applied.
+    pub(crate) table: &'static str,
+    /// The version this driver writes.
+    pub(crate) current: i32,
+}
+
+impl Versions {
+    /// Creates the schema and the version table if needed, then applies `migration(n)` for
+    /// every version after the one stored, all in one transaction under an advisory lock
+    /// keyed by what and schema, so concurrent opens are safe; tables written by a newer
+    /// driver are refused.
+    pub(crate) async fn migrate(
+        &self,
+        pool: &Pool,
+        schema: &str,
+        migration: impl Fn(i32) -> Option<String>,
+    ) -> Result<(), Error> {
+        let (what, table) = (self.what, self.table);
+        let mut client = pool.get().await.map_err(errors::pool)?;
+        let tx = client.transaction().await.map_err(errors::backend)?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            &[&format!("harbor-{what}:{schema}")],
         )
         .await
         .map_err(errors::backend)?;
-    let current: i32 = row.get(0);
-    if current > VERSION {
-        return Err(Error::InvalidConfig(format!(
-            "schema {schema} is at version {current}, newer than this driver's {VERSION}; upgrade the driver or use another schema"
-        )));
-    }
-    for n in current + 1..=VERSION {
-        if let Some(sql) = migration(n, schema, channel) {
-            tx.batch_execute(&sql).await.map_err(errors::backend)?;
-            tx.execute(
-                &format!("INSERT INTO {schema}.schema_version (version) VALUES ($1)"),
-                &[&n],
+        tx.batch_execute(&format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema};
+             CREATE TABLE IF NOT EXISTS {schema}.{table} (
+                 version integer NOT NULL,
+                 applied_at timestamptz NOT NULL DEFAULT now()
+             );"
+        ))
+        .await
+        .map_err(errors::backend)?;
+        let row = tx
+            .query_one(
+                &format!("SELECT coalesce(max(version), 0) FROM {schema}.{table}"),
+                &[],
             )
             .await
             .map_err(errors::backend)?;
-            tracing::info!(schema, version = n, "bus schema migrated");
+        let stored: i32 = row.get(0);
+        if stored > self.current {
+            return Err(Error::InvalidConfig(format!(
+                "the {what} tables in schema {schema} are at version {stored}, newer than this driver's {}; upgrade the driver or use another schema",
+                self.current
+            )));
         }
+        for n in stored + 1..=self.current {
+            if let Some(sql) = migration(n) {
+                tx.batch_execute(&sql).await.map_err(errors::backend)?;
+                tx.execute(
+                    &format!("INSERT INTO {schema}.{table} (version) VALUES ($1)"),
+                    &[&n],
+                )
+                .await
+                .map_err(errors::backend)?;
+                tracing::info!(schema, version = n, "{what} schema migrated");
+            }
+        }
+        tx.commit().await.map_err(errors::backend)
     }
-    tx.commit().await.map_err(errors::backend)
 }

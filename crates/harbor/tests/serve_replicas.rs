@@ -5,6 +5,8 @@
 
 #![cfg(feature = "postgres")]
 
+use std::future::Future;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -106,8 +108,13 @@ impl Stream {
     }
 }
 
-/// Two replicas sharing a store and a bus in a fresh schema, and that schema's name.
-fn replicas(url: &str) -> (Server, Server, String) {
+/// Runs `test` against two replicas, A and B, sharing a store and a bus in a fresh schema
+/// (dropped after); skips when `HARBOR_POSTGRES_URL` is unset.
+fn with_replicas<F: Future<Output = ()>>(test: impl FnOnce(Rc<Server>, Rc<Server>) -> F) {
+    let Ok(url) = std::env::var("HARBOR_POSTGRES_URL") else {
+        eprintln!("skipped: set HARBOR_POSTGRES_URL to the server's URL (.ci/run sets it)");
+        return;
+    };
     let schema = format!("harbor_test_{}", uuid::Uuid::new_v4().simple());
     let sep = if url.contains('?') { '&' } else { '?' };
     let shared = format!("{url}{sep}schema={schema}");
@@ -125,34 +132,21 @@ fn replicas(url: &str) -> (Server, Server, String) {
             &[("RUST_LOG", "warn,harbor_server::runtime=info")],
         )
     };
-    let a = start("replica-a");
-    let b = start("replica-b");
-    (a, b, schema)
-}
-
-fn drop_schema(url: &str, schema: &str) {
+    let (a, b) = (Rc::new(start("replica-a")), Rc::new(start("replica-b")));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    if let Err(error) = runtime.block_on(harbor_postgres::raw::drop_schema(url, schema)) {
+    runtime.block_on(test(Rc::clone(&a), Rc::clone(&b)));
+    drop((a, b));
+    if let Err(error) = runtime.block_on(harbor_postgres::raw::drop_schema(&url, &schema)) {
         eprintln!("could not drop the test schema {schema}: {error}");
     }
 }
 
 #[test]
 fn any_replica_reads_lists_and_resumes_what_another_runs() {
-    let Ok(url) = std::env::var("HARBOR_POSTGRES_URL") else {
-        eprintln!("skipped: set HARBOR_POSTGRES_URL to the server's URL (.ci/run sets it)");
-        return;
-    };
-    let (a, b, schema) = replicas(&url);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    with_replicas(|a, b| async move {
         // A task A ran to the end is B's to read and list.
         let sent = rpc(
             &a,
@@ -214,23 +208,11 @@ fn any_replica_reads_lists_and_resumes_what_another_runs() {
             "TASK_STATE_COMPLETED"
         );
     });
-    drop((a, b));
-    drop_schema(&url, &schema);
 }
 
 #[test]
 fn a_cancel_on_one_replica_stops_the_task_another_runs() {
-    let Ok(url) = std::env::var("HARBOR_POSTGRES_URL") else {
-        eprintln!("skipped: set HARBOR_POSTGRES_URL to the server's URL (.ci/run sets it)");
-        return;
-    };
-    let (a, b, schema) = replicas(&url);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    with_replicas(|a, b| async move {
         // A runs a task that works until it is canceled, B cancels it.
         let sent = rpc(
             &a,
@@ -275,6 +257,4 @@ fn a_cancel_on_one_replica_stops_the_task_another_runs() {
         let on_a = rpc(&a, "GetTask", json!({"id": id})).await;
         assert_eq!(on_a["status"]["state"], "TASK_STATE_CANCELED", "{on_a}");
     });
-    drop((a, b));
-    drop_schema(&url, &schema);
 }

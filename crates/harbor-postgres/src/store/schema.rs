@@ -17,8 +17,6 @@ use deadpool_postgres::Pool;
 use harbor_a2a::TaskState;
 use harbor_distributed::Error;
 
-use crate::errors;
-
 /// The store schema version this driver writes.
 pub(crate) const VERSION: i32 = 1;
 
@@ -77,50 +75,15 @@ CREATE TABLE {s}.push_cursors (
     }
 }
 
-/// Creates the store's tables or brings them to [`VERSION`]; a schema written by a newer
-/// driver is refused.
+/// Creates the store's tables or brings them to [`VERSION`]; tables written by a newer
+/// driver are refused.
 pub(crate) async fn migrate(pool: &Pool, schema: &str) -> Result<(), Error> {
-    let mut client = pool.get().await.map_err(errors::pool)?;
-    let tx = client.transaction().await.map_err(errors::backend)?;
-    tx.execute(
-        "SELECT pg_advisory_xact_lock(hashtext($1))",
-        &[&format!("harbor-store:{schema}")],
-    )
-    .await
-    .map_err(errors::backend)?;
-    tx.batch_execute(&format!(
-        "CREATE SCHEMA IF NOT EXISTS {schema};
-         CREATE TABLE IF NOT EXISTS {schema}.store_version (
-             version integer NOT NULL,
-             applied_at timestamptz NOT NULL DEFAULT now()
-         );"
-    ))
-    .await
-    .map_err(errors::backend)?;
-    let row = tx
-        .query_one(
-            &format!("SELECT coalesce(max(version), 0) FROM {schema}.store_version"),
-            &[],
-        )
+    let versions = crate::schema::Versions {
+        what: "task store",
+        table: "store_version",
+        current: VERSION,
+    };
+    versions
+        .migrate(pool, schema, |n| migration(n, schema))
         .await
-        .map_err(errors::backend)?;
-    let current: i32 = row.get(0);
-    if current > VERSION {
-        return Err(Error::InvalidConfig(format!(
-            "the task store in schema {schema} is at version {current}, newer than this driver's {VERSION}; upgrade the driver or use another schema"
-        )));
-    }
-    for n in current + 1..=VERSION {
-        if let Some(sql) = migration(n, schema) {
-            tx.batch_execute(&sql).await.map_err(errors::backend)?;
-            tx.execute(
-                &format!("INSERT INTO {schema}.store_version (version) VALUES ($1)"),
-                &[&n],
-            )
-            .await
-            .map_err(errors::backend)?;
-            tracing::info!(schema, version = n, "task store schema migrated");
-        }
-    }
-    tx.commit().await.map_err(errors::backend)
 }
