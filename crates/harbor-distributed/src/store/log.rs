@@ -91,6 +91,14 @@ pub trait TaskLog: TaskStore + PushOutbox {
     async fn active_tasks(&self, after: &str, limit: usize) -> Result<Vec<(Owner, String)>, Error>;
 }
 
+/// The one log entry holding the whole task: what plain store writes
+/// ([`TaskStore::create`], [`TaskStore::update`]) append to a task log.
+pub fn snapshot(task: &Task) -> [StreamResponse; 1] {
+    [StreamResponse {
+        payload: Some(Payload::Task(task.clone())),
+    }]
+}
+
 /// Checks what every log requires of an append before anything is written: a storable
 /// task, at least one event, and a snapshot first when creating.
 ///

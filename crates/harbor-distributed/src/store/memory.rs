@@ -6,11 +6,11 @@ use std::ops::Bound;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig, stream_response::Payload};
+use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig};
 use prost::Message as _;
 
 use super::cursor::{PageCursor, sort_key};
-use super::log::{LogEntry, TaskLog, check_append};
+use super::log::{LogEntry, TaskLog, check_append, snapshot};
 use super::outbox::{PushCursor, PushOutbox};
 use crate::{Error, Owner, StoredTask, TaskPage, TaskQuery, TaskStore};
 
@@ -141,13 +141,6 @@ impl Inner {
         task.clone_into(&mut entry.stored.task);
         Ok(entry.stored.version)
     }
-}
-
-/// A log entry holding the whole task: what plain store writes append.
-fn snapshot(task: &Task) -> [StreamResponse; 1] {
-    [StreamResponse {
-        payload: Some(Payload::Task(task.clone())),
-    }]
 }
 
 #[async_trait]

@@ -21,7 +21,7 @@ mod memory;
 mod outbox;
 
 pub use cursor::{PageCursor, sort_key};
-pub use log::{LogEntry, TaskLog, check_append, project, replay};
+pub use log::{LogEntry, TaskLog, check_append, project, replay, snapshot};
 pub use memory::MemoryTaskStore;
 pub use outbox::{PushCursor, PushFailure, PushOutbox};
 
@@ -90,6 +90,24 @@ impl TaskQuery {
         }
         true
     }
+}
+
+/// Why a stored record of the task `id` does not decode, as [`Error::Unreadable`] for that
+/// task alone; logged with the task's id. `what` names the record (a task, a log entry).
+pub fn unreadable(id: &str, what: &str, error: &dyn std::fmt::Display) -> Error {
+    let task_id = harbor_a2a::error::clip(id);
+    tracing::error!(%task_id, what, %error, "stored record cannot be decoded");
+    Error::Unreadable {
+        task_id: id.to_owned(),
+        reason: format!("{what}: {error}"),
+    }
+}
+
+/// The task stored as `bytes` (protobuf) under `id`; bytes that do not decode (written by
+/// an older version, or damaged) are [`Error::Unreadable`] for this task alone.
+pub fn decode_task(id: &str, bytes: &[u8]) -> Result<Task, Error> {
+    use prost::Message as _;
+    Task::decode(bytes).map_err(|e| unreadable(id, "task", &e))
 }
 
 /// Checks what every store requires of a task it keeps: an id, a status, and a nesting that

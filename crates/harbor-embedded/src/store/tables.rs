@@ -196,18 +196,8 @@ pub(super) fn read_row(
     Ok(Some((Meta::from_row(&row), task)))
 }
 
-/// The task stored as `body` under `id`. A body that does not decode (written by an older
-/// version, or damaged) is [`Error::Unreadable`] for this task alone, and logged with its id.
-pub(crate) fn decode_task(id: &str, body: &[u8]) -> Result<Task, Error> {
-    Task::decode(body).map_err(|e| {
-        let task_id = harbor_a2a::error::clip(id);
-        tracing::error!(%task_id, bytes = body.len(), error = %e, "stored task cannot be decoded");
-        Error::Unreadable {
-            task_id: id.to_owned(),
-            reason: e.to_string(),
-        }
-    })
-}
+/// The task stored as `body` under `id` (see [`harbor_distributed::store::decode_task`]).
+pub(crate) use harbor_distributed::store::decode_task;
 
 /// A task as a list reads it: its stored size, and the task or why it does not decode.
 pub(super) type SizedTask = (usize, Result<Task, Error>);

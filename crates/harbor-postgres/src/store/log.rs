@@ -6,8 +6,11 @@ use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig, TaskState};
 use harbor_distributed::store::check_append;
 use harbor_distributed::{Error, LogEntry, Owner, PushCursor, PushOutbox, TaskLog};
 use prost::Message as _;
+use tokio_postgres::types::ToSql;
 
-use super::{Columns, PostgresTaskStore, not_found, to_i64, to_u64, unreadable};
+use harbor_distributed::store::unreadable;
+
+use super::{Columns, PostgresTaskStore, not_found, to_i64, to_u64};
 
 /// Creates the task and its first entries, or does nothing when the id is taken.
 const CREATE: &str = "\
@@ -24,18 +27,18 @@ WITH t AS (
 SELECT count(*) FROM t";
 
 /// Stores the new projection and appends the entries, only if the task is still the
-/// owner's at the expected version (`$9`).
+/// owner's at the expected version (`$14`); the other parameters are [`CREATE`]'s.
 const APPEND: &str = "\
 WITH t AS (
     UPDATE {s}.tasks SET
         context_id = $4, state = $5, stamped = $6, stamp_secs = $7, stamp_nanos = $8,
-        version = $10, task = $11,
-        terminal_at = CASE WHEN $12 THEN coalesce(terminal_at, now()) END
-    WHERE id = $1 AND tenant = $2 AND user_id = $3 AND version = $9
+        version = $9, task = $10,
+        terminal_at = CASE WHEN $11 THEN coalesce(terminal_at, now()) END
+    WHERE id = $1 AND tenant = $2 AND user_id = $3 AND version = $14
     RETURNING id
 ), l AS (
     INSERT INTO {s}.task_log (task_id, seq, event)
-    SELECT t.id, e.seq, e.event FROM t, unnest($13::bigint[], $14::bytea[]) AS e (seq, event)
+    SELECT t.id, e.seq, e.event FROM t, unnest($12::bigint[], $13::bytea[]) AS e (seq, event)
 )
 SELECT count(*) FROM t";
 
@@ -54,50 +57,29 @@ impl TaskLog for PostgresTaskStore {
         let seqs: Vec<i64> = (expected_version + 1..=version).map(to_i64).collect();
         let bodies: Vec<Vec<u8>> = events.iter().map(|e| e.encode_to_vec()).collect();
         let (tenant, user) = (&*owner.tenant, &*owner.user);
-        let rows = if expected_version == 0 {
-            self.db
-                .query(
-                    CREATE,
-                    &[
-                        &task.id,
-                        &tenant,
-                        &user,
-                        &columns.context_id,
-                        &columns.state,
-                        &columns.stamped,
-                        &columns.secs,
-                        &columns.nanos,
-                        &to_i64(version),
-                        &columns.bytes,
-                        &columns.terminal,
-                        &seqs,
-                        &bodies,
-                    ],
-                )
-                .await?
+        let (new_version, expected) = (to_i64(version), to_i64(expected_version));
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![
+            &task.id,
+            &tenant,
+            &user,
+            &columns.context_id,
+            &columns.state,
+            &columns.stamped,
+            &columns.secs,
+            &columns.nanos,
+            &new_version,
+            &columns.bytes,
+            &columns.terminal,
+            &seqs,
+            &bodies,
+        ];
+        let statement = if expected_version == 0 {
+            CREATE
         } else {
-            self.db
-                .query(
-                    APPEND,
-                    &[
-                        &task.id,
-                        &tenant,
-                        &user,
-                        &columns.context_id,
-                        &columns.state,
-                        &columns.stamped,
-                        &columns.secs,
-                        &columns.nanos,
-                        &to_i64(expected_version),
-                        &to_i64(version),
-                        &columns.bytes,
-                        &columns.terminal,
-                        &seqs,
-                        &bodies,
-                    ],
-                )
-                .await?
+            params.push(&expected);
+            APPEND
         };
+        let rows = self.db.query(statement, &params).await?;
         if rows[0].get::<_, i64>(0) == 1 {
             return Ok(version);
         }

@@ -27,8 +27,10 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
-use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig, stream_response::Payload};
-use harbor_distributed::store::{PageCursor, check_page_size, fits_page, sort_key};
+use harbor_a2a::{Task, TaskPushNotificationConfig};
+use harbor_distributed::store::{
+    PageCursor, check_page_size, decode_task, fits_page, snapshot, sort_key, unreadable,
+};
 use harbor_distributed::{Error, Owner, StoredTask, TaskLog, TaskPage, TaskQuery, TaskStore};
 use prost::Message as _;
 use tokio_postgres::types::ToSql;
@@ -283,28 +285,6 @@ fn config_not_found(task_id: &str, id: &str) -> Error {
         task_id: task_id.to_owned(),
         id: id.to_owned(),
     }
-}
-
-/// A stored task's bytes as the task; a row that does not decode is [`Error::Unreadable`]
-/// for that task alone, and logged with its id.
-fn decode_task(id: &str, bytes: &[u8]) -> Result<Task, Error> {
-    Task::decode(bytes).map_err(|e| unreadable(id, "task", &e))
-}
-
-fn unreadable(id: &str, what: &str, error: &dyn std::fmt::Display) -> Error {
-    let task_id = harbor_a2a::error::clip(id);
-    tracing::error!(%task_id, what, %error, "stored record cannot be decoded");
-    Error::Unreadable {
-        task_id: id.to_owned(),
-        reason: format!("{what}: {error}"),
-    }
-}
-
-/// A log entry holding the whole task: what plain store writes append.
-fn snapshot(task: &Task) -> [StreamResponse; 1] {
-    [StreamResponse {
-        payload: Some(Payload::Task(task.clone())),
-    }]
 }
 
 #[async_trait]
