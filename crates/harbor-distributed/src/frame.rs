@@ -113,8 +113,17 @@ pub fn decode(mut body: Bytes) -> Result<Envelope, FrameError> {
     if body.remaining() < 13 {
         return Err(FrameError("truncated timestamp".into()));
     }
-    let negative = body.get_u8() == 1;
-    let since = Duration::new(body.get_u64_le(), body.get_u32_le());
+    let negative = match body.get_u8() {
+        0 => false,
+        1 => true,
+        _ => return Err(FrameError("bad timestamp sign".into())),
+    };
+    let (secs, nanos) = (body.get_u64_le(), body.get_u32_le());
+    // `Duration::new` carries whole seconds out of `nanos` and panics when that overflows.
+    if nanos >= 1_000_000_000 {
+        return Err(FrameError("timestamp nanoseconds out of range".into()));
+    }
+    let since = Duration::new(secs, nanos);
     let timestamp = if negative {
         UNIX_EPOCH.checked_sub(since)
     } else {
@@ -230,5 +239,36 @@ mod tests {
         assert!(decode(Bytes::from_static(b"")).is_err());
         assert!(decode(Bytes::from_static(b"{\"json\":1}")).is_err());
         assert!(decode(Bytes::from_static(&[1, 9, 0, 0, 0, b'a'])).is_err());
+    }
+
+    /// The tail of a frame (sign, seconds, nanoseconds) after a valid head.
+    fn with_timestamp(sign: u8, secs: u64, nanos: u32) -> Result<Envelope, FrameError> {
+        let who = Identity::new("t", "u", "s").expect("identity");
+        let env = Envelope::new("a.b", who, "ev-1", Bytes::new());
+        let mut bytes = BytesMut::from(&encode(&env)[..encoded_len(&env) - 13]);
+        bytes.put_u8(sign);
+        bytes.put_u64_le(secs);
+        bytes.put_u32_le(nanos);
+        decode(bytes.freeze())
+    }
+
+    /// Found by the `frame` fuzz target: `Duration::new(u64::MAX, u32::MAX)` panics.
+    #[test]
+    fn timestamps_out_of_range_are_refused_not_panicked_on() {
+        let err = with_timestamp(0, u64::MAX, u32::MAX).expect_err("nanoseconds out of range");
+        assert!(err.to_string().contains("nanoseconds"), "{err}");
+        assert!(with_timestamp(0, 1, 1_000_000_000).is_err());
+        assert!(
+            with_timestamp(2, 1, 0)
+                .expect_err("sign")
+                .to_string()
+                .contains("sign")
+        );
+        assert!(
+            with_timestamp(0, u64::MAX, 0).is_err(),
+            "past SystemTime's range"
+        );
+        let ok = with_timestamp(1, 5, 999_999_999).expect("a valid timestamp");
+        assert_eq!(ok.timestamp, UNIX_EPOCH - Duration::new(5, 999_999_999));
     }
 }
