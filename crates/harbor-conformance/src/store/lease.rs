@@ -260,3 +260,79 @@ pub async fn finished_tasks_hold_no_lease(store: Arc<dyn TaskLog>) {
         "a task is created under epoch 1: {wrong:?}"
     );
 }
+
+/// A lease is handed over only from its exact fence, alive or expired, to the next epoch;
+/// the old fence can neither write nor hand it over again; a lease someone else took, or
+/// a finished task's, is handed over by nobody. Another owner's task is not found.
+pub async fn a_lease_is_handed_over_only_from_its_exact_fence(store: Arc<dyn TaskLog>) {
+    let Some(leases) = leases(store.as_ref()) else {
+        return;
+    };
+    let me = owner("u1");
+    let (task, version) = create_leased(leases, &me, "door", LONG).await;
+    for wrong in [fence("door", 2), fence("other", 1)] {
+        let handed = leases.hand_over(&me, &task.id, &wrong, "worker", LONG).await;
+        assert_eq!(handed.expect("hand over"), None, "from {wrong:?}");
+    }
+    let other = leases
+        .hand_over(&owner("u2"), &task.id, &fence("door", 1), "worker", LONG)
+        .await;
+    assert!(
+        matches!(other, Err(Error::TaskNotFound { .. })),
+        "another owner's task: {other:?}"
+    );
+    let worker = leases
+        .hand_over(&me, &task.id, &fence("door", 1), "worker", LONG)
+        .await
+        .expect("hand over")
+        .expect("the exact fence hands the lease over");
+    assert_eq!(worker, fence("worker", 2));
+    assert_eq!(
+        leases
+            .hand_over(&me, &task.id, &fence("door", 1), "thief", LONG)
+            .await
+            .expect("hand over"),
+        None,
+        "a fence hands its lease over once"
+    );
+    let stale = append_under(
+        leases,
+        &me,
+        &task,
+        version,
+        status(&task, TaskState::Completed, "from the door"),
+        &fence("door", 1),
+    )
+    .await;
+    assert!(
+        matches!(stale, Err(Error::LeaseLost { .. })),
+        "the old holder's write: {stale:?}"
+    );
+    let taken = leases.acquire(&me, &task.id, "b", LONG).await;
+    assert_eq!(taken.expect("acquire"), None, "the handed lease is alive");
+    append_under(
+        leases,
+        &me,
+        &task,
+        version,
+        status(&task, TaskState::Completed, "from the worker"),
+        &worker,
+    )
+    .await
+    .expect("the new holder writes");
+    let finished = leases
+        .hand_over(&me, &task.id, &worker, "next", LONG)
+        .await
+        .expect("hand over");
+    assert_eq!(finished, None, "a finished task holds no lease to hand over");
+
+    // An expired lease nobody took is still its holder's to hand over.
+    let (late, _) = create_leased(leases, &me, "door", Duration::from_millis(1)).await;
+    until_expired(leases, &late.id).await;
+    let handed = leases
+        .hand_over(&me, &late.id, &fence("door", 1), "worker", LONG)
+        .await
+        .expect("hand over");
+    assert_eq!(handed, Some(fence("worker", 2)), "an expired, untaken lease");
+    assert!(!is_expired(leases, &late.id).await, "live again, the worker's");
+}

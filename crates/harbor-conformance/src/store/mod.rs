@@ -25,7 +25,7 @@ mod tasks;
 
 pub use content::{push_config_crud, task_content_round_trips_exactly};
 pub use lease::{
-    a_taken_over_lease_fences_its_old_holder, finished_tasks_hold_no_lease,
+    a_lease_is_handed_over_only_from_its_exact_fence, a_taken_over_lease_fences_its_old_holder, finished_tasks_hold_no_lease,
     leases_are_exclusive_while_alive, renew_extends_every_lease_of_a_holder,
 };
 pub use listing::{
@@ -93,7 +93,7 @@ macro_rules! task_log_suite {
             active_tasks_are_listed_across_owners, push_cursors_save_and_read_back,
             live_cursors_and_dead_letters, leases_are_exclusive_while_alive,
             a_taken_over_lease_fences_its_old_holder, renew_extends_every_lease_of_a_holder,
-            finished_tasks_hold_no_lease);
+            finished_tasks_hold_no_lease, a_lease_is_handed_over_only_from_its_exact_fence);
     };
 }
 

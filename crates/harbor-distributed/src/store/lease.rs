@@ -52,6 +52,25 @@ pub trait Leases: Send + Sync + 'static {
         ttl: Duration,
     ) -> Result<Option<Fence>, Error>;
 
+    /// Hands the lease of `owner`'s task `task_id` from exactly `from` to `to`, for `ttl`,
+    /// at the next epoch: the compare-and-set a process that created or took a task uses
+    /// to give its execution to another (a front door to a worker). It succeeds while
+    /// `from` is the task's lease, alive or expired (nobody else took it); it returns
+    /// `None`, changing nothing, once anyone took the lease (at a new epoch, `from`'s
+    /// holder included), released it, or the task ended (a finished task holds no lease).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TaskNotFound`] for a task that is missing or another owner's.
+    async fn hand_over(
+        &self,
+        owner: &Owner,
+        task_id: &str,
+        from: &Fence,
+        to: &str,
+        ttl: Duration,
+    ) -> Result<Option<Fence>, Error>;
+
     /// Extends every lease `holder` still holds to `ttl` from now; returns how many.
     async fn renew(&self, holder: &str, ttl: Duration) -> Result<u64, Error>;
 

@@ -269,6 +269,45 @@ impl Leases for PostgresTaskStore {
         }
     }
 
+    async fn hand_over(
+        &self,
+        owner: &Owner,
+        task_id: &str,
+        from: &Fence,
+        to: &str,
+        ttl: Duration,
+    ) -> Result<Option<Fence>, Error> {
+        let rows = self
+            .db
+            .query(
+                "UPDATE {s}.tasks SET lease_holder = $6, lease_epoch = lease_epoch + 1, \
+                     lease_until = now() + $7::bigint * interval '1 ms' \
+                 WHERE id = $1 AND tenant = $2 AND user_id = $3 \
+                     AND lease_holder = $4 AND lease_epoch = $5 \
+                 RETURNING lease_epoch",
+                &[
+                    &task_id,
+                    &&*owner.tenant,
+                    &&*owner.user,
+                    &&*from.holder,
+                    &to_i64(from.epoch),
+                    &to,
+                    &millis(ttl),
+                ],
+            )
+            .await?;
+        if let Some(row) = rows.first() {
+            return Ok(Some(Fence {
+                holder: to.into(),
+                epoch: to_u64(row.get(0)),
+            }));
+        }
+        match self.db.version(owner, task_id).await? {
+            Some(_) => Ok(None),
+            None => Err(not_found(task_id)),
+        }
+    }
+
     async fn renew(&self, holder: &str, ttl: Duration) -> Result<u64, Error> {
         let client = self.db.client().await?;
         let statement = client
