@@ -31,9 +31,12 @@ mod runtime;
 mod stopping;
 pub mod telemetry;
 pub mod tls;
+pub mod worker;
 
 pub use executor::{AgentEvent, AgentExecutor, EventSink, RequestContext, text_part};
 pub use handler::{
     DEFAULT_LEASE_TTL, DefaultHandler, DefaultHandlerBuilder, HandlerConfig, Readiness,
 };
+pub use runtime::work::Work;
 pub use runtime::{EventObserver, Recovered};
+pub use worker::{Worker, WorkerConfig};

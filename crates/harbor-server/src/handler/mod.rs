@@ -99,6 +99,7 @@ pub struct DefaultHandlerBuilder {
     observer: Option<Arc<dyn EventObserver>>,
     push: Option<PushConfig>,
     bus: Option<Arc<dyn MessageBus>>,
+    front_door: bool,
 }
 
 impl DefaultHandlerBuilder {
@@ -133,6 +134,22 @@ impl DefaultHandlerBuilder {
     #[must_use]
     pub fn bus(mut self, bus: Arc<dyn MessageBus>) -> Self {
         self.bus = Some(bus);
+        self
+    }
+
+    /// Makes this handler a front door for agent [`Worker`](crate::Worker)s: it runs no
+    /// agent code. A new message's task is created SUBMITTED here, under this process's
+    /// lease, and a follow-up message is appended here; then work is published on the bus
+    /// for the workers' consumer group, and a worker takes the lease over and runs the
+    /// agent. CancelTask writes CANCELED here, and the worker stops. Streams, subscribers
+    /// and blocking sends follow the task through the bus as they do for any task another
+    /// process runs. Tasks whose lease expires are failed here, or their work is published
+    /// again when the agent is [`retry_safe`](AgentExecutor::retry_safe) (the executor given
+    /// to the builder only answers that question). Needs [`bus`](Self::bus) and a store with
+    /// execution leases (PostgreSQL); see `docs/workers.md`.
+    #[must_use]
+    pub fn workers(mut self) -> Self {
+        self.front_door = true;
         self
     }
 
@@ -177,6 +194,11 @@ impl DefaultHandlerBuilder {
         let store = self
             .store
             .unwrap_or_else(|| Arc::new(MemoryTaskStore::new()));
+        if self.front_door && (self.bus.is_none() || store.leases().is_none()) {
+            return Err(A2aError::invalid_params(
+                "a front door for workers needs a bus and a store with execution leases (PostgreSQL)",
+            ));
+        }
         if store.leases().is_some() {
             tokio::runtime::Handle::try_current().map_err(|_| {
                 A2aError::internal(
@@ -197,6 +219,7 @@ impl DefaultHandlerBuilder {
             self.bus,
             (&self.config.replica, self.config.lease_ttl),
             self.config.cancel_timeout,
+            self.front_door,
         );
         Ok(DefaultHandler {
             rt,
@@ -230,6 +253,7 @@ impl DefaultHandler {
             observer: None,
             push: None,
             bus: None,
+            front_door: false,
         }
     }
 

@@ -11,7 +11,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use harbor_distributed::store::fanout::{self, Notice};
-use harbor_distributed::{IdentityScope, LogEntry, MessageBus, Owner, SubscribeOptions};
+use harbor_distributed::{Envelope, IdentityScope, LogEntry, MessageBus, Owner, SubscribeOptions};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, warn};
 
@@ -86,6 +86,26 @@ impl Fanout {
             }
         };
         tokio::spawn(publish.instrument(span));
+    }
+
+    /// This process's name on the bus.
+    pub(crate) fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Publishes `envelope` and waits until the bus holds it durably.
+    pub(crate) async fn publish(
+        &self,
+        envelope: Envelope,
+    ) -> Result<(), harbor_distributed::Error> {
+        let span = tracing::info_span!("bus.publish", edge = %envelope.edge);
+        let mut envelope = envelope;
+        harbor_distributed::trace_context::inject(&span, &mut envelope.headers);
+        let published = self.bus.publish(envelope).instrument(span).await;
+        self.health
+            .publish_failing
+            .store(published.is_err(), Ordering::Relaxed);
+        published.map(drop)
     }
 
     /// Starts following the other processes' notices until `stop` fires.

@@ -180,6 +180,10 @@ struct FeedState {
     /// when another process ends the task (a CancelTask on another replica), so the
     /// execution stops wherever it runs.
     run: Option<CancellationToken>,
+    /// Whether an execution in another process (a worker) was given the task by this one
+    /// and has not settled it yet: readers wait for its entries rather than find the task
+    /// idle.
+    elsewhere: bool,
 }
 
 impl TaskFeed {
@@ -192,6 +196,7 @@ impl TaskFeed {
                 version,
                 recent: VecDeque::new(),
                 run: None,
+                elsewhere: false,
             }),
             changed: watch::channel(()).0,
             run_lock: Arc::default(),
@@ -210,10 +215,21 @@ impl TaskFeed {
         {
             let mut state = lock(&self.state);
             if let Some(last) = entries.last() {
+                // This process follows its own notices too, and the notice of these very
+                // entries may have extended the feed first: take each entry once, or a
+                // reader would read one twice (and never get past it).
+                if last.sequence <= state.version {
+                    return;
+                }
+                let version = state.version;
                 state.version = last.sequence;
+                state.task = task;
+                state
+                    .recent
+                    .extend(entries.into_iter().filter(|e| e.sequence > version));
+            } else {
+                state.task = task;
             }
-            state.task = task;
-            state.recent.extend(entries);
             let excess = state.recent.len().saturating_sub(RECENT);
             state.recent.drain(..excess);
         }
@@ -242,6 +258,7 @@ impl TaskFeed {
             let excess = state.recent.len().saturating_sub(RECENT);
             state.recent.drain(..excess);
             state.stop_run_if_ended(&self.task_id);
+            state.settle_elsewhere();
         }
         self.changed.send_replace(());
         true
@@ -256,6 +273,7 @@ impl TaskFeed {
             state.version = stored.version;
             state.recent.clear();
             state.stop_run_if_ended(&self.task_id);
+            state.settle_elsewhere();
             drop(state);
             self.changed.send_replace(());
         }
@@ -267,6 +285,13 @@ impl TaskFeed {
         self.changed.send_replace(());
     }
 
+    /// Marks that an execution in another process (a worker) was given the task: readers
+    /// wait for its entries until the task is interrupted or terminal.
+    pub(crate) fn run_elsewhere(&self) {
+        lock(&self.state).elsewhere = true;
+        self.changed.send_replace(());
+    }
+
     /// Marks that the execution here ended.
     pub(crate) fn run_ended(&self) {
         lock(&self.state).run = None;
@@ -275,6 +300,14 @@ impl TaskFeed {
 }
 
 impl FeedState {
+    /// An execution elsewhere is done with the task once it is interrupted or terminal.
+    fn settle_elsewhere(&mut self) {
+        let state = self.task.state();
+        if state.is_interrupted() || state.is_terminal() {
+            self.elsewhere = false;
+        }
+    }
+
     /// Stops the execution here once the task ended by a write from elsewhere.
     fn stop_run_if_ended(&self, task_id: &str) {
         if let Some(run) = &self.run
@@ -363,7 +396,7 @@ impl FeedReader {
                     }
                 } else if is_terminal(&state.task) {
                     return Next::Closed;
-                } else if state.run.is_none() && !wait_while_idle {
+                } else if state.run.is_none() && !state.elsewhere && !wait_while_idle {
                     return Next::Idle;
                 } else {
                     Source::Wait

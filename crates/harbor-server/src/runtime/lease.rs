@@ -120,6 +120,31 @@ impl Runtime {
         }
     }
 
+    /// [`lease`](Self::lease), waiting up to one lease time to live for an execution in
+    /// another process to give it up: a worker that just made the task INPUT_REQUIRED
+    /// releases its lease an instant after, when its execution ends, and a follow-up sent
+    /// at once must not lose that race.
+    pub(super) async fn lease_when_released(
+        &self,
+        owner: &Owner,
+        task_id: &str,
+    ) -> Result<Option<Fence>, Error> {
+        let ttl = self
+            .leases()
+            .map_or(Duration::ZERO, |(leasing, _)| leasing.ttl);
+        let deadline = tokio::time::Instant::now() + ttl;
+        let mut pause = Duration::from_millis(5);
+        loop {
+            match self.lease(owner, task_id).await {
+                Err(Error::Protocol(_)) if tokio::time::Instant::now() + pause < deadline => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+                leased => return leased,
+            }
+        }
+    }
+
     /// Gives up an execution's lease (it ended).
     pub(super) async fn release(&self, task_id: &str, fence: &Fence) {
         if let Some((_, leases)) = self.leases()
@@ -188,6 +213,11 @@ impl Runtime {
                 return;
             }
         };
+        if self.executor.retry_safe() && self.is_front_door() {
+            // No agent runs here: a worker gets the work again.
+            self.republish(&owner, &stored, fence).await;
+            return;
+        }
         if self.executor.retry_safe() {
             info!(task_id = %id, "the task's execution was lost with its lease; running it again here");
             self.rerun(owner, stored, Some(fence)).await;

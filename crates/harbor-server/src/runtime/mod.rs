@@ -19,8 +19,10 @@
 mod apply;
 mod fanout;
 pub(crate) mod feed;
+mod front_door;
 mod lease;
 mod run;
+pub(crate) mod work;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -91,6 +93,9 @@ pub(crate) struct Runtime {
     /// The cancel token of each running execution, by task id.
     runs: Mutex<HashMap<String, CancellationToken>>,
     tracker: TaskTracker,
+    /// Whether this is a front door: no agent runs here; work for workers is published
+    /// on the bus instead (see [`work`]).
+    front_door: bool,
     /// Set when the server starts stopping: new executions are refused.
     draining: AtomicBool,
     shutdown: CancellationToken,
@@ -118,6 +123,7 @@ impl Runtime {
         bus: Option<Arc<dyn MessageBus>>,
         (replica, lease_ttl): (&str, Duration),
         cancel_timeout: Duration,
+        front_door: bool,
     ) -> Arc<Self> {
         let leasing = store
             .leases()
@@ -132,6 +138,7 @@ impl Runtime {
             leasing,
             runs: Mutex::default(),
             tracker: TaskTracker::new(),
+            front_door,
             draining: AtomicBool::new(false),
             shutdown: CancellationToken::new(),
             cancel_timeout,
@@ -203,6 +210,9 @@ impl Runtime {
         };
         message.task_id.clone_from(&task_id);
         message.context_id.clone_from(&context_id);
+        if self.front_door {
+            return self.submit_new(call, message, push).await;
+        }
         let (first_tx, first_rx) = oneshot::channel();
         let owner = call.identity.owner();
         let ctx = self.request_context(call, message, None, task_id, context_id);
@@ -217,6 +227,7 @@ impl Runtime {
             push,
             // The task is created under its first lease.
             fence: self.leases().map(|(leasing, _)| leasing.first()),
+            task_made: false,
         };
         let span = tracing::debug_span!("a2a.execute", task_id = %run.ctx.task_id);
         self.tracker.spawn(run.drive().instrument(span));
@@ -237,10 +248,12 @@ impl Runtime {
         let feed = self.feed(&stored);
         let guard = Arc::clone(&feed.run_lock).lock_owned().await;
         let owner = call.identity.owner();
-        let fence = self
-            .lease(&owner, &stored.task.id)
-            .await
-            .map_err(store_error)?;
+        let fence = if self.front_door {
+            self.lease_when_released(&owner, &stored.task.id).await
+        } else {
+            self.lease(&owner, &stored.task.id).await
+        }
+        .map_err(store_error)?;
         let mut before = Task::default();
         let appended = self
             .append_one(&feed, &owner, fence.as_ref(), |task| {
@@ -269,6 +282,18 @@ impl Runtime {
                 return Err(error);
             }
         };
+        if self.front_door {
+            // The worker the work goes to takes the task's run over.
+            drop(guard);
+            let reader = feed.reader(version);
+            if let Some(fence) = fence {
+                self.publish_work(&feed, &call.identity, fence, true).await;
+            }
+            return Ok(Started::Task {
+                head: Some((task, version)),
+                reader,
+            });
+        }
         let ctx = self.request_context(
             call,
             message,
@@ -288,6 +313,7 @@ impl Runtime {
             guard: Some(guard),
             push: None,
             fence,
+            task_made: false,
         };
         let span = tracing::debug_span!("a2a.execute", task_id = %task.id);
         self.tracker.spawn(run.drive().instrument(span));
@@ -316,6 +342,9 @@ impl Runtime {
             _ => {}
         }
         let feed = self.feed(&stored);
+        if self.front_door {
+            return self.cancel_here(&call.identity.owner(), &feed).await;
+        }
         let (_, _, mut reader) = feed.subscribe();
         // Stop a running execution first; the cancel then runs as an execution of its own,
         // after it, so the task's events stay in order.
@@ -353,6 +382,7 @@ impl Runtime {
                 guard: Some(guard),
                 push: None,
                 fence,
+                task_made: false,
             };
             run.drive().await;
         });
@@ -474,7 +504,19 @@ impl Runtime {
         if !feed.current().0.state().is_active() {
             return Ok(());
         }
-        self.append_one(&feed, owner, fence, |task| {
+        self.fail_now(&feed, owner, why, fence).await
+    }
+
+    /// Marks the task of `feed` FAILED with `why` as the agent's status message (under
+    /// `fence` when given); the caller holds the task's run lock.
+    async fn fail_now(
+        &self,
+        feed: &FeedHold,
+        owner: &Owner,
+        why: &str,
+        fence: Option<&Fence>,
+    ) -> Result<(), A2aError> {
+        self.append_one(feed, owner, fence, |task| {
             let message = Message {
                 message_id: uuid::Uuid::new_v4().to_string(),
                 role: harbor_a2a::Role::Agent as i32,
@@ -530,6 +572,7 @@ impl Runtime {
             guard: Some(guard),
             push: None,
             fence,
+            task_made: false,
         };
         let span = tracing::debug_span!("a2a.execute", task_id = %task.id, recovered = true);
         self.tracker.spawn(run.drive().instrument(span));

@@ -51,6 +51,10 @@ pub(super) struct Run {
     /// The task's lease the execution writes under, when the store has leases; released
     /// when it ends.
     pub(super) fence: Option<Fence>,
+    /// Whether the task was created before the agent ran (by a front door, for a worker):
+    /// a direct reply to it while SUBMITTED completes it with that message, since the
+    /// send that asked has a task already.
+    pub(super) task_made: bool,
 }
 
 /// An append on its way: the store's answer, the task it stored and its events.
@@ -178,6 +182,14 @@ impl Run {
             }
             (Phase::Replied, _) => {
                 warn!(task_id = %self.ctx.task_id, "the agent emitted an event after its direct reply; dropped");
+            }
+            (Phase::Task(writer), AgentEvent::Reply(message))
+                if self.task_made && writer.next.state() == TaskState::Submitted =>
+            {
+                writer.apply(AgentEvent::Status {
+                    state: TaskState::Completed,
+                    message: Some(message),
+                });
             }
             (Phase::Task(writer), event) => writer.apply(event),
         }
