@@ -16,6 +16,7 @@ mod serve_auth;
 mod serve_limits;
 mod serve_obs;
 mod serve_push;
+mod worker;
 
 // The bus hands envelopes between threads, so most frees happen on another thread than the
 // allocation: glibc's malloc spends several times longer on that than mimalloc.
@@ -35,6 +36,10 @@ enum Command {
     /// Run the A2A server (JSON-RPC, HTTP+JSON and gRPC) with the built-in conformance agent,
     /// or any program as the agent (--exec).
     Serve(Box<serve::ServeArgs>),
+    /// Run an agent worker: take the work front doors (`harbor serve --workers`) publish
+    /// on the bus and run the built-in conformance agent (or --exec) on it, under
+    /// execution leases in the shared PostgreSQL store. See docs/workers.md.
+    Worker(Box<worker::WorkerArgs>),
     /// Grade any A2A server with the conformance suite (JSON-RPC, HTTP+JSON and gRPC, as
     /// its card declares them).
     #[command(after_help = check::EXIT_CODES_HELP)]
@@ -66,6 +71,7 @@ async fn main() -> anyhow::Result<ExitCode> {
     let telemetry = logs.init()?;
     let result = match cli.command {
         Command::Serve(args) => serve::run(*args).await.map(|()| ExitCode::SUCCESS),
+        Command::Worker(args) => worker::run(*args).await.map(|()| ExitCode::SUCCESS),
         Command::Check(args) => Ok(check::run(args).await),
         Command::Bench(command) => bench::run(command).await.map(|()| ExitCode::SUCCESS),
         Command::Config(command) => Ok(config_cmd::run(command)),

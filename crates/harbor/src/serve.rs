@@ -113,6 +113,12 @@ pub(crate) struct ServeArgs {
     /// none, for a server that is the only one writing its tasks.
     #[arg(long, value_name = "URL")]
     bus: Option<String>,
+    /// Be a front door for agent workers (`harbor worker`): run no agent here. A new
+    /// message's task is created SUBMITTED here and its work published on the bus for the
+    /// workers; streams and blocking sends follow the worker's events; CancelTask writes
+    /// CANCELED here and the worker stops. Needs --store and --bus. See docs/workers.md.
+    #[arg(long, requires_all = ["store", "bus"])]
+    workers: bool,
     /// This server's name on the bus (its consumer group there; keep it stable across
     /// restarts). Default: harbor-PORT.
     #[arg(long, value_name = "NAME", requires = "bus")]
@@ -399,6 +405,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(extended) = extended_card {
         builder = builder.extended_card(extended);
     }
+    if args.workers {
+        builder = builder.workers();
+    }
     if let Some(bus) = &bus {
         let replica = args
             .replica_id
@@ -440,7 +449,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(url) = &args.bus {
         println!("  task logs   announced and followed on {url}");
     }
-    if let Some(command) = &args.agent.exec {
+    if args.workers {
+        println!(
+            "  agent       none here: a front door, executions run on workers (harbor worker)"
+        );
+    } else if let Some(command) = &args.agent.exec {
         println!("  agent       {command} (one process per message)");
     }
     if let Some(admin) = &admin {
@@ -607,7 +620,7 @@ fn card(args: &ServeArgs, base: &str, http: &HttpConfig, grpc: Option<&str>) -> 
 }
 
 #[cfg(unix)]
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = match signal(SignalKind::terminate()) {
         Ok(term) => term,
@@ -623,7 +636,7 @@ async fn wait_for_signal() {
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 

@@ -271,7 +271,9 @@ pub async fn a_lease_is_handed_over_only_from_its_exact_fence(store: Arc<dyn Tas
     let me = owner("u1");
     let (task, version) = create_leased(leases, &me, "door", LONG).await;
     for wrong in [fence("door", 2), fence("other", 1)] {
-        let handed = leases.hand_over(&me, &task.id, &wrong, "worker", LONG).await;
+        let handed = leases
+            .hand_over(&me, &task.id, &wrong, "worker", LONG)
+            .await;
         assert_eq!(handed.expect("hand over"), None, "from {wrong:?}");
     }
     let other = leases
@@ -324,7 +326,10 @@ pub async fn a_lease_is_handed_over_only_from_its_exact_fence(store: Arc<dyn Tas
         .hand_over(&me, &task.id, &worker, "next", LONG)
         .await
         .expect("hand over");
-    assert_eq!(finished, None, "a finished task holds no lease to hand over");
+    assert_eq!(
+        finished, None,
+        "a finished task holds no lease to hand over"
+    );
 
     // An expired lease nobody took is still its holder's to hand over.
     let (late, _) = create_leased(leases, &me, "door", Duration::from_millis(1)).await;
@@ -333,6 +338,13 @@ pub async fn a_lease_is_handed_over_only_from_its_exact_fence(store: Arc<dyn Tas
         .hand_over(&me, &late.id, &fence("door", 1), "worker", LONG)
         .await
         .expect("hand over");
-    assert_eq!(handed, Some(fence("worker", 2)), "an expired, untaken lease");
-    assert!(!is_expired(leases, &late.id).await, "live again, the worker's");
+    assert_eq!(
+        handed,
+        Some(fence("worker", 2)),
+        "an expired, untaken lease"
+    );
+    assert!(
+        !is_expired(leases, &late.id).await,
+        "live again, the worker's"
+    );
 }

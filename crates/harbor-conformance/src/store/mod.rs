@@ -25,8 +25,9 @@ mod tasks;
 
 pub use content::{push_config_crud, task_content_round_trips_exactly};
 pub use lease::{
-    a_lease_is_handed_over_only_from_its_exact_fence, a_taken_over_lease_fences_its_old_holder, finished_tasks_hold_no_lease,
-    leases_are_exclusive_while_alive, renew_extends_every_lease_of_a_holder,
+    a_lease_is_handed_over_only_from_its_exact_fence, a_taken_over_lease_fences_its_old_holder,
+    finished_tasks_hold_no_lease, leases_are_exclusive_while_alive,
+    renew_extends_every_lease_of_a_holder,
 };
 pub use listing::{
     list_filters, list_is_owner_only_newest_first, list_pages_stop_at_the_byte_budget,

@@ -1,0 +1,464 @@
+//! Front doors (`harbor serve --workers`) and agent workers (`harbor worker`) on one
+//! PostgreSQL task store (at `HARBOR_POSTGRES_URL`, in a schema of the test's own) and a
+//! bus (PostgreSQL in that schema, or NATS at `HARBOR_NATS_URL` in a stream of the test's
+//! own): a send on a front door runs on a worker, blocking and streaming, and the front
+//! door runs no agent; a cancel on a front door stops the task on its worker; a worker
+//! SIGKILLed mid-task loses the task's lease and the task ends FAILED, as a subscriber on
+//! the front door sees.
+
+#![cfg(feature = "postgres")]
+
+use std::future::Future;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::rc::Rc;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use harbor_client::sse::{DEFAULT_MAX_EVENT_BYTES, SseDecoder};
+use serde_json::{Value, json};
+
+mod support;
+
+use support::serve::Server;
+
+/// How long anything may take.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// The execution lease time to live of every process: short, so a failover is quick.
+const LEASE_TTL: &str = "1s";
+
+fn call(method: &str, params: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+}
+
+fn message(prefix: &str) -> Value {
+    json!({
+        "messageId": format!("{prefix}-{}", uuid::Uuid::new_v4().simple()),
+        "role": "ROLE_USER",
+        "parts": [{"text": "worker test"}],
+    })
+}
+
+async fn rpc(server: &Server, method: &str, params: Value) -> Value {
+    let answer: Value = reqwest::Client::new()
+        .post(&server.jsonrpc_url)
+        .header("A2A-Version", "1.0")
+        .json(&call(method, params))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON answer");
+    assert!(answer.get("error").is_none(), "{method} failed: {answer}");
+    answer["result"].clone()
+}
+
+/// An open SSE stream of JSON-RPC results.
+struct Stream {
+    body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    decoder: SseDecoder,
+}
+
+impl Stream {
+    async fn open(server: &Server, method: &str, params: Value) -> Self {
+        let response = reqwest::Client::new()
+            .post(&server.jsonrpc_url)
+            .header("A2A-Version", "1.0")
+            .header("Accept", "text/event-stream")
+            .json(&call(method, params))
+            .send()
+            .await
+            .expect("stream request");
+        assert_eq!(response.status(), 200, "{method}");
+        Self {
+            body: response.bytes_stream().boxed(),
+            decoder: SseDecoder::new(DEFAULT_MAX_EVENT_BYTES),
+        }
+    }
+
+    /// The next result, or `None` when the server ended the stream.
+    async fn next(&mut self) -> Option<Value> {
+        loop {
+            if let Some(event) = self.decoder.next_event() {
+                let data: Value = serde_json::from_str(&event.data).expect("JSON data");
+                assert!(data.get("error").is_none(), "an error event: {data}");
+                return Some(data["result"].clone());
+            }
+            let chunk = tokio::time::timeout(DEADLINE, self.body.next())
+                .await
+                .expect("the stream goes on or ends in time");
+            match chunk {
+                Some(Ok(bytes)) => self.decoder.push(&bytes).expect("a well-formed stream"),
+                Some(Err(e)) => panic!("the stream broke: {e}"),
+                None => return None,
+            }
+        }
+    }
+
+    async fn last(mut self) -> Value {
+        let mut last = None;
+        while let Some(event) = self.next().await {
+            last = Some(event);
+        }
+        last.expect("the stream said something")
+    }
+}
+
+/// A `harbor worker` child process, killed when dropped.
+struct Worker {
+    child: Child,
+    output: Arc<Mutex<String>>,
+}
+
+impl Worker {
+    fn start(store: &str, bus: &str, name: &str) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_harbor"))
+            .args([
+                "worker",
+                "--store",
+                store,
+                "--bus",
+                bus,
+                "--replica-id",
+                name,
+            ])
+            .args(["--lease-ttl", LEASE_TTL, "--concurrency", "4"])
+            .env("RUST_LOG", "warn,harbor_server=info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start `harbor worker`");
+        let output = Arc::new(Mutex::new(String::new()));
+        let (lines_tx, lines_rx) = mpsc::channel();
+        for pipe in [
+            Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().expect("stderr")),
+        ] {
+            let (output, lines) = (Arc::clone(&output), lines_tx.clone());
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    if let Ok(mut s) = output.lock() {
+                        s.push_str(&line);
+                        s.push('\n');
+                    }
+                    let _ = lines.send(line);
+                }
+            });
+        }
+        let mut worker = Self { child, output };
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines_rx.recv_timeout(left) {
+                // Subscribed to the work: nothing published from now on can miss it.
+                Ok(line) if line.contains("taking work") && line.contains("group") => break,
+                Ok(_) => {}
+                Err(_) => {
+                    let status = worker.child.try_wait().ok().flatten();
+                    panic!(
+                        "`harbor worker` did not start (status {status:?}); output:\n{}",
+                        worker.output()
+                    )
+                }
+            }
+        }
+        worker
+    }
+
+    fn output(&self) -> String {
+        self.output.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn kill(&mut self) {
+        let killed = Command::new("kill")
+            .args(["-KILL", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(killed.success(), "the worker was killed");
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `test` against front doors A and B and workers W1 and W2, sharing a store and a
+/// bus in a fresh schema (dropped after); skips when `HARBOR_POSTGRES_URL` is unset, and
+/// on NATS when `HARBOR_NATS_URL` is too.
+fn with_cluster<F: Future<Output = ()>>(
+    nats: bool,
+    test: impl FnOnce(Rc<Server>, Rc<Server>, Rc<Mutex<Vec<Worker>>>) -> F,
+) {
+    let Ok(url) = std::env::var("HARBOR_POSTGRES_URL") else {
+        eprintln!("skipped: set HARBOR_POSTGRES_URL to the server's URL (.ci/run sets it)");
+        return;
+    };
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let schema = format!("harbor_test_{id}");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let store = format!("{url}{sep}schema={schema}");
+    let bus = if nats {
+        let Ok(nats) = std::env::var("HARBOR_NATS_URL") else {
+            eprintln!("skipped: set HARBOR_NATS_URL to the NATS server's URL (.ci/run sets it)");
+            return;
+        };
+        format!("{nats}?stream=HARBOR_TEST_{id}&prefix=t{id}")
+    } else {
+        store.clone()
+    };
+    let door = |name: &str| {
+        Server::start_with_env(
+            &[
+                "--store".as_ref(),
+                store.as_ref(),
+                "--bus".as_ref(),
+                bus.as_ref(),
+                "--replica-id".as_ref(),
+                name.as_ref(),
+                "--lease-ttl".as_ref(),
+                LEASE_TTL.as_ref(),
+                "--workers".as_ref(),
+            ],
+            &[("RUST_LOG", "warn,harbor_server=info")],
+        )
+    };
+    let (a, b) = (Rc::new(door("door-a")), Rc::new(door("door-b")));
+    let workers = Rc::new(Mutex::new(vec![
+        Worker::start(&store, &bus, "worker-1"),
+        Worker::start(&store, &bus, "worker-2"),
+    ]));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(test(Rc::clone(&a), Rc::clone(&b), Rc::clone(&workers)));
+    drop((a, b, workers));
+    if let Err(error) = runtime.block_on(harbor_postgres::raw::drop_schema(&url, &schema)) {
+        eprintln!("could not drop the test schema {schema}: {error}");
+    }
+}
+
+/// Which workers' output names `task`: the ones that ran it.
+fn ran(workers: &Mutex<Vec<Worker>>, task: &str) -> Vec<usize> {
+    let workers = workers.lock().expect("workers");
+    (0..workers.len())
+        .filter(|&i| {
+            workers[i]
+                .output()
+                .lines()
+                .any(|l| l.contains("took work") && l.contains(task))
+        })
+        .collect()
+}
+
+/// Waits (with [`DEADLINE`]) until `done`.
+async fn until(what: &str, mut done: impl FnMut() -> bool, output: impl Fn() -> String) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "{what}: not within {DEADLINE:?}; output:\n{}",
+            output()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn sends_run_on_workers(nats: bool) {
+    with_cluster(nats, |a, b, workers| async move {
+        for server in [&a, &b] {
+            assert!(
+                server.output().contains("none here: a front door"),
+                "{}",
+                server.output()
+            );
+        }
+        // A blocking send on A completes, run by one worker.
+        let sent = rpc(
+            &a,
+            "SendMessage",
+            json!({"message": message("tck-complete-task")}),
+        )
+        .await;
+        let id = sent["task"]["id"].as_str().expect("a task id").to_owned();
+        assert_eq!(
+            sent["task"]["status"]["state"], "TASK_STATE_COMPLETED",
+            "{sent}"
+        );
+        assert_eq!(ran(&workers, &id).len(), 1, "one worker ran {id}");
+        // B reads what A's worker wrote.
+        let on_b = rpc(&b, "GetTask", json!({"id": id})).await;
+        assert_eq!(on_b["status"]["state"], "TASK_STATE_COMPLETED");
+
+        // A stream on B follows a worker's events to the end.
+        let mut stream = Stream::open(
+            &b,
+            "SendStreamingMessage",
+            json!({"message": message("tck-long-running")}),
+        )
+        .await;
+        let first = stream.next().await.expect("a first event");
+        assert_eq!(
+            first["task"]["status"]["state"], "TASK_STATE_SUBMITTED",
+            "{first}"
+        );
+        let streamed = first["task"]["id"].as_str().expect("a task id").to_owned();
+        let last = stream.last().await;
+        assert_eq!(
+            last["statusUpdate"]["status"]["state"], "TASK_STATE_COMPLETED",
+            "{last}"
+        );
+        assert_eq!(
+            ran(&workers, &streamed).len(),
+            1,
+            "one worker ran {streamed}"
+        );
+
+        // The front doors ran no agent: no execution of theirs was logged or stopped.
+        for server in [&a, &b] {
+            let output = server.output();
+            assert!(
+                !output.contains("took work") && !output.contains("the agent"),
+                "a front door's output:\n{output}"
+            );
+        }
+    });
+}
+
+fn a_cancel_on_a_front_door_stops_the_worker(nats: bool) {
+    with_cluster(nats, |a, b, workers| async move {
+        let sent = rpc(
+            &a,
+            "SendMessage",
+            json!({"message": message("tck-cancel"), "configuration": {"returnImmediately": true}}),
+        )
+        .await;
+        let id = sent["task"]["id"].as_str().expect("a task id").to_owned();
+        let mut on_a = Stream::open(&a, "SubscribeToTask", json!({"id": id})).await;
+        let first = on_a.next().await.expect("the task");
+        assert!(first["task"].is_object(), "{first}");
+        until(
+            "a worker takes the task",
+            || ran(&workers, &id).len() == 1,
+            || a.output(),
+        )
+        .await;
+        let started = Instant::now();
+        let canceled = rpc(&b, "CancelTask", json!({"id": id})).await;
+        assert_eq!(
+            canceled["status"]["state"], "TASK_STATE_CANCELED",
+            "{canceled}"
+        );
+        let last = on_a.last().await;
+        assert_eq!(
+            last["statusUpdate"]["status"]["state"], "TASK_STATE_CANCELED",
+            "{last}"
+        );
+        let runner = ran(&workers, &id)[0];
+        until(
+            "the worker stops the execution",
+            || {
+                workers.lock().expect("workers")[runner]
+                    .output()
+                    .lines()
+                    .any(|l| l.contains("its execution here is stopped") && l.contains(&id))
+            },
+            || workers.lock().expect("workers")[runner].output(),
+        )
+        .await;
+        eprintln!(
+            "cancel on a front door stopped the execution on a worker in {:?}",
+            started.elapsed()
+        );
+        let task = rpc(&a, "GetTask", json!({"id": id})).await;
+        assert_eq!(task["status"]["state"], "TASK_STATE_CANCELED", "{task}");
+    });
+}
+
+fn a_killed_workers_task_ends_failed(nats: bool) {
+    with_cluster(nats, |a, _b, workers| async move {
+        let sent = rpc(
+            &a,
+            "SendMessage",
+            json!({"message": message("tck-cancel"), "configuration": {"returnImmediately": true}}),
+        )
+        .await;
+        let id = sent["task"]["id"].as_str().expect("a task id").to_owned();
+        let mut on_a = Stream::open(&a, "SubscribeToTask", json!({"id": id})).await;
+        let _ = on_a.next().await.expect("the task");
+        until(
+            "a worker takes the task",
+            || ran(&workers, &id).len() == 1,
+            || a.output(),
+        )
+        .await;
+        // Past the hand-over, the worker is WORKING on it: the lease is the worker's.
+        let runner = ran(&workers, &id)[0];
+        loop {
+            let task = rpc(&a, "GetTask", json!({"id": id})).await;
+            if task["status"]["state"] == "TASK_STATE_WORKING" {
+                break;
+            }
+            assert_eq!(task["status"]["state"], "TASK_STATE_SUBMITTED", "{task}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        workers.lock().expect("workers")[runner].kill();
+        let started = Instant::now();
+        let last = on_a.last().await;
+        let failover = started.elapsed();
+        let status = &last["statusUpdate"]["status"];
+        assert_eq!(status["state"], "TASK_STATE_FAILED", "{last}");
+        let why = status["message"]["parts"][0]["text"].as_str().unwrap_or("");
+        assert!(
+            why.contains("lost"),
+            "the reason names the lost execution: {last}"
+        );
+        eprintln!(
+            "a SIGKILLed worker's task was FAILED, seen on a front door's subscriber, after {failover:?} (lease {LEASE_TTL})"
+        );
+        assert!(
+            failover < Duration::from_secs(5),
+            "within the lease time and a sweep: {failover:?}"
+        );
+        let task = rpc(&a, "GetTask", json!({"id": id})).await;
+        assert_eq!(task["status"]["state"], "TASK_STATE_FAILED", "{task}");
+    });
+}
+
+#[test]
+fn sends_on_front_doors_run_on_workers() {
+    sends_run_on_workers(false);
+}
+
+#[test]
+fn a_cancel_on_a_front_door_stops_the_task_on_its_worker() {
+    a_cancel_on_a_front_door_stops_the_worker(false);
+}
+
+#[test]
+fn a_sigkilled_workers_task_ends_failed_on_a_front_door() {
+    a_killed_workers_task_ends_failed(false);
+}
+
+#[test]
+fn on_nats_sends_run_on_workers() {
+    sends_run_on_workers(true);
+}
+
+#[test]
+fn on_nats_a_cancel_on_a_front_door_stops_the_task_on_its_worker() {
+    a_cancel_on_a_front_door_stops_the_worker(true);
+}
+
+#[test]
+fn on_nats_a_sigkilled_workers_task_ends_failed_on_a_front_door() {
+    a_killed_workers_task_ends_failed(true);
+}
