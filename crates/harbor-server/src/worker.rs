@@ -145,8 +145,7 @@ impl Worker {
             None,
             Some(Arc::clone(&bus)),
             (&config.replica, config.lease_ttl),
-            Duration::from_secs(5),
-            false,
+            (Duration::from_secs(5), false),
         );
         Ok(Self { rt, bus, config })
     }

@@ -218,8 +218,7 @@ impl DefaultHandlerBuilder {
             push,
             self.bus,
             (&self.config.replica, self.config.lease_ttl),
-            self.config.cancel_timeout,
-            self.front_door,
+            (self.config.cancel_timeout, self.front_door),
         );
         Ok(DefaultHandler {
             rt,

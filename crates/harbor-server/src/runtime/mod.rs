@@ -115,6 +115,7 @@ impl Runtime {
     /// processes' (which needs a tokio runtime). On a store with leases its executions
     /// run under leases of `lease.1` time to live, held as `lease.0` (this process's
     /// name), and it takes over the tasks of expired leases (which needs a tokio runtime).
+    /// A `front_door` runs no agent: see [`work`].
     pub(crate) fn new(
         store: Arc<dyn TaskLog>,
         executor: Arc<dyn AgentExecutor>,
@@ -122,8 +123,7 @@ impl Runtime {
         push: Option<Arc<Dispatcher>>,
         bus: Option<Arc<dyn MessageBus>>,
         (replica, lease_ttl): (&str, Duration),
-        cancel_timeout: Duration,
-        front_door: bool,
+        (cancel_timeout, front_door): (Duration, bool),
     ) -> Arc<Self> {
         let leasing = store
             .leases()
