@@ -33,6 +33,11 @@ pub(crate) struct ServeArgs {
     /// wildcard host). Set it when clients reach the server through another name.
     #[arg(long)]
     public_url: Option<String>,
+    /// The gRPC interface (`HOST:PORT`) the agent card advertises (default: the public
+    /// URL's host with this server's gRPC port). Set it when clients reach gRPC through a
+    /// proxy in front of several servers.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "no_grpc")]
+    public_grpc_url: Option<String>,
     /// The agent's name on its card (default: "Harbor Conformance Agent", or with --exec
     /// "Harbor exec agent").
     #[arg(long)]
@@ -355,7 +360,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let grpc_tls = grpc_tls(&args)?;
     let grpc = grpc_listener(&args, local).await?;
     let grpc_local = grpc.as_ref().map(|l| l.local_addr()).transpose()?;
-    let grpc_url = grpc_local.map(|addr| grpc_url(args.public_url.as_deref(), addr));
+    let grpc_url = grpc_local.map(|addr| {
+        args.public_grpc_url
+            .clone()
+            .unwrap_or_else(|| grpc_url(args.public_url.as_deref(), addr))
+    });
     let mut card = card(&args, &base, &http, grpc_url.as_deref());
     let mut extended_card =
         crate::serve_auth::secure_card(&mut card, &auth, !args.no_extended_card);

@@ -104,19 +104,29 @@ impl Runtime {
     }
 
     /// Takes the lease of `owner`'s task for an execution here: `Ok(None)` without
-    /// leases, an error when another process's execution holds it.
+    /// leases. While another process's execution holds it, waits for that one to end (as a
+    /// follow-up here waits for the execution here), at most the lease's time to live; then
+    /// refuses.
     pub(super) async fn lease(&self, owner: &Owner, task_id: &str) -> Result<Option<Fence>, Error> {
         let Some((leasing, leases)) = self.leases() else {
             return Ok(None);
         };
-        match leases
-            .acquire(owner, task_id, &leasing.holder, leasing.ttl)
-            .await?
-        {
-            Some(fence) => Ok(Some(fence)),
-            None => Err(Error::Protocol(harbor_a2a::A2aError::unsupported(format!(
-                "task {task_id} is being run by another server; send to it again once it no longer works"
-            )))),
+        let give_up = tokio::time::Instant::now() + leasing.ttl;
+        let mut pause = Duration::from_millis(5);
+        loop {
+            if let Some(fence) = leases
+                .acquire(owner, task_id, &leasing.holder, leasing.ttl)
+                .await?
+            {
+                return Ok(Some(fence));
+            }
+            if tokio::time::Instant::now() + pause > give_up {
+                return Err(Error::Protocol(harbor_a2a::A2aError::unsupported(format!(
+                    "task {task_id} is being run by another server; send to it again once it no longer works"
+                ))));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(100));
         }
     }
 

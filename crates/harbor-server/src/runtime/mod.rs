@@ -137,7 +137,11 @@ impl Runtime {
             cancel_timeout,
         });
         if let Some(fanout) = &rt.fanout {
-            fanout.follow(Arc::downgrade(&rt.feeds), rt.shutdown.clone());
+            fanout.follow(
+                Arc::downgrade(&rt.feeds),
+                rt.push.clone(),
+                rt.shutdown.clone(),
+            );
         }
         if let Some(leasing) = &rt.leasing {
             leasing.start(&rt);
