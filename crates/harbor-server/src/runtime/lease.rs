@@ -8,6 +8,8 @@
 //! (for a [`retry_safe`](crate::AgentExecutor::retry_safe) agent) or ends them FAILED
 //! saying the execution was lost; the other processes' streams see that through the bus.
 //! The old holder, should it come back, finds its writes refused ([`Error::LeaseLost`]).
+//! Push configs registered here are held the same way, and the sweeper claims those whose
+//! holder stopped renewing, to deliver what is left from here.
 //!
 //! So a task stays SUBMITTED or WORKING without a live execution for at most its time to
 //! live plus half of it.
@@ -139,6 +141,20 @@ impl Runtime {
         }
     }
 
+    /// Holds the delivery of a push config registered here (see [`Leases::hold_push`]).
+    pub(super) async fn hold_push(&self, config: &harbor_a2a::TaskPushNotificationConfig) {
+        let Some((leasing, leases)) = self.leases() else {
+            return;
+        };
+        let held = leases
+            .hold_push(&config.task_id, &config.id, &leasing.holder, leasing.ttl)
+            .await;
+        if let Err(error) = held {
+            warn!(task_id = %config.task_id, config_id = %config.id, %error,
+                "a push config's delivery could not be held; it is delivered from here, but not taken over should this server die");
+        }
+    }
+
     /// Renews every lease of this process.
     async fn renew_leases(self: Arc<Self>) {
         let Some((leasing, leases)) = self.leases() else {
@@ -149,12 +165,36 @@ impl Runtime {
         }
     }
 
-    /// Takes over the tasks whose lease expired and resolves them: re-run for a retry-safe
-    /// agent, else FAILED.
+    /// Takes over the tasks whose lease expired and resolves them (re-run for a retry-safe
+    /// agent, else FAILED), and the push configs whose hold expired.
     async fn sweep(self: Arc<Self>) {
         if let Err(error) = self.take_over_expired().await {
             warn!(%error, "the tasks of expired leases could not be looked up");
         }
+        if let Err(error) = self.claim_pushes().await {
+            warn!(%error, "the push configs of expired holds could not be claimed");
+        }
+    }
+
+    /// Delivers from here the push configs whose holder stopped renewing.
+    async fn claim_pushes(&self) -> Result<(), Error> {
+        let (Some((leasing, leases)), Some(push)) = (self.leases(), &self.push) else {
+            return Ok(());
+        };
+        while !self.is_draining() {
+            let claimed = leases
+                .claim_pushes(&leasing.holder, leasing.ttl, SWEEP_PAGE)
+                .await?;
+            for cursor in &claimed {
+                info!(task_id = %cursor.task_id, config_id = %cursor.config_id,
+                    "a push config's server stopped renewing its hold; delivering it from here");
+                push.adopt(cursor);
+            }
+            if claimed.len() < SWEEP_PAGE {
+                break;
+            }
+        }
+        Ok(())
     }
 
     async fn take_over_expired(self: &Arc<Self>) -> Result<(), Error> {

@@ -579,6 +579,9 @@ impl Runtime {
             None => self.store().put_push_config(owner, config.clone()).await,
         };
         stored.map_err(store_error)?;
+        if self.push.is_some() {
+            self.hold_push(&config).await;
+        }
         Ok(config)
     }
 
