@@ -20,6 +20,7 @@ mod support;
 
 use support::cluster::{Cluster, SERVED_BY, haproxy_installed};
 use support::interop;
+use support::postgres::Scratch;
 
 /// Replicas per cluster.
 const REPLICAS: usize = 3;
@@ -27,34 +28,24 @@ const REPLICAS: usize = 3;
 /// How long a killed replica's task may take to end FAILED on another (the lease is 1 s).
 const FAILOVER_DEADLINE: Duration = Duration::from_secs(20);
 
-/// Where the cluster's state lives: a store URL (in a schema of its own) and a bus URL,
-/// and how to remove the schema after.
+/// Where the cluster's state lives: a store in a schema of its own (dropped after) and a
+/// bus.
 struct Engines {
-    postgres: String,
-    schema: String,
-    store: String,
+    store: Scratch,
     bus: String,
 }
 
 /// The engines of one test, `bus` naming the bus (`postgres`, `nats` or `redis`); `None`
 /// (a skip, said on stderr) when one is not configured or HAProxy is missing.
 fn engines(bus: &str) -> Option<Engines> {
-    let postgres = std::env::var("HARBOR_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty());
-    let Some(postgres) = postgres else {
-        eprintln!("skipped: set HARBOR_POSTGRES_URL (.ci/run sets it)");
-        return None;
-    };
     if !haproxy_installed() {
         return None;
     }
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let schema = format!("harbor_cluster_{id}");
+    let store = Scratch::new()?;
     let sep = |url: &str| if url.contains('?') { '&' } else { '?' };
-    let store = format!("{postgres}{}schema={schema}", sep(&postgres));
+    let id = uuid::Uuid::new_v4().simple().to_string();
     let bus = match bus {
-        "postgres" => store.clone(),
+        "postgres" => store.url.clone(),
         "nats" | "redis" => {
             let var = format!("HARBOR_{}_URL", bus.to_uppercase());
             let Some(url) = std::env::var(&var).ok().filter(|u| !u.is_empty()) else {
@@ -71,36 +62,14 @@ fn engines(bus: &str) -> Option<Engines> {
         }
         other => panic!("unknown bus {other}"),
     };
-    Some(Engines {
-        postgres,
-        schema,
-        store,
-        bus,
-    })
-}
-
-impl Drop for Engines {
-    fn drop(&mut self) {
-        let (url, schema) = (self.postgres.clone(), self.schema.clone());
-        let dropped = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime")
-                .block_on(harbor_postgres::raw::drop_schema(&url, &schema))
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop the test schema {}", self.schema);
-        }
-    }
+    Some(Engines { store, bus })
 }
 
 /// Starts a cluster on `engines` with `extra` flags on every replica.
 async fn cluster(engines: &Engines, extra: &[&str]) -> Cluster {
     let mut args = vec![
         "--store",
-        &engines.store,
+        &engines.store.url,
         "--bus",
         &engines.bus,
         "--lease-ttl",

@@ -247,20 +247,17 @@ fn dead_letters_are_listed_and_redriven_from_the_command_line() {
 #[cfg(feature = "postgres")]
 #[test]
 fn a_push_config_whose_server_died_is_delivered_by_another() {
-    let Ok(url) = std::env::var("HARBOR_POSTGRES_URL") else {
-        eprintln!("skipped: set HARBOR_POSTGRES_URL to the server's URL (.ci/run sets it)");
+    let Some(scratch) = support::postgres::Scratch::new() else {
         return;
     };
-    let schema = format!("harbor_test_{}", uuid::Uuid::new_v4().simple());
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let shared = format!("{url}{sep}schema={schema}");
+    let shared = &scratch.url;
     let start = |name: &str| {
         let mut args: Vec<&str> = FAST_RETRIES.to_vec();
         args.extend([
             "--store",
-            &shared,
+            shared,
             "--bus",
-            &shared,
+            shared,
             "--replica-id",
             name,
             "--lease-ttl",
@@ -294,12 +291,4 @@ fn a_push_config_whose_server_died_is_delivered_by_another() {
         "{}",
         second.output()
     );
-    drop(second);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    if let Err(error) = runtime.block_on(harbor_postgres::raw::drop_schema(&url, &schema)) {
-        eprintln!("could not drop the test schema {schema}: {error}");
-    }
 }

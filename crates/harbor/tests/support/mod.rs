@@ -2,5 +2,7 @@
 
 pub mod cluster;
 pub mod interop;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod run;
 pub mod serve;
