@@ -87,6 +87,13 @@ pub enum Error {
         /// The stored version.
         actual: u64,
     },
+    /// A write under an execution lease that another process has since taken over (see
+    /// [`Leases`](crate::Leases)): this process's execution of the task is no longer its.
+    #[error("the execution lease of task {task_id} was taken over by another process")]
+    LeaseLost {
+        /// The task id.
+        task_id: String,
+    },
     /// The transport has no route to this peer.
     #[error("no route to peer {url}")]
     UnknownPeer {

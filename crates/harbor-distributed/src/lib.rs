@@ -34,8 +34,8 @@ pub use error::Error;
 pub use identity::{Identity, Owner};
 pub use registry::{BusDriver, Registry, TransportDriver};
 pub use store::{
-    LogEntry, MemoryTaskStore, PushCursor, PushFailure, PushOutbox, StoredTask, TaskLog, TaskPage,
-    TaskQuery, TaskStore,
+    Fence, Leases, LogEntry, MemoryTaskStore, PushCursor, PushFailure, PushOutbox, StoredTask,
+    TaskLog, TaskPage, TaskQuery, TaskStore,
 };
 pub use transport::{
     A2aHandler, CallContext, EventStream, HandlerStream, LAST_EVENT_ID, Peer, RemoteTransport,

@@ -33,5 +33,7 @@ pub mod telemetry;
 pub mod tls;
 
 pub use executor::{AgentEvent, AgentExecutor, EventSink, RequestContext, text_part};
-pub use handler::{DefaultHandler, DefaultHandlerBuilder, HandlerConfig, Readiness};
+pub use handler::{
+    DEFAULT_LEASE_TTL, DefaultHandler, DefaultHandlerBuilder, HandlerConfig, Readiness,
+};
 pub use runtime::{EventObserver, Recovered};

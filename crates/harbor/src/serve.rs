@@ -33,6 +33,11 @@ pub(crate) struct ServeArgs {
     /// wildcard host). Set it when clients reach the server through another name.
     #[arg(long)]
     public_url: Option<String>,
+    /// The gRPC interface (`HOST:PORT`) the agent card advertises (default: the public
+    /// URL's host with this server's gRPC port). Set it when clients reach gRPC through a
+    /// proxy in front of several servers.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "no_grpc")]
+    public_grpc_url: Option<String>,
     /// The agent's name on its card (default: "Harbor Conformance Agent", or with --exec
     /// "Harbor exec agent").
     #[arg(long)]
@@ -67,6 +72,12 @@ pub(crate) struct ServeArgs {
     /// `--bus`, a stream on any of them follows a task another one runs.
     #[arg(long, value_name = "URL", conflicts_with_all = ["in_memory", "data_dir"])]
     store: Option<String>,
+    /// With a shared --store: how long the lease of a running task's execution lives
+    /// without renewal (renewed every third of it), e.g. 10s. A task whose server died is
+    /// taken over by another server within this time and half of it: run again when the
+    /// agent is safe to retry, else ended FAILED saying its execution was lost.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, requires = "store")]
+    lease_ttl: Duration,
     /// Keep tasks in memory only: nothing is written to disk and everything is lost when
     /// the server stops (for tests and short experiments).
     #[arg(long)]
@@ -349,7 +360,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let grpc_tls = grpc_tls(&args)?;
     let grpc = grpc_listener(&args, local).await?;
     let grpc_local = grpc.as_ref().map(|l| l.local_addr()).transpose()?;
-    let grpc_url = grpc_local.map(|addr| grpc_url(args.public_url.as_deref(), addr));
+    let grpc_url = grpc_local.map(|addr| {
+        args.public_grpc_url
+            .clone()
+            .unwrap_or_else(|| grpc_url(args.public_url.as_deref(), addr))
+    });
     let mut card = card(&args, &base, &http, grpc_url.as_deref());
     let mut extended_card =
         crate::serve_auth::secure_card(&mut card, &auth, !args.no_extended_card);
@@ -393,7 +408,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut builder = DefaultHandler::builder(card, agent)
         .store(store)
         .push(push)
-        .configure(|config| args.limits.handler(config));
+        .configure(|config| {
+            args.limits.handler(config);
+            config.lease_ttl = args.lease_ttl;
+        });
     if let Some(extended) = extended_card {
         builder = builder.extended_card(extended);
     }
@@ -410,10 +428,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .map_err(|e| anyhow::anyhow!("cannot start the handler: {e}"))?;
     if storage.shared {
-        // Other servers may be running the tasks that look unfinished, and delivering their
-        // push notifications: neither is this server's to resolve.
+        // Other servers may be running the tasks that look unfinished: the leases say which
+        // were lost, and the handler takes those over as their leases expire.
         eprintln!(
-            "harbor serve: the task store is shared: tasks a stopped server left running are not resolved here"
+            "harbor serve: the task store is shared: a task whose server stopped is taken over once its execution lease ({:?}) expires",
+            args.lease_ttl
         );
     } else {
         recover(&handler).await?;

@@ -2,6 +2,8 @@
 //! `HARBOR_POSTGRES_URL`, in a schema of the test's own): a task one replica ran is read
 //! and listed on the other, and a stream started on one resumes on the other with
 //! `Last-Event-ID`, the same ids, then follows the task live as the first replica runs it.
+//! A cancel on one stops the execution on the other; a replica killed mid-task loses the
+//! task's lease, and the other takes the task over and ends it FAILED.
 
 #![cfg(feature = "postgres")]
 
@@ -19,6 +21,9 @@ use support::serve::Server;
 
 /// How long one stream may take to end.
 const STREAM_DEADLINE: Duration = Duration::from_secs(30);
+
+/// The replicas' execution lease time to live: short, so a failover happens quickly.
+const LEASE_TTL: &str = "1s";
 
 fn call(method: &str, params: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
@@ -127,6 +132,8 @@ fn with_replicas<F: Future<Output = ()>>(test: impl FnOnce(Rc<Server>, Rc<Server
                 shared.as_ref(),
                 "--replica-id".as_ref(),
                 name.as_ref(),
+                "--lease-ttl".as_ref(),
+                LEASE_TTL.as_ref(),
             ],
             // The line saying an execution was stopped from elsewhere is at info.
             &[("RUST_LOG", "warn,harbor_server::runtime=info")],
@@ -256,5 +263,56 @@ fn a_cancel_on_one_replica_stops_the_task_another_runs() {
         );
         let on_a = rpc(&a, "GetTask", json!({"id": id})).await;
         assert_eq!(on_a["status"]["state"], "TASK_STATE_CANCELED", "{on_a}");
+    });
+}
+
+#[test]
+fn a_task_whose_replica_is_killed_is_taken_over_and_failed_by_another() {
+    with_replicas(|a, b| async move {
+        // A runs a task that works until it is canceled; B follows it.
+        let sent = rpc(
+            &a,
+            "SendMessage",
+            json!({"message": message("tck-cancel"), "configuration": {"returnImmediately": true}}),
+        )
+        .await;
+        let id = sent["task"]["id"].as_str().expect("a task id").to_owned();
+        let mut on_b = Stream::open(&b, "SubscribeToTask", json!({"id": id}), None).await;
+        let (_, first) = on_b.next().await.expect("B's stream starts with the task");
+        assert_eq!(
+            first["task"]["status"]["state"], "TASK_STATE_WORKING",
+            "{first}"
+        );
+
+        let killed = std::process::Command::new("kill")
+            .args(["-KILL", &a.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(killed.success(), "A was killed");
+        let started = Instant::now();
+        // B's stream ends with the task FAILED, saying why.
+        let mut last = None;
+        while let Some((_, event)) = on_b.next().await {
+            last = Some(event);
+        }
+        let failover = started.elapsed();
+        let last = last.expect("B's stream said how the task ended");
+        let status = &last["statusUpdate"]["status"];
+        assert_eq!(status["state"], "TASK_STATE_FAILED", "{last}");
+        let why = status["message"]["parts"][0]["text"].as_str().unwrap_or("");
+        assert!(
+            why.contains("lost"),
+            "the reason names the lost execution: {last}"
+        );
+        eprintln!(
+            "a SIGKILLed replica's task failed on the other after {failover:?} (lease {LEASE_TTL})"
+        );
+        let on_b = rpc(&b, "GetTask", json!({"id": id})).await;
+        assert_eq!(on_b["status"]["state"], "TASK_STATE_FAILED", "{on_b}");
+        assert!(
+            b.output().contains("marking it failed"),
+            "B took the task over; its output:\n{}",
+            b.output()
+        );
     });
 }

@@ -12,13 +12,13 @@ use harbor_distributed::{Error, TaskLog};
 
 use super::{base_time, owner, task_at, unique};
 
-fn snapshot(task: &Task) -> StreamResponse {
+pub(super) fn snapshot(task: &Task) -> StreamResponse {
     StreamResponse {
         payload: Some(Payload::Task(task.clone())),
     }
 }
 
-fn status(task: &Task, state: TaskState, text: &str) -> StreamResponse {
+pub(super) fn status(task: &Task, state: TaskState, text: &str) -> StreamResponse {
     StreamResponse {
         payload: Some(Payload::StatusUpdate(TaskStatusUpdateEvent {
             task_id: task.id.clone(),

@@ -16,6 +16,7 @@ use harbor_a2a::{Task, TaskPushNotificationConfig, TaskState, TaskStatus};
 use harbor_distributed::{Owner, TaskQuery};
 
 mod content;
+mod lease;
 mod listing;
 mod log;
 mod outbox;
@@ -23,6 +24,11 @@ mod scoped;
 mod tasks;
 
 pub use content::{push_config_crud, task_content_round_trips_exactly};
+pub use lease::{
+    a_taken_over_lease_fences_its_old_holder, finished_tasks_hold_no_lease,
+    leases_are_exclusive_while_alive, push_holds_pass_on_once_they_expire,
+    renew_extends_every_lease_of_a_holder,
+};
 pub use listing::{
     list_filters, list_is_owner_only_newest_first, list_pages_stop_at_the_byte_budget,
     list_pages_walk_everything, list_refuses_bad_paging,
@@ -86,7 +92,9 @@ macro_rules! task_log_suite {
             stale_appends_leave_nothing, malformed_appends_are_refused, logs_are_owner_scoped,
             store_writes_are_logged, concurrent_appends_one_wins,
             active_tasks_are_listed_across_owners, push_cursors_save_and_read_back,
-            live_cursors_and_dead_letters);
+            live_cursors_and_dead_letters, leases_are_exclusive_while_alive,
+            a_taken_over_lease_fences_its_old_holder, renew_extends_every_lease_of_a_holder,
+            finished_tasks_hold_no_lease, push_holds_pass_on_once_they_expire);
     };
 }
 

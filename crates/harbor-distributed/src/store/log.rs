@@ -21,7 +21,7 @@
 use async_trait::async_trait;
 use harbor_a2a::{StreamResponse, Task, stream_response::Payload};
 
-use super::{PushOutbox, TaskStore};
+use super::{Leases, PushOutbox, TaskStore};
 use crate::{Error, Owner};
 
 /// One entry of a task's log.
@@ -89,6 +89,13 @@ pub trait TaskLog: TaskStore + PushOutbox {
     ///
     /// [`Error::Backend`] when the store fails.
     async fn active_tasks(&self, after: &str, limit: usize) -> Result<Vec<(Owner, String)>, Error>;
+
+    /// The execution leases of this store, when several processes can share it (see
+    /// [`Leases`]); `None` (the default) for a store one process owns, whose executions
+    /// all die with it.
+    fn leases(&self) -> Option<&dyn Leases> {
+        None
+    }
 }
 
 /// The one log entry holding the whole task: what plain store writes

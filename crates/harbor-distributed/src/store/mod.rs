@@ -16,11 +16,13 @@ use crate::{Error, Owner};
 
 mod cursor;
 pub mod fanout;
+mod lease;
 mod log;
 mod memory;
 mod outbox;
 
 pub use cursor::{PageCursor, sort_key};
+pub use lease::{Fence, Leases};
 pub use log::{LogEntry, TaskLog, check_append, project, replay, snapshot};
 pub use memory::MemoryTaskStore;
 pub use outbox::{PushCursor, PushFailure, PushOutbox};

@@ -10,15 +10,22 @@
 //!   Ids sort by byte (`COLLATE "C"`), as every other store sorts them.
 //! - `task_log`: the events, one row per `(task_id, seq)`, as protobuf `StreamResponse`s.
 //! - `push_configs`: one row per `(task_id, config_id)`, the config as protobuf.
+//!   `lease_holder`, `lease_epoch` and `lease_until` are the execution lease (migration 2;
+//!   see [`Leases`](harbor_distributed::Leases)): who runs the task, the fencing epoch
+//!   (never lowered, so a new holder always gets a new epoch), and until when (the
+//!   database's clock); holder and deadline are cleared when the execution releases the
+//!   lease or the task ends.
 //! - `push_cursors`: where delivery of a config stands (the cursor as JSON, with `dead`
-//!   and `delivered` beside it for the queries); deleted with its config.
+//!   and `delivered` beside it for the queries); deleted with its config. `holder` and
+//!   `holder_until` (migration 2) name the process delivering it and until when, cleared
+//!   once nothing is left to deliver.
 
 use deadpool_postgres::Pool;
 use harbor_a2a::TaskState;
 use harbor_distributed::Error;
 
 /// The store schema version this driver writes.
-pub(crate) const VERSION: i32 = 1;
+pub(crate) const VERSION: i32 = 2;
 
 /// Migration `n` (1-based) in `schema`.
 fn migration(n: i32, s: &str) -> Option<String> {
@@ -69,6 +76,19 @@ CREATE TABLE {s}.push_cursors (
     PRIMARY KEY (task_id, config_id),
     FOREIGN KEY (task_id, config_id) REFERENCES {s}.push_configs ON DELETE CASCADE
 );
+"#
+        )),
+        2 => Some(format!(
+            r#"
+ALTER TABLE {s}.tasks
+    ADD COLUMN lease_holder text,
+    ADD COLUMN lease_epoch bigint NOT NULL DEFAULT 0,
+    ADD COLUMN lease_until timestamptz;
+CREATE INDEX tasks_by_lease_holder ON {s}.tasks (lease_holder) WHERE lease_holder IS NOT NULL;
+ALTER TABLE {s}.push_cursors
+    ADD COLUMN holder text,
+    ADD COLUMN holder_until timestamptz;
+CREATE INDEX push_cursors_by_holder ON {s}.push_cursors (holder) WHERE holder IS NOT NULL;
 "#
         )),
         _ => None,

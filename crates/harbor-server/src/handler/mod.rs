@@ -60,7 +60,19 @@ pub struct HandlerConfig {
     /// spaces). Give a stable name to a process that restarts: on a durable bus each name
     /// is a durable consumer group. Default: `harbor-` and a random id.
     pub replica: String,
+    /// How long an execution's lease lives without renewal, on a store that several
+    /// processes share (one with [`Leases`](harbor_distributed::Leases)): a task whose
+    /// process died is taken over by another within this time and half of it. Leases are
+    /// renewed every third of it. Default [`DEFAULT_LEASE_TTL`].
+    pub lease_ttl: Duration,
 }
+
+/// The default [`HandlerConfig::lease_ttl`]: 10 s.
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(10);
+
+/// The shortest [`HandlerConfig::lease_ttl`]: renewals every third of it must have time
+/// to reach the store.
+const MIN_LEASE_TTL: Duration = Duration::from_millis(300);
 
 impl HandlerConfig {
     /// Settings for `card` with every other field at its default.
@@ -74,6 +86,7 @@ impl HandlerConfig {
             max_task_bytes: 16 * 1024 * 1024,
             max_list_bytes: 8 * 1024 * 1024,
             replica: format!("harbor-{}", uuid::Uuid::new_v4().simple()),
+            lease_ttl: DEFAULT_LEASE_TTL,
         }
     }
 }
@@ -141,6 +154,12 @@ impl DefaultHandlerBuilder {
     pub fn build(self) -> Result<DefaultHandler, A2aError> {
         harbor_a2a::validate::Validate::validate(&self.config.card)?;
         self.config.limits.check()?;
+        if self.config.lease_ttl < MIN_LEASE_TTL {
+            return Err(A2aError::invalid_params(format!(
+                "a lease time to live of {:?} is shorter than the {MIN_LEASE_TTL:?} its renewals need",
+                self.config.lease_ttl
+            )));
+        }
         if self.bus.is_some() {
             harbor_distributed::edge::validate_edge(&self.config.replica)
                 .ok()
@@ -158,7 +177,13 @@ impl DefaultHandlerBuilder {
         let store = self
             .store
             .unwrap_or_else(|| Arc::new(MemoryTaskStore::new()));
-        let bus = self.bus.map(|bus| (bus, self.config.replica.clone()));
+        if store.leases().is_some() {
+            tokio::runtime::Handle::try_current().map_err(|_| {
+                A2aError::internal(
+                    "a handler on a store with execution leases must be built inside a tokio runtime",
+                )
+            })?;
+        }
         let push = self
             .push
             .map(|config| Dispatcher::new(Arc::clone(&store), config))
@@ -169,7 +194,8 @@ impl DefaultHandlerBuilder {
             self.executor,
             self.observer,
             push,
-            bus,
+            self.bus,
+            (&self.config.replica, self.config.lease_ttl),
             self.config.cancel_timeout,
         );
         Ok(DefaultHandler {

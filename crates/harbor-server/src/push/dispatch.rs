@@ -179,16 +179,22 @@ impl Dispatcher {
             };
             after = Some((last.task_id.clone(), last.config_id.clone()));
             for cursor in &page {
-                self.replace(Worker::new(
-                    cursor.owner.clone(),
-                    &cursor.task_id,
-                    &cursor.config_id,
-                    None,
-                ))
-                .poke(self);
+                self.adopt(cursor);
                 resumed += 1;
             }
         }
+    }
+
+    /// Delivers the config of `cursor` from here on, from where the store has it (one an
+    /// earlier process, or another one, left).
+    pub(crate) fn adopt(self: &Arc<Self>, cursor: &PushCursor) {
+        self.replace(Worker::new(
+            cursor.owner.clone(),
+            &cursor.task_id,
+            &cursor.config_id,
+            None,
+        ))
+        .poke(self);
     }
 
     /// Every dead letter, any owner's, at most `limit` after `after`.

@@ -5,6 +5,8 @@
 //! group of this process's own hands every notice of the others to the feeds of the tasks
 //! followed here. A notice that continues a feed's entries extends it at once; one that
 //! leaves a gap (or came without its events) makes the feed catch up from the store.
+//! Push delivery hears of them too: the configs registered here are delivered from here,
+//! whichever process writes their task.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -16,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, warn};
 
 use super::feed::Feeds;
+use crate::push::dispatch::Dispatcher;
 
 /// Longest wait between two attempts to subscribe.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -88,8 +91,14 @@ impl Fanout {
         tokio::spawn(publish.instrument(span));
     }
 
-    /// Starts following the other processes' notices until `stop` fires.
-    pub(crate) fn follow(&self, feeds: Weak<Feeds>, stop: CancellationToken) {
+    /// Starts following the other processes' notices until `stop` fires: they go to the
+    /// feeds followed here and to push delivery.
+    pub(crate) fn follow(
+        &self,
+        feeds: Weak<Feeds>,
+        push: Option<Arc<Dispatcher>>,
+        stop: CancellationToken,
+    ) {
         let options =
             SubscribeOptions::new([fanout::EDGE], self.source.clone(), IdentityScope::Admin)
                 .max_in_flight(1024);
@@ -98,7 +107,7 @@ impl Fanout {
         let health = Arc::clone(&self.health);
         tokio::spawn(
             async move {
-                follow(bus, options, feeds, stop, &health).await;
+                follow(bus, options, (feeds, push), stop, &health).await;
                 health.following.store(false, Ordering::Relaxed);
             }
             .instrument(span),
@@ -109,7 +118,7 @@ impl Fanout {
 async fn follow(
     bus: Arc<dyn MessageBus>,
     options: SubscribeOptions,
-    feeds: Weak<Feeds>,
+    (feeds, push): (Weak<Feeds>, Option<Arc<Dispatcher>>),
     stop: CancellationToken,
     health: &BusHealth,
 ) {
@@ -157,6 +166,11 @@ async fn follow(
         match fanout::read_notice(delivery.envelope()) {
             Ok(notice) => {
                 let Some(feeds) = feeds.upgrade() else { return };
+                if let Some(push) = &push {
+                    // Configs registered here take them (a notice without its events
+                    // makes them read the log).
+                    push.appended(&notice.task_id, &notice.entries);
+                }
                 remote(&feeds, notice);
             }
             Err(error) => warn!(%error, "an envelope on the task-log edge was not a notice"),

@@ -19,6 +19,7 @@
 mod apply;
 mod fanout;
 pub(crate) mod feed;
+mod lease;
 mod run;
 
 use std::collections::HashMap;
@@ -29,7 +30,9 @@ use std::time::Duration;
 use harbor_a2a::{
     A2aError, ErrorKind, Message, StreamResponse, Task, TaskPushNotificationConfig, TaskState,
 };
-use harbor_distributed::{CallContext, Error, LogEntry, MessageBus, Owner, StoredTask, TaskLog};
+use harbor_distributed::{
+    CallContext, Error, Fence, LogEntry, MessageBus, Owner, StoredTask, TaskLog,
+};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -39,6 +42,7 @@ use crate::push::dispatch::Dispatcher;
 pub(crate) use apply::{is_shown, limit_history, now};
 use fanout::Fanout;
 use feed::{FeedHold, FeedReader, Feeds, Next};
+use lease::Leasing;
 use run::Run;
 
 use crate::executor::{AgentExecutor, RequestContext};
@@ -82,6 +86,8 @@ pub(crate) struct Runtime {
     feeds: Arc<Feeds>,
     /// The bus that carries log notices between processes, if any.
     fanout: Option<Fanout>,
+    /// The execution leases, when the store is shared and has them.
+    leasing: Option<Leasing>,
     /// The cancel token of each running execution, by task id.
     runs: Mutex<HashMap<String, CancellationToken>>,
     tracker: TaskTracker,
@@ -100,22 +106,30 @@ pub(crate) fn store_error(e: Error) -> A2aError {
 }
 
 impl Runtime {
-    /// The runtime; with a `bus` (and this process's name on it), it announces its appends
-    /// there and follows the other processes' (which needs a tokio runtime).
+    /// The runtime; with a `bus` it announces its appends there and follows the other
+    /// processes' (which needs a tokio runtime). On a store with leases its executions
+    /// run under leases of `lease.1` time to live, held as `lease.0` (this process's
+    /// name), and it takes over the tasks of expired leases (which needs a tokio runtime).
     pub(crate) fn new(
         store: Arc<dyn TaskLog>,
         executor: Arc<dyn AgentExecutor>,
         observer: Option<Arc<dyn EventObserver>>,
         push: Option<Arc<Dispatcher>>,
-        bus: Option<(Arc<dyn MessageBus>, String)>,
+        bus: Option<Arc<dyn MessageBus>>,
+        (replica, lease_ttl): (&str, Duration),
         cancel_timeout: Duration,
     ) -> Arc<Self> {
+        let leasing = store
+            .leases()
+            .is_some()
+            .then(|| Leasing::new(replica, lease_ttl));
         let rt = Arc::new(Self {
             executor,
             observer,
             push,
             feeds: Feeds::new(store),
-            fanout: bus.map(|(bus, source)| Fanout::new(bus, source)),
+            fanout: bus.map(|bus| Fanout::new(bus, replica.to_owned())),
+            leasing,
             runs: Mutex::default(),
             tracker: TaskTracker::new(),
             draining: AtomicBool::new(false),
@@ -123,7 +137,14 @@ impl Runtime {
             cancel_timeout,
         });
         if let Some(fanout) = &rt.fanout {
-            fanout.follow(Arc::downgrade(&rt.feeds), rt.shutdown.clone());
+            fanout.follow(
+                Arc::downgrade(&rt.feeds),
+                rt.push.clone(),
+                rt.shutdown.clone(),
+            );
+        }
+        if let Some(leasing) = &rt.leasing {
+            leasing.start(&rt);
         }
         rt
     }
@@ -198,6 +219,8 @@ impl Runtime {
             kind: Kind::Execute,
             guard: None,
             push,
+            // The task is created under its first lease.
+            fence: self.leases().map(|(leasing, _)| leasing.first()),
         };
         let span = tracing::debug_span!("a2a.execute", task_id = %run.ctx.task_id);
         self.tracker.spawn(run.drive().instrument(span));
@@ -218,9 +241,13 @@ impl Runtime {
         let feed = self.feed(&stored);
         let guard = Arc::clone(&feed.run_lock).lock_owned().await;
         let owner = call.identity.owner();
+        let fence = self
+            .lease(&owner, &stored.task.id)
+            .await
+            .map_err(store_error)?;
         let mut before = Task::default();
-        let (task, version) = self
-            .append_one(&feed, &owner, |task| {
+        let appended = self
+            .append_one(&feed, &owner, fence.as_ref(), |task| {
                 if task.state().is_terminal() {
                     return Err(A2aError::unsupported(format!(
                         "task {} is in a terminal state and accepts no more messages",
@@ -236,7 +263,16 @@ impl Runtime {
                     )),
                 })
             })
-            .await?;
+            .await;
+        let (task, version) = match appended {
+            Ok(appended) => appended,
+            Err(error) => {
+                if let Some(fence) = &fence {
+                    self.release(&stored.task.id, fence).await;
+                }
+                return Err(error);
+            }
+        };
         let ctx = self.request_context(
             call,
             message,
@@ -255,6 +291,7 @@ impl Runtime {
             kind: Kind::Execute,
             guard: Some(guard),
             push: None,
+            fence,
         };
         let span = tracing::debug_span!("a2a.execute", task_id = %task.id);
         self.tracker.spawn(run.drive().instrument(span));
@@ -298,6 +335,10 @@ impl Runtime {
                 return;
             }
             let message = task.history.last().cloned().unwrap_or_default();
+            // Under the task's lease when no other process's execution holds it (that one
+            // sees the cancel's final status and stops).
+            let owner = call.identity.owner();
+            let fence = rt.lease(&owner, &task.id).await.ok().flatten();
             let ctx = rt.request_context(
                 call.clone(),
                 message,
@@ -308,13 +349,14 @@ impl Runtime {
             cancel_feed.run_started(&ctx.cancel);
             let run = Run {
                 rt: Arc::clone(&rt),
-                owner: call.identity.owner(),
+                owner,
                 ctx,
                 feed: Some(cancel_feed),
                 first: None,
                 kind: Kind::Cancel,
                 guard: Some(guard),
                 push: None,
+                fence,
             };
             run.drive().await;
         });
@@ -332,12 +374,14 @@ impl Runtime {
     }
 
     /// Appends the one event `event_of` makes of the task as it stands (the task's run lock
-    /// is held by the caller), trying again on the newer task when another process wrote
-    /// it meanwhile; returns the task after the event and its version.
+    /// is held by the caller), under `fence` when given, trying again on the newer task
+    /// when another process wrote it meanwhile; returns the task after the event and its
+    /// version.
     async fn append_one(
         &self,
         feed: &FeedHold,
         owner: &Owner,
+        fence: Option<&Fence>,
         mut event_of: impl FnMut(&Task) -> Result<StreamResponse, A2aError>,
     ) -> Result<(Task, u64), A2aError> {
         let (mut task, mut version) = feed.current();
@@ -345,11 +389,16 @@ impl Runtime {
             let event = event_of(&task)?;
             let mut next = task.clone();
             harbor_distributed::store::project(&mut next, &event);
-            match self
-                .store()
-                .append(owner, &next, version, std::slice::from_ref(&event))
-                .await
-            {
+            let events = std::slice::from_ref(&event);
+            let appended = match (fence, self.leases()) {
+                (Some(fence), Some((leasing, leases))) => {
+                    leases
+                        .append_fenced(owner, &next, version, events, fence, leasing.ttl)
+                        .await
+                }
+                _ => self.store().append(owner, &next, version, events).await,
+            };
+            match appended {
                 Ok(appended) => {
                     crate::telemetry::log_appended(1);
                     let entry = LogEntry {
@@ -401,10 +450,10 @@ impl Runtime {
                     Err(e) => return Err(e),
                 };
                 if self.executor.retry_safe() {
-                    self.rerun(owner, stored).await;
+                    self.rerun(owner, stored, None).await;
                     recovered.rerun += 1;
                 } else {
-                    match self.fail_lost(&owner, &stored, LOST).await {
+                    match self.fail_lost(&owner, &stored, LOST, None).await {
                         Ok(()) => recovered.failed += 1,
                         Err(error) => {
                             warn!(task_id = %id, %error, "a lost execution's task could not be failed")
@@ -415,20 +464,21 @@ impl Runtime {
         }
     }
 
-    /// Marks `stored` FAILED with `why` as the agent's status message, unless it has moved
-    /// on meanwhile.
+    /// Marks `stored` FAILED with `why` as the agent's status message (under `fence` when
+    /// given), unless it has moved on meanwhile.
     async fn fail_lost(
         &self,
         owner: &Owner,
         stored: &StoredTask,
         why: &str,
+        fence: Option<&Fence>,
     ) -> Result<(), A2aError> {
         let feed = self.feed(stored);
         let _guard = Arc::clone(&feed.run_lock).lock_owned().await;
         if !feed.current().0.state().is_active() {
             return Ok(());
         }
-        self.append_one(&feed, owner, |task| {
+        self.append_one(&feed, owner, fence, |task| {
             let message = Message {
                 message_id: uuid::Uuid::new_v4().to_string(),
                 role: harbor_a2a::Role::Agent as i32,
@@ -448,8 +498,8 @@ impl Runtime {
         .map(drop)
     }
 
-    /// Runs the agent again on the task's last user message.
-    async fn rerun(self: &Arc<Self>, owner: Owner, stored: StoredTask) {
+    /// Runs the agent again on the task's last user message, under `fence` when given.
+    async fn rerun(self: &Arc<Self>, owner: Owner, stored: StoredTask, fence: Option<Fence>) {
         let feed = self.feed(&stored);
         let guard = Arc::clone(&feed.run_lock).lock_owned().await;
         let (task, _) = feed.current();
@@ -483,6 +533,7 @@ impl Runtime {
             kind: Kind::Execute,
             guard: Some(guard),
             push: None,
+            fence,
         };
         let span = tracing::debug_span!("a2a.execute", task_id = %task.id, recovered = true);
         self.tracker.spawn(run.drive().instrument(span));
@@ -528,6 +579,9 @@ impl Runtime {
             None => self.store().put_push_config(owner, config.clone()).await,
         };
         stored.map_err(store_error)?;
+        if self.push.is_some() {
+            self.hold_push(&config).await;
+        }
         Ok(config)
     }
 
@@ -563,6 +617,9 @@ impl Runtime {
         self.shutdown.cancel();
         if let Some(push) = &self.push {
             push.stop();
+        }
+        if let Some(leasing) = &self.leasing {
+            leasing.stop();
         }
     }
 

@@ -19,9 +19,9 @@ use harbor_a2a::{
     TaskState, TaskStatus,
 };
 use harbor_distributed::store::project;
-use harbor_distributed::{Error, LogEntry, Owner};
+use harbor_distributed::{Error, Fence, LogEntry, Owner};
 use tokio::sync::{mpsc, oneshot};
-use tracing::warn;
+use tracing::{info, warn};
 
 use super::feed::FeedHold;
 use super::{Kind, Runtime, Started, apply, lock, now};
@@ -48,6 +48,9 @@ pub(super) struct Run {
     pub(super) guard: Option<tokio::sync::OwnedMutexGuard<()>>,
     /// An inline push config to register when the task is created.
     pub(super) push: Option<TaskPushNotificationConfig>,
+    /// The task's lease the execution writes under, when the store has leases; released
+    /// when it ends.
+    pub(super) fence: Option<Fence>,
 }
 
 /// An append on its way: the store's answer, the task it stored and its events.
@@ -112,7 +115,7 @@ impl Run {
             let room = writer.as_ref().is_none_or(|w| w.queued.len() < MAX_QUEUED);
             if outcome.is_some() && !appending {
                 if let Some(writer) = writer.filter(|w| !w.queued.is_empty()) {
-                    writer.start(&self.rt, &self.owner);
+                    writer.start(&self.rt, &self.owner, self.fence.as_ref());
                     continue;
                 }
                 break;
@@ -150,6 +153,9 @@ impl Run {
         }
         lock(&self.rt.runs).remove(&task_id);
         self.finish(phase, outcome.unwrap_or(Ok(()))).await;
+        if let Some(fence) = self.fence.take() {
+            self.rt.release(&task_id, &fence).await;
+        }
         if let Some(feed) = &self.feed {
             feed.run_ended();
         }
@@ -183,7 +189,7 @@ impl Run {
             && writer.in_flight.is_none()
             && !writer.queued.is_empty()
         {
-            writer.start(&self.rt, &self.owner);
+            writer.start(&self.rt, &self.owner, self.fence.as_ref());
         }
     }
 
@@ -221,6 +227,16 @@ impl Run {
                         writer.rebase(stored.task, stored.version, events);
                     }
                     Err(error) => self.lost(writer, error),
+                }
+            }
+            Err(Error::LeaseLost { .. }) => {
+                // Taken over by another process: its execution is the task's now.
+                info!(task_id = %self.ctx.task_id, "another server took the task's lease over; its execution here is stopped");
+                self.fence = None;
+                self.ctx.cancel.cancel();
+                writer.queued.clear();
+                if let Some(feed) = &self.feed {
+                    (writer.next, writer.version) = feed.current();
                 }
             }
             Err(error) => {
@@ -323,7 +339,7 @@ impl Run {
             state: TaskState::Failed,
             message: Some(message),
         });
-        writer.start(&self.rt, &self.owner);
+        writer.start(&self.rt, &self.owner, self.fence.as_ref());
         let appended = match writer.in_flight.take() {
             Some(append) => append.await,
             None => return,
@@ -386,13 +402,23 @@ impl Writer {
         }
     }
 
-    /// Starts appending the queued events.
-    fn start(&mut self, rt: &Runtime, owner: &Owner) {
+    /// Starts appending the queued events, under `fence` when given.
+    fn start(&mut self, rt: &Runtime, owner: &Owner, fence: Option<&Fence>) {
         let events = std::mem::take(&mut self.queued);
         let task = self.next.clone();
         let (store, owner, expected) = (Arc::clone(rt.store()), owner.clone(), self.version);
+        let lease = fence
+            .cloned()
+            .zip(rt.leases().map(|(leasing, _)| leasing.ttl));
         self.in_flight = Some(Box::pin(async move {
-            let result = store.append(&owner, &task, expected, &events).await;
+            let result = match (&lease, store.leases()) {
+                (Some((fence, ttl)), Some(leases)) => {
+                    leases
+                        .append_fenced(&owner, &task, expected, &events, fence, *ttl)
+                        .await
+                }
+                _ => store.append(&owner, &task, expected, &events).await,
+            };
             if result.is_ok() {
                 crate::telemetry::log_appended(events.len());
             }
