@@ -11,7 +11,7 @@ use clap::Args;
 use harbor_a2a::{
     AgentCapabilities, AgentCard, AgentInterface, AgentProvider, AgentSkill, VersionErrorCode,
 };
-use harbor_distributed::{MemoryTaskStore, TaskLog};
+use harbor_distributed::{MemoryTaskStore, MessageBus, TaskLog};
 use harbor_embedded::{Embedded, EmbeddedConfig, StoreConfig};
 use harbor_server::DefaultHandler;
 use harbor_server::agent::ConformanceAgent;
@@ -388,10 +388,17 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let storage = open_store(&args).await?;
     let bus = open_bus(&args, &storage).await?;
-    let bus = match (bus, &args.bus) {
-        (Some(bus), Some(url)) if metrics.is_some() => Some(crate::serve_obs::metered(bus, url)),
-        (bus, _) => bus,
+    let (bus, metered) = match (bus, &args.bus) {
+        (Some(bus), Some(url)) if metrics.is_some() => {
+            let metered = crate::serve_obs::metered(bus, url);
+            (
+                Some(Arc::clone(&metered) as Arc<dyn MessageBus>),
+                Some(metered),
+            )
+        }
+        (bus, _) => (bus, None),
     };
+    let metrics = metrics.map(|handle| crate::serve_obs::exposition(handle, metered));
     let store = Arc::clone(&storage.store);
     let push = args.push.config();
     let agent: Arc<dyn harbor_server::AgentExecutor> = match args.agent.agent()? {
