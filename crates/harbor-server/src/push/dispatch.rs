@@ -154,6 +154,11 @@ impl Dispatcher {
         }
     }
 
+    /// Whether a push config of task `task_id` is delivered from here.
+    pub(crate) fn delivers(&self, task_id: &str) -> bool {
+        lock(&self.tasks).contains_key(task_id)
+    }
+
     /// Durable `entries` of task `task_id`: its configs' workers take them.
     pub(crate) fn appended(self: &Arc<Self>, task_id: &str, entries: &[LogEntry]) {
         let workers: Vec<Arc<Worker>> = match lock(&self.tasks).get(task_id) {

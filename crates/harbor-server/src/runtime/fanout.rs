@@ -105,9 +105,15 @@ impl Fanout {
         let bus = Arc::clone(&self.bus);
         let span = tracing::info_span!("a2a.log_follow", group = %self.source);
         let health = Arc::clone(&self.health);
+        let source = self.source.clone();
         tokio::spawn(
             async move {
-                follow(bus, options, (feeds, push), stop, &health).await;
+                let here = Here {
+                    source,
+                    feeds,
+                    push,
+                };
+                follow(bus, options, here, stop, &health).await;
                 health.following.store(false, Ordering::Relaxed);
             }
             .instrument(span),
@@ -115,10 +121,29 @@ impl Fanout {
     }
 }
 
+/// What follows the notices in this process.
+struct Here {
+    /// This process's name: the session of its own notices.
+    source: String,
+    feeds: Weak<Feeds>,
+    push: Option<Arc<Dispatcher>>,
+}
+
+impl Here {
+    /// Whether a notice of `task_id` from `session` matters here: another process's, of a
+    /// task followed here or with a push config delivered from here. Every process gets
+    /// every notice; this test spares decoding the others.
+    fn wants(&self, feeds: &Feeds, session: &str, task_id: &str) -> bool {
+        session != self.source
+            && (feeds.followed(task_id).is_some()
+                || self.push.as_ref().is_some_and(|p| p.delivers(task_id)))
+    }
+}
+
 async fn follow(
     bus: Arc<dyn MessageBus>,
     options: SubscribeOptions,
-    (feeds, push): (Weak<Feeds>, Option<Arc<Dispatcher>>),
+    here: Here,
     stop: CancellationToken,
     health: &BusHealth,
 ) {
@@ -163,17 +188,25 @@ async fn follow(
         );
         harbor_distributed::trace_context::continue_from(&span, &delivery.envelope().headers);
         let entered = span.enter();
-        match fanout::read_notice(delivery.envelope()) {
-            Ok(notice) => {
-                let Some(feeds) = feeds.upgrade() else { return };
-                if let Some(push) = &push {
+        let Some(feeds) = here.feeds.upgrade() else {
+            return;
+        };
+        let envelope = delivery.envelope();
+        let task_id = envelope.task_id.as_deref().unwrap_or_default();
+        let wanted = here.wants(&feeds, &envelope.identity.session, task_id);
+        match wanted.then(|| fanout::read_notice(envelope)) {
+            None => {}
+            Some(Ok(notice)) => {
+                if let Some(push) = &here.push {
                     // Configs registered here take them (a notice without its events
                     // makes them read the log).
                     push.appended(&notice.task_id, &notice.entries);
                 }
                 remote(&feeds, notice);
             }
-            Err(error) => warn!(%error, "an envelope on the task-log edge was not a notice"),
+            Some(Err(error)) => {
+                warn!(%error, "an envelope on the task-log edge was not a notice");
+            }
         }
         drop(entered);
         if let Err(error) = delivery.ack().await {

@@ -17,7 +17,8 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use harbor_distributed::{Error, Fence, Leases, Owner};
+use harbor_a2a::{StreamResponse, Task};
+use harbor_distributed::{Error, Fence, Leases, Owner, TaskLog};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -83,6 +84,26 @@ impl Leasing {
     }
 }
 
+/// [`TaskLog::append`], under `lease` (a fence and its time to live) when given and the
+/// store has leases.
+pub(super) async fn append(
+    store: &dyn TaskLog,
+    owner: &Owner,
+    task: &Task,
+    expected_version: u64,
+    events: &[StreamResponse],
+    lease: Option<(&Fence, Duration)>,
+) -> Result<u64, Error> {
+    match (lease, store.leases()) {
+        (Some((fence, ttl)), Some(leases)) => {
+            leases
+                .append_fenced(owner, task, expected_version, events, fence, ttl)
+                .await
+        }
+        _ => store.append(owner, task, expected_version, events).await,
+    }
+}
+
 type Job = fn(Arc<Runtime>) -> futures::future::BoxFuture<'static, ()>;
 
 /// Runs `job` every `period` while `rt` lives and `stop` is not cancelled.
@@ -130,6 +151,11 @@ impl Runtime {
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(100));
         }
+    }
+
+    /// `fence` with the time to live of this process's leases, for an append under it.
+    pub(super) fn lease_of<'a>(&self, fence: Option<&'a Fence>) -> Option<(&'a Fence, Duration)> {
+        Some((fence?, self.leasing.as_ref()?.ttl))
     }
 
     /// Gives up an execution's lease (it ended).

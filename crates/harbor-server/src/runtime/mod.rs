@@ -390,15 +390,8 @@ impl Runtime {
             let mut next = task.clone();
             harbor_distributed::store::project(&mut next, &event);
             let events = std::slice::from_ref(&event);
-            let appended = match (fence, self.leases()) {
-                (Some(fence), Some((leasing, leases))) => {
-                    leases
-                        .append_fenced(owner, &next, version, events, fence, leasing.ttl)
-                        .await
-                }
-                _ => self.store().append(owner, &next, version, events).await,
-            };
-            match appended {
+            let lease = self.lease_of(fence);
+            match lease::append(&**self.store(), owner, &next, version, events, lease).await {
                 Ok(appended) => {
                     crate::telemetry::log_appended(1);
                     let entry = LogEntry {
