@@ -11,6 +11,7 @@ use harbor_distributed::{
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument;
 
+use crate::backlog;
 use crate::config::NatsBusConfig;
 use crate::core::{Core, DRAINING, ENDED, OPEN, reconnect_delay};
 use crate::credit::Credit;
@@ -115,6 +116,14 @@ impl MessageBus for NatsBus {
             edges = ?options.edges,
         );
         self.open_subscription(options).instrument(span).await
+    }
+
+    async fn backlog(&self, group: &str) -> Result<Option<u64>, Error> {
+        let span = tracing::debug_span!("bus.backlog", group);
+        backlog::backlog(&self.core, group)
+            .instrument(span)
+            .await
+            .map(Some)
     }
 
     async fn close(&self) -> Result<(), Error> {

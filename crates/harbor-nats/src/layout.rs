@@ -155,12 +155,38 @@ pub(crate) fn consumer_name(group: &str, scope: &IdentityScope) -> String {
         }
         IdentityScope::Admin => hash.write(b"\0admin"),
     }
-    let readable: String = group
+    format!("{}_{:016x}", readable(group), hash.finish())
+}
+
+/// The readable part of a group's consumer names.
+fn readable(group: &str) -> String {
+    group
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .take(40)
-        .collect();
-    format!("{readable}_{:016x}", hash.finish())
+        .collect()
+}
+
+/// Whether `consumer` may be the consumer of `group` in some scope: named like one. The
+/// readable part can be shared by other groups (`a.b` and `ab`), so the description
+/// ([`describes`]) decides.
+pub(crate) fn may_be_consumer_of(consumer: &str, group: &str) -> bool {
+    consumer
+        .strip_prefix(readable(group).as_str())
+        .and_then(|rest| rest.strip_prefix('_'))
+        .is_some_and(|hash| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The description of `group`'s consumer, which names the group and its edges.
+pub(crate) fn description(group: &str, edges: &[String]) -> String {
+    format!("harbor group {group:?} edges {edges:?}")
+}
+
+/// Whether a consumer description is that of a consumer of `group`.
+pub(crate) fn describes(description: &str, group: &str) -> bool {
+    description
+        .strip_prefix(&format!("harbor group {group:?} edges "))
+        .is_some()
 }
 
 /// The `Nats-Msg-Id` of an envelope: `task|edge|event_id`, each part with `%`, `|`, CR and
@@ -276,5 +302,22 @@ mod tests {
         let two = Envelope::new("e", who, "b", "").with_task("t|a");
         assert_ne!(message_id(&one), message_id(&two));
         assert_eq!(message_id(&one), "t|e|a%7Cb");
+    }
+
+    #[test]
+    fn a_groups_consumers_are_found_by_name_and_description() {
+        let edges = vec!["a.b".to_owned()];
+        for scope in [IdentityScope::Admin, IdentityScope::Tenant("t".into())] {
+            let name = consumer_name("workers", &scope);
+            assert!(may_be_consumer_of(&name, "workers"), "{name}");
+            assert!(!may_be_consumer_of(&name, "worker"), "{name}");
+            assert!(!may_be_consumer_of(&name, "workers-2"), "{name}");
+        }
+        // Groups whose readable parts are equal are told apart by the description.
+        let shared = consumer_name("w~1", &IdentityScope::Admin);
+        assert!(may_be_consumer_of(&shared, "w1"));
+        assert!(describes(&description("w~1", &edges), "w~1"));
+        assert!(!describes(&description("w~1", &edges), "w1"));
+        assert!(!describes(&description("workers-2", &edges), "workers"));
     }
 }

@@ -63,6 +63,14 @@
 //!   5 000 came back), and acks in flight are lost with a connection. Each subscription
 //!   remembers the stream sequences it acked (the last `acked_memory`) and re-acks such a
 //!   redelivery instead of handing it out again.
+//! - **Backlog.** [`backlog`](harbor_distributed::MessageBus::backlog) sums
+//!   `num_pending + num_ack_pending` (not delivered yet, and delivered or nacked without
+//!   an ack yet) over the group's consumers, one per scope, found among the stream's
+//!   consumer names and confirmed by their description: a listing call per 1 024 consumers
+//!   of the stream plus a `CONSUMER.INFO` per consumer of the group. With several edges the
+//!   covering filter's extra subjects count until a subscriber acks them away; an ack is
+//!   sent without waiting for the server, so the count may fall a moment after `ack`
+//!   returned.
 //! - **Faults.** The client reconnects by itself (forever, backing off up to
 //!   `reconnect_delay_max`); durable consumers survive server restarts; what a dead consumer
 //!   held comes back after the visibility timeout.
@@ -125,6 +133,7 @@
 //! ```
 
 mod acker;
+mod backlog;
 mod bus;
 mod config;
 mod core;

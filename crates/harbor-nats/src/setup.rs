@@ -10,7 +10,7 @@ use harbor_distributed::{Error, StartPosition, SubscribeOptions};
 use crate::config::Storage;
 use crate::core::Core;
 use crate::errors;
-use crate::layout::{Matcher, consumer_name};
+use crate::layout::{self, Matcher, consumer_name};
 
 /// Creates the stream unless it exists; an existing one must hold the namespace's subjects.
 pub(crate) async fn ensure_stream(core: &Core) -> Result<(), Error> {
@@ -66,11 +66,7 @@ pub(crate) async fn ensure_consumer(
         .map_err(errors::api)?;
     let name = consumer_name(&options.group, &options.scope);
     let (filter, matcher) = core.layout.filter(options);
-    let description = format!(
-        "harbor group {:?} edges {:?}",
-        options.group,
-        matcher.edges()
-    );
+    let description = layout::description(&options.group, matcher.edges());
     let mut wanted = pull::Config {
         durable_name: Some(name.clone()),
         description: Some(description),

@@ -252,6 +252,17 @@ impl MessageBus for PostgresBus {
         .await
     }
 
+    async fn backlog(&self, group: &str) -> Result<Option<u64>, Error> {
+        if self.inner.is_ended() {
+            return Err(Error::Closed);
+        }
+        let span = tracing::debug_span!("bus.backlog", group);
+        groups::backlog(&self.inner.db, group)
+            .instrument(span)
+            .await
+            .map(Some)
+    }
+
     async fn close(&self) -> Result<(), Error> {
         let inner = &self.inner;
         let mut closed = inner.closed.lock().await;

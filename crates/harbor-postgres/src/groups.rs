@@ -8,6 +8,7 @@ use harbor_distributed::{Error, IdentityScope, StartPosition, SubscribeOptions};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use crate::bus::Db;
 use crate::{errors, pattern};
 
 /// One consumer group as this process knows it.
@@ -156,4 +157,19 @@ pub(crate) async fn register(
     };
     tx.commit().await.map_err(errors::backend)?;
     Ok(id)
+}
+
+/// The backlog of the groups named `group`, in every scope: one statement (see
+/// [`Statements::backlog`](crate::statements::Statements::backlog)).
+pub(crate) async fn backlog(db: &Db, group: &str) -> Result<u64, Error> {
+    let client = db.settle_pool.get().await.map_err(errors::pool)?;
+    let statement = client
+        .prepare_cached(&db.sql.backlog)
+        .await
+        .map_err(errors::backend)?;
+    let row = client
+        .query_one(&statement, &[&group])
+        .await
+        .map_err(errors::backend)?;
+    Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
 }

@@ -40,6 +40,11 @@
 //!   groups and settle what they hold (up to `drain_timeout`), then stops every task and
 //!   closes the pool. Connections are re-opened by themselves after a failure; errors of a
 //!   lost connection are `retryable`.
+//! - **Backlog.** [`backlog`](harbor_distributed::MessageBus::backlog) is one statement:
+//!   per group row of that name (every tenant scope), its `deliveries` rows plus the
+//!   committed envelopes matching it past its read position. Exact (edges and tenants are
+//!   matched as the claim matches them); it reads the log from the group's position, so it
+//!   costs more for a group far behind.
 //! - **Retention.** Envelopes are deleted after `retention` (default 24 h) once every group
 //!   has read past them and none holds them (a group nobody reads any more holds the log
 //!   from its position: remove it when it is retired). `retention` is the replay window

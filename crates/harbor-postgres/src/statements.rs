@@ -30,6 +30,33 @@ pub(crate) struct Statements {
     /// Deletes envelopes older than `$1` ms that every group has read past and none holds,
     /// up to 10 000 per run.
     pub(crate) sweep: String,
+    /// The backlog of the groups named `$1` (every tenant scope): their `deliveries` rows
+    /// (in flight, nacked, due again) and the committed envelopes matching them that they
+    /// have not read yet (see [`backlog`]).
+    pub(crate) backlog: String,
+}
+
+/// The statement behind [`Statements::backlog`]. An envelope is unread by a group when
+/// its transaction is not visible in `done` and, while a range is being read, it is not
+/// at or before the range's position; the `txid` bound lets the `(txid, seq)` index skip
+/// everything older than `done`'s horizon, all of it read. The count is exact: edge and
+/// tenant are matched as the claim matches them.
+fn backlog(s: &str) -> String {
+    format!(
+        "SELECT coalesce(sum(
+             (SELECT count(*) FROM {s}.deliveries d WHERE d.group_id = g.id)
+             + (SELECT count(*) FROM {s}.messages m
+                WHERE m.txid >= pg_snapshot_xmin(g.done)
+                  AND NOT pg_visible_in_snapshot(m.txid, g.done)
+                  AND NOT (g.pos_txid IS NOT NULL
+                           AND pg_visible_in_snapshot(m.txid, g.upto)
+                           AND (m.txid, m.seq) <= (g.pos_txid, g.pos_seq))
+                  AND m.seq >= g.from_seq
+                  AND (g.tenant = '' OR g.tenant = m.tenant)
+                  AND (m.edge = ANY (g.exact) OR m.edge ~ ANY (g.patterns)))
+         ), 0)::int8
+         FROM {s}.groups g WHERE g.name = $1"
+    )
 }
 
 /// `INSERT … SELECT` of a dead letter for each row of the CTE `dead(seq, attempts, reason)`
@@ -134,6 +161,7 @@ impl Statements {
             nack,
             nack_dead,
             sweep,
+            backlog: backlog(s),
         }
     }
 }

@@ -276,6 +276,16 @@ impl MessageBus for RedisBus {
         Sub::open(&self.inner, options).instrument(span).await
     }
 
+    async fn backlog(&self, group: &str) -> Result<Option<u64>, Error> {
+        if self.inner.phase() == ENDED {
+            return Err(Error::Closed);
+        }
+        let span = tracing::debug_span!("bus.backlog", group);
+        crate::backlog::backlog(&self.inner, group)
+            .instrument(span)
+            .await
+    }
+
     async fn close(&self) -> Result<(), Error> {
         close(&self.inner)
             .instrument(tracing::debug_span!("bus.close"))

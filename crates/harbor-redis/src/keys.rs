@@ -50,6 +50,25 @@ pub(crate) fn group_name(group: &str, scope: &IdentityScope) -> String {
     }
 }
 
+/// The start every Redis group name of `group` (in any scope) has: the length makes it
+/// unambiguous (`2:ab:` is never a prefix of group `a`'s names).
+pub(crate) fn group_names_prefix(group: &str) -> String {
+    format!("{}:{group}:", group.len())
+}
+
+/// A `SCAN … MATCH` pattern matching `literal` and nothing else, then anything.
+pub(crate) fn glob_prefix(literal: &str) -> String {
+    let mut out = String::with_capacity(literal.len() + 1);
+    for c in literal.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('*');
+    out
+}
+
 /// The group's retry stream: nacked and released entries, read by that group only.
 pub(crate) fn retry_stream(prefix: &str, group: &str) -> String {
     format!("{prefix}:r:{group}")
@@ -105,5 +124,16 @@ mod tests {
             dedup_key("p", "ab", "c", "d"),
             dedup_key("p", "a", "bc", "d")
         );
+    }
+
+    #[test]
+    fn a_groups_names_in_every_scope_share_a_prefix_no_other_group_has() {
+        let prefix = group_names_prefix("ab");
+        for scope in [IdentityScope::Admin, IdentityScope::Tenant("t".into())] {
+            assert!(group_name("ab", &scope).starts_with(&prefix));
+            assert!(!group_name("a", &scope).starts_with(&prefix));
+            assert!(!group_name("abc", &scope).starts_with(&prefix));
+        }
+        assert_eq!(glob_prefix("2:a?[b]*\\:"), "2:a\\?\\[b\\]\\*\\\\:*");
     }
 }

@@ -81,6 +81,14 @@
 //!   Concurrent publishes share one script call (up to 256 envelopes, two calls in
 //!   flight): the script's fixed cost dominates a lone envelope's.
 //!   Entries hold the envelope's [`frame`](harbor_distributed::frame) in their field `d`.
+//! - **Backlog.** [`backlog`](harbor_distributed::MessageBus::backlog) sums, over the
+//!   group's Redis groups (its scopes, found in `<prefix>:groups`), `lag + pending` of
+//!   `XINFO GROUPS` on each stream its patterns read, the length of its retry stream (acked
+//!   retry entries are deleted) and the size of its delay set. A stream holds every edge of
+//!   its first segment and every tenant, so entries the group skips count until its reader
+//!   has acked them away (at once while it has room). Redis cannot tell the lag of a group
+//!   created at a `Sequence` inside a stream until it has read to the stream's end; the
+//!   backlog is `None` then.
 //! - **Trimming** never removes a pending entry: each stream a bus reads is cut with
 //!   `XTRIM MINID ~` below the oldest entry any of its groups still needs. A stream no group
 //!   reads is not trimmed; a group nobody consumes any more holds its stream's history.
@@ -143,6 +151,7 @@
 
 mod acker;
 mod backend;
+mod backlog;
 mod bus;
 mod config;
 mod driver;

@@ -21,6 +21,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use futures::future::BoxFuture;
 use harbor_distributed::PushCursor;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -35,8 +36,10 @@ const DEFAULT_PAGE: usize = 100;
 /// How long `/readyz` waits for the store.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Renders the metrics of the installed recorder as Prometheus text.
-pub type Metrics = Arc<dyn Fn() -> String + Send + Sync>;
+/// Renders the metrics of the installed recorder as Prometheus text, once per scrape;
+/// asynchronous so that it can first read gauges that take a query (a bus's consumer
+/// lag). It should bound what it waits for: the scrape waits for it.
+pub type Metrics = Arc<dyn Fn() -> BoxFuture<'static, String> + Send + Sync>;
 
 /// The admin routes for `handler`, health included, without `/metrics`.
 pub fn router(handler: DefaultHandler) -> Router {
@@ -54,13 +57,12 @@ pub fn router_with_metrics(handler: DefaultHandler, metrics: Option<Metrics>) ->
             post(redrive),
         );
     if let Some(render) = metrics {
-        router =
-            router.route(
-                "/metrics",
-                get(move |State(handler): State<DefaultHandler>| async move {
-                    scrape(&handler, &render)
-                }),
-            );
+        router = router.route(
+            "/metrics",
+            get(move |State(handler): State<DefaultHandler>| async move {
+                scrape(&handler, &render).await
+            }),
+        );
     }
     router.with_state(handler)
 }
@@ -90,14 +92,15 @@ async fn readyz(State(handler): State<DefaultHandler>) -> Response {
 }
 
 /// The gauges read from the handler now, then everything rendered.
-fn scrape(handler: &DefaultHandler, render: &Metrics) -> Response {
+async fn scrape(handler: &DefaultHandler, render: &Metrics) -> Response {
     crate::telemetry::set_handler_gauges(handler);
+    let text = render().await;
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        render(),
+        text,
     )
         .into_response()
 }

@@ -23,9 +23,10 @@ pub trait AgentExecutor: Send + Sync + 'static {
 
     /// Whether an execution lost with its process (a crash, a stop that outlasted the
     /// grace period) may simply run again for the same message. When true, the server
-    /// re-runs such tasks when it starts (the agent sees the task as it was left, events
-    /// already stored stay); when false (the default), it fails them with a status message
-    /// saying the execution was lost.
+    /// re-runs such tasks when it starts, or on a store several servers share, another
+    /// server re-runs them once their lease expired (the agent sees the task as it was
+    /// left, events already stored stay); when false (the default), they are failed with a
+    /// status message saying the execution was lost.
     fn retry_safe(&self) -> bool {
         false
     }

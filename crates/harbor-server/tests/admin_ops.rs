@@ -150,7 +150,10 @@ async fn metrics_count_requests_by_rpc_binding_and_outcome_and_open_streams() {
     let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .expect("the only recorder of this process");
-    let render: harbor_server::admin::Metrics = Arc::new(move || recorder.render());
+    let render: harbor_server::admin::Metrics = Arc::new(move || {
+        let text = recorder.render();
+        Box::pin(async move { text })
+    });
     harbor_server::telemetry::describe();
     let handler = handler();
     let app = harbor_server::http::router(Arc::new(handler.clone()), &HttpConfig::default());

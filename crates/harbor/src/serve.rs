@@ -11,7 +11,7 @@ use clap::Args;
 use harbor_a2a::{
     AgentCapabilities, AgentCard, AgentInterface, AgentProvider, AgentSkill, VersionErrorCode,
 };
-use harbor_distributed::{MemoryTaskStore, TaskLog};
+use harbor_distributed::{MemoryTaskStore, MessageBus, TaskLog};
 use harbor_embedded::{Embedded, EmbeddedConfig, StoreConfig};
 use harbor_server::DefaultHandler;
 use harbor_server::agent::ConformanceAgent;
@@ -33,6 +33,11 @@ pub(crate) struct ServeArgs {
     /// wildcard host). Set it when clients reach the server through another name.
     #[arg(long)]
     public_url: Option<String>,
+    /// The gRPC interface (`HOST:PORT`) the agent card advertises (default: the public
+    /// URL's host with this server's gRPC port). Set it when clients reach gRPC through a
+    /// proxy in front of several servers.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "no_grpc")]
+    public_grpc_url: Option<String>,
     /// The agent's name on its card (default: "Harbor Conformance Agent", or with --exec
     /// "Harbor exec agent").
     #[arg(long)]
@@ -361,7 +366,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let grpc_tls = grpc_tls(&args)?;
     let grpc = grpc_listener(&args, local).await?;
     let grpc_local = grpc.as_ref().map(|l| l.local_addr()).transpose()?;
-    let grpc_url = grpc_local.map(|addr| grpc_url(args.public_url.as_deref(), addr));
+    let grpc_url = grpc_local.map(|addr| {
+        args.public_grpc_url
+            .clone()
+            .unwrap_or_else(|| grpc_url(args.public_url.as_deref(), addr))
+    });
     let mut card = card(&args, &base, &http, grpc_url.as_deref());
     let mut extended_card =
         crate::serve_auth::secure_card(&mut card, &auth, !args.no_extended_card);
@@ -385,10 +394,17 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let storage = open_store(&args).await?;
     let bus = open_bus(&args, &storage).await?;
-    let bus = match (bus, &args.bus) {
-        (Some(bus), Some(url)) if metrics.is_some() => Some(crate::serve_obs::metered(bus, url)),
-        (bus, _) => bus,
+    let (bus, metered) = match (bus, &args.bus) {
+        (Some(bus), Some(url)) if metrics.is_some() => {
+            let metered = crate::serve_obs::metered(bus, url);
+            (
+                Some(Arc::clone(&metered) as Arc<dyn MessageBus>),
+                Some(metered),
+            )
+        }
+        (bus, _) => (bus, None),
     };
+    let metrics = metrics.map(|handle| crate::serve_obs::exposition(handle, metered));
     let store = Arc::clone(&storage.store);
     let push = args.push.config();
     let agent: Arc<dyn harbor_server::AgentExecutor> = match args.agent.agent()? {

@@ -191,10 +191,12 @@ const SECONDS: &[f64] = &[
 const BATCH: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
 /// How often histograms are drained between scrapes.
 const UPKEEP: Duration = Duration::from_secs(5);
+/// How long a scrape waits for the bus to tell a group's consumer lag.
+const LAG_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Installs the process's Prometheus recorder and describes every series; returns what
-/// renders them.
-pub(crate) fn install() -> anyhow::Result<harbor_server::admin::Metrics> {
+/// renders them (see [`exposition`]).
+pub(crate) fn install() -> anyhow::Result<PrometheusHandle> {
     let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS)
         .and_then(|b| {
@@ -210,7 +212,24 @@ pub(crate) fn install() -> anyhow::Result<harbor_server::admin::Metrics> {
     harbor_embedded::store::describe_metrics();
     harbor_distributed::bus::metered::describe_metrics();
     spawn_upkeep(handle.clone());
-    Ok(Arc::new(move || handle.render()))
+    Ok(handle)
+}
+
+/// What `/metrics` serves: `handle`'s series, after the consumer lag of `bus`'s groups was
+/// read (each query bounded by [`LAG_TIMEOUT`], all at once).
+pub(crate) fn exposition(
+    handle: PrometheusHandle,
+    bus: Option<Arc<MeteredBus>>,
+) -> harbor_server::admin::Metrics {
+    Arc::new(move || {
+        let (handle, bus) = (handle.clone(), bus.clone());
+        Box::pin(async move {
+            if let Some(bus) = bus {
+                bus.record_consumer_lag(LAG_TIMEOUT).await;
+            }
+            handle.render()
+        })
+    })
 }
 
 fn spawn_upkeep(handle: PrometheusHandle) {
@@ -224,7 +243,7 @@ fn spawn_upkeep(handle: PrometheusHandle) {
 }
 
 /// `bus` counted under the driver `url` names (`embedded`, `memory`, or the URL's scheme).
-pub(crate) fn metered(bus: Arc<dyn MessageBus>, url: &str) -> Arc<dyn MessageBus> {
+pub(crate) fn metered(bus: Arc<dyn MessageBus>, url: &str) -> Arc<MeteredBus> {
     Arc::new(MeteredBus::new(bus, driver_label(url)))
 }
 
@@ -235,7 +254,40 @@ fn driver_label(url: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use harbor_distributed::memory::MemoryBus;
+    use harbor_distributed::{Envelope, Identity, IdentityScope, SubscribeOptions};
+
     use super::*;
+
+    #[tokio::test]
+    async fn a_scrape_reads_the_consumer_lag_of_the_servers_groups_first() {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        // The test's runtime is single-threaded: the handles and the render use this one.
+        let _local = metrics::set_default_local_recorder(&recorder);
+        let bus = metered(Arc::new(MemoryBus::default()), "memory");
+        let _sub = bus
+            .subscribe(SubscribeOptions::new(
+                ["harbor.log"],
+                "harbor-1",
+                IdentityScope::Admin,
+            ))
+            .await
+            .expect("subscribe");
+        let who = Identity::new("t", "u", "s").expect("identity");
+        for id in ["e1", "e2"] {
+            bus.publish(Envelope::new("harbor.log", who.clone(), id, "x"))
+                .await
+                .expect("publish");
+        }
+        let render = exposition(handle, Some(bus));
+        let text = render().await;
+        assert!(
+            text.lines()
+                .any(|l| l == r#"harbor_bus_consumer_lag{driver="memory",group="harbor-1"} 2"#),
+            "{text}"
+        );
+    }
 
     #[test]
     fn the_driver_label_is_the_scheme_or_the_name() {

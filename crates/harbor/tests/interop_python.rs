@@ -13,91 +13,30 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod support;
 
-use support::serve::{Server, drain, wait_with_deadline};
+use support::interop;
+use support::serve::{Server, wait_with_deadline};
 
-/// How long one run of the SDK script may take (it has its own per-call timeouts).
-const SCRIPT_DEADLINE: Duration = Duration::from_secs(240);
 /// Grace we give `harbor serve` on SIGTERM; the shutdown test expects it is not needed.
 const SHUTDOWN_GRACE_SECS: u64 = 60;
 /// How long after SIGTERM the open stream must end and the process must exit.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(15);
 
-/// The API key the SDK client authenticates with.
-const INTEROP_KEY: &str = "interop-sdk-key-0123456789abcdef";
-
-/// Environment variable naming the Python interpreter that has `a2a-sdk` installed.
-const PYTHON_ENV: &str = "HARBOR_INTEROP_PYTHON";
-fn interop_script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../interop/python/sdk_client_vs_harbor.py")
-}
-
 /// Runs the SDK script for one binding against a fresh `harbor serve`.
 fn run_sdk_client(binding: &str) {
-    let Some(python) = std::env::var_os(PYTHON_ENV).filter(|p| !p.is_empty()) else {
-        eprintln!(
-            "skipping the {binding} interop run: {PYTHON_ENV} is not set; .ci/run sets it \
-             (to a venv made from interop/python/requirements.txt)"
-        );
+    let Some(python) = interop::python(&format!("the {binding} interop run")) else {
         return;
     };
     // An authenticated server: the SDK client sends an API key on every binding, and the
     // extended card (served to authenticated callers only) is declared.
     let keys = tempfile::tempdir().expect("a temporary directory");
-    let key_file = keys.path().join("keys.txt");
-    std::fs::write(
-        &key_file,
-        format!(
-            "interop sdk {}\n",
-            harbor_server::auth::hash_api_key(INTEROP_KEY)
-        ),
-    )
-    .expect("write the key file");
+    let key_file = interop::key_file(keys.path());
     let server = Server::start(&["--api-keys", key_file.to_str().expect("utf-8 path")]);
-    let mut script = Command::new(&python)
-        .arg(interop_script())
-        .arg(&server.base_url)
-        .arg(binding)
-        .env("PYTHONUNBUFFERED", "1")
-        .env("HARBOR_INTEROP_API_KEY", INTEROP_KEY)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {python:?} (from {PYTHON_ENV}): {e}"));
-    let output = Arc::new(Mutex::new(String::new()));
-    drain(
-        script.stdout.take().expect("piped stdout"),
-        Arc::clone(&output),
-        None,
-    );
-    drain(
-        script.stderr.take().expect("piped stderr"),
-        Arc::clone(&output),
-        Some("stderr: "),
-    );
-    let status = wait_with_deadline(&mut script, SCRIPT_DEADLINE);
-    // Give the drain threads a moment to take the last lines after the exit.
-    thread::sleep(Duration::from_millis(200));
-    let printed = output.lock().map(|s| s.clone()).unwrap_or_default();
-    match status {
-        Some(status) if status.success() => println!("{printed}"),
-        Some(status) => panic!(
-            "the a2a-sdk client failed over {binding} ({status}):\n{printed}\n--- harbor serve output ---\n{}",
-            server.output()
-        ),
-        None => panic!(
-            "the a2a-sdk client over {binding} did not finish within {SCRIPT_DEADLINE:?} (killed):\n{printed}\n--- harbor serve output ---\n{}",
-            server.output()
-        ),
-    }
+    interop::run_sdk_client(&python, &server.base_url, binding, || server.output());
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! A real Prometheus server scrapes `harbor serve --admin` and, queried through its HTTP
 //! API, holds the series a known workload leaves: requests by RPC, binding and outcome, the
-//! task log's appends and commits, the bus, push attempts.
+//! task log's appends and commits, the bus (its consumer lag included), push attempts.
 //!
 //! Needs Debian's `prometheus` (`.ci/run` installs it); `HARBOR_PROMETHEUS` names another
 //! binary. Without one the test says so and passes: CI always has it.
@@ -185,7 +185,7 @@ async fn prometheus_scrapes_the_series_of_a_known_workload() {
 
     // (query, what it must reach): counters may only go up, so waiting for the exact
     // count (or a floor) is waiting for a scrape after the workload.
-    let expected: [(&str, Holds); 8] = [
+    let expected: [(&str, Holds); 9] = [
         (r#"up{job="harbor"}"#, |v| v == 1.0),
         (
             r#"harbor_a2a_requests_total{rpc="SendMessage",binding="jsonrpc",outcome="ok"}"#,
@@ -206,6 +206,11 @@ async fn prometheus_scrapes_the_series_of_a_known_workload() {
         }),
         (r#"harbor_push_attempts_total{outcome="dead"}"#, |v| {
             v == 1.0
+        }),
+        // The server's own group follows the task-log notices it publishes: once they are
+        // all acked, the engine owes it nothing.
+        (r#"harbor_bus_consumer_lag{driver="embedded"}"#, |v| {
+            v == 0.0
         }),
     ];
     let deadline = Instant::now() + DEADLINE;

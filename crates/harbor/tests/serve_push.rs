@@ -240,3 +240,55 @@ fn dead_letters_are_listed_and_redriven_from_the_command_line() {
     let empty = run(&["push", "dead-letters", "--admin", &admin]).ok("dead-letters");
     assert_eq!(empty.stdout.trim(), "no dead letters");
 }
+
+/// Two servers sharing a PostgreSQL store and bus: the one that took a push config dies
+/// with its events undelivered (the webhook is down); the other claims the config once its
+/// hold expires and delivers every event, in order.
+#[cfg(feature = "postgres")]
+#[test]
+fn a_push_config_whose_server_died_is_delivered_by_another() {
+    let Some(scratch) = support::postgres::Scratch::new() else {
+        return;
+    };
+    let shared = &scratch.url;
+    let start = |name: &str| {
+        let mut args: Vec<&str> = FAST_RETRIES.to_vec();
+        args.extend([
+            "--store",
+            shared,
+            "--bus",
+            shared,
+            "--replica-id",
+            name,
+            "--lease-ttl",
+            "1s",
+        ]);
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+        Server::start_with_env(&args, &[("RUST_LOG", "warn,harbor_server::runtime=info")])
+    };
+    let hook = free_address();
+    let (mut first, second) = (start("push-a"), start("push-b"));
+    let task = send_with_hook(
+        &first,
+        "tck-stream-001",
+        &format!("http://{hook}/hook/orphan"),
+    );
+    first.child.kill().expect("SIGKILL");
+    first.child.wait().expect("reap");
+
+    let receiver = Receiver::start(hook);
+    wait_until(
+        "the four events of the task, from the second server",
+        || receiver.delivered("orphan").len() >= 4,
+    );
+    assert_eq!(
+        receiver.delivered("orphan"),
+        [1, 2, 3, 4],
+        "task {task}: in order, once each"
+    );
+    assert!(
+        second.output().contains("delivering it from here"),
+        "{}",
+        second.output()
+    );
+}

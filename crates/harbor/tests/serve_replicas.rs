@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 mod support;
 
+use support::postgres::Scratch;
 use support::serve::Server;
 
 /// How long one stream may take to end.
@@ -116,13 +117,10 @@ impl Stream {
 /// Runs `test` against two replicas, A and B, sharing a store and a bus in a fresh schema
 /// (dropped after); skips when `HARBOR_POSTGRES_URL` is unset.
 fn with_replicas<F: Future<Output = ()>>(test: impl FnOnce(Rc<Server>, Rc<Server>) -> F) {
-    let Ok(url) = std::env::var("HARBOR_POSTGRES_URL") else {
-        eprintln!("skipped: set HARBOR_POSTGRES_URL to the server's URL (.ci/run sets it)");
+    let Some(scratch) = Scratch::new() else {
         return;
     };
-    let schema = format!("harbor_test_{}", uuid::Uuid::new_v4().simple());
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let shared = format!("{url}{sep}schema={schema}");
+    let shared = &scratch.url;
     let start = |name: &str| {
         Server::start_with_env(
             &[
@@ -146,9 +144,6 @@ fn with_replicas<F: Future<Output = ()>>(test: impl FnOnce(Rc<Server>, Rc<Server
         .expect("runtime");
     runtime.block_on(test(Rc::clone(&a), Rc::clone(&b)));
     drop((a, b));
-    if let Err(error) = runtime.block_on(harbor_postgres::raw::drop_schema(&url, &schema)) {
-        eprintln!("could not drop the test schema {schema}: {error}");
-    }
 }
 
 #[test]

@@ -18,10 +18,11 @@
 //! - optional: [`dead_letter_with_reason_and_count`] and [`dead_letter_after_timeouts`]
 //!   (`dead_letter`), [`publish_dedup`] (`publish_dedup`),
 //!   [`per_edge_order_single_subscriber`] (`ordered_per_edge`), [`replay_from_earliest`]
-//!   (`replay`).
+//!   (`replay`), [`backlog_counts_unsettled`] (where `backlog` answers `Some`).
 
 use std::time::Duration;
 
+mod backlog;
 mod delivery;
 mod groups;
 mod identity;
@@ -29,6 +30,7 @@ mod lifecycle;
 mod optional;
 mod redelivery;
 
+pub use backlog::backlog_counts_unsettled;
 pub use delivery::{
     delivers_to_subscribers, edge_isolation, multiple_edges_concurrently,
     payload_and_headers_exact, round_trip_byte_exact,

@@ -72,6 +72,10 @@ impl MessageBus for ScopedBus {
         self.bus.subscribe(options).await
     }
 
+    async fn backlog(&self, group: &str) -> Result<Option<u64>, Error> {
+        self.bus.backlog(group).await
+    }
+
     async fn close(&self) -> Result<(), Error> {
         self.bus.close().await?;
         let cleanup = self

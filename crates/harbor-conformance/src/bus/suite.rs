@@ -86,6 +86,7 @@ macro_rules! bus_suite {
             publish_dedup,
             per_edge_order_single_subscriber,
             replay_from_earliest,
+            backlog_counts_unsettled,
         );
     };
     (@cases $factory:expr; $($case:ident),+ $(,)?) => {

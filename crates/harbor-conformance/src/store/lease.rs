@@ -261,6 +261,81 @@ pub async fn finished_tasks_hold_no_lease(store: Arc<dyn TaskLog>) {
     );
 }
 
+/// Whether `holder` claims the push config `config` of `task` now (it claims whatever
+/// else is claimable too).
+async fn claims(leases: &dyn Leases, holder: &str, task: &str, config: &str) -> bool {
+    let claimed = leases
+        .claim_pushes(holder, LONG, 1000)
+        .await
+        .expect("claim");
+    claimed
+        .iter()
+        .any(|c| c.task_id == task && c.config_id == config)
+}
+
+/// A push config held by a live process is not claimed; once its hold expired another
+/// process claims it (with its cursor) and no third one then; a config never held is never
+/// claimed; a hold ends when the cursor is saved with nothing left to deliver.
+pub async fn push_holds_pass_on_once_they_expire(store: Arc<dyn TaskLog>) {
+    let Some(leases) = leases(store.as_ref()) else {
+        return;
+    };
+    let me = owner("u1");
+    let task = task_at(&unique("pushed"), "ctx", TaskState::Working, base_time());
+    store
+        .append(&me, &task, 0, &[snapshot(&task)])
+        .await
+        .expect("create");
+    let (a, b, c) = (unique("a"), unique("b"), unique("c"));
+    for config in ["held", "never-held"] {
+        store
+            .track(&me, &super::push_config(&task.id, config), 1)
+            .await
+            .expect("track");
+    }
+    leases
+        .hold_push(&task.id, "held", &a, LONG)
+        .await
+        .expect("hold");
+    assert!(
+        !claims(leases, &b, &task.id, "held").await,
+        "a live hold is its holder's"
+    );
+    leases
+        .hold_push(&task.id, "held", &a, Duration::from_millis(1))
+        .await
+        .expect("hold");
+    let started = Instant::now();
+    while !claims(leases, &b, &task.id, "held").await {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "an expired push hold was not claimed within {DEADLINE:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        !claims(leases, &c, &task.id, "held").await,
+        "a claimed hold is the claimer's"
+    );
+    assert!(
+        !claims(leases, &c, &task.id, "never-held").await,
+        "a config nobody held is nobody's to claim"
+    );
+    assert_eq!(leases.renew(&b, LONG).await.expect("renew"), 1);
+    let mut cursor = store
+        .cursor(&me, &task.id, "held")
+        .await
+        .expect("cursor")
+        .expect("tracked");
+    cursor.dead = Some("gave up".into());
+    store.save(&cursor).await.expect("save");
+    assert_eq!(
+        leases.renew(&b, LONG).await.expect("renew"),
+        0,
+        "a dead cursor holds nothing"
+    );
+}
+
 /// A lease is handed over only from its exact fence, alive or expired, to the next epoch;
 /// the old fence can neither write nor hand it over again; a lease someone else took, or
 /// a finished task's, is handed over by nobody. Another owner's task is not found.

@@ -27,7 +27,7 @@ pub use content::{push_config_crud, task_content_round_trips_exactly};
 pub use lease::{
     a_lease_is_handed_over_only_from_its_exact_fence, a_taken_over_lease_fences_its_old_holder,
     finished_tasks_hold_no_lease, leases_are_exclusive_while_alive,
-    renew_extends_every_lease_of_a_holder,
+    push_holds_pass_on_once_they_expire, renew_extends_every_lease_of_a_holder,
 };
 pub use listing::{
     list_filters, list_is_owner_only_newest_first, list_pages_stop_at_the_byte_budget,
@@ -94,7 +94,8 @@ macro_rules! task_log_suite {
             active_tasks_are_listed_across_owners, push_cursors_save_and_read_back,
             live_cursors_and_dead_letters, leases_are_exclusive_while_alive,
             a_taken_over_lease_fences_its_old_holder, renew_extends_every_lease_of_a_holder,
-            finished_tasks_hold_no_lease, a_lease_is_handed_over_only_from_its_exact_fence);
+            finished_tasks_hold_no_lease, push_holds_pass_on_once_they_expire,
+            a_lease_is_handed_over_only_from_its_exact_fence);
     };
 }
 

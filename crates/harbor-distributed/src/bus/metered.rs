@@ -10,16 +10,26 @@
 //! | `harbor_bus_nacked_total` | counter | `driver`, `group` |
 //! | `harbor_bus_dead_lettered_total` | counter | `driver`, `group` (nacks of a last attempt) |
 //! | `harbor_bus_unsettled` | gauge | `driver`, `group` (delivered, neither acked nor nacked yet) |
+//! | `harbor_bus_consumer_lag` | gauge | `driver`, `group` (the engine's [backlog](MessageBus::backlog) of the group: stored for it and not settled, in flight included; read by [`MeteredBus::record_consumer_lag`]) |
 //!
 //! The handles are made once per bus and per subscription, so counting a delivery is an
 //! atomic add. Wrap a bus only when a recorder is installed: unwrapped, nothing is counted
 //! and nothing is spent.
+//!
+//! The consumer lag is not counted but asked of the engine, so it is read when metrics
+//! are rendered (`harbor serve` does it before each scrape), for the groups subscribed
+//! through this bus only (the series stay bounded), each query under a timeout. A driver
+//! that cannot tell ([`backlog`](MessageBus::backlog) answers `None`) has no lag series; a
+//! query that fails or times out sets the group's series to NaN, so a stale number is never
+//! shown as current.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::StreamExt;
+use futures::future::join_all;
 use metrics::{Counter, Gauge, counter, gauge};
 
 use super::{
@@ -42,6 +52,8 @@ pub const NACKED_TOTAL: &str = "harbor_bus_nacked_total";
 pub const DEAD_LETTERED_TOTAL: &str = "harbor_bus_dead_lettered_total";
 /// Deliveries held by subscribers, not yet settled.
 pub const UNSETTLED: &str = "harbor_bus_unsettled";
+/// Envelopes stored for a group and not settled by it, as the engine counts them.
+pub const CONSUMER_LAG: &str = "harbor_bus_consumer_lag";
 
 /// Registers the help text of the bus metrics with the installed recorder.
 pub fn describe_metrics() {
@@ -65,6 +77,12 @@ pub fn describe_metrics() {
         UNSETTLED,
         "Deliveries held by this process's subscribers, not yet acked or nacked."
     );
+    describe_gauge!(
+        CONSUMER_LAG,
+        "Envelopes stored for the consumer group and not yet acked or dead-lettered by any of \
+         its members (waiting, in flight or nacked), as the engine counts them at scrape \
+         time; NaN when the last query failed."
+    );
 }
 
 /// A bus whose publishes, deliveries and settlements are counted.
@@ -72,6 +90,9 @@ pub struct MeteredBus {
     inner: Arc<dyn MessageBus>,
     driver: String,
     published: Counter,
+    /// The groups subscribed through this bus, with their lag gauge once the driver told
+    /// a lag: the only groups whose lag is reported.
+    lag: Mutex<BTreeMap<String, Option<Gauge>>>,
 }
 
 impl std::fmt::Debug for MeteredBus {
@@ -91,7 +112,58 @@ impl MeteredBus {
             published: counter!(PUBLISHED_TOTAL, "driver" => driver.clone()),
             inner,
             driver,
+            lag: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Asks the engine for the [backlog](MessageBus::backlog) of every group subscribed
+    /// through this bus, all at once, each for at most `timeout`, and sets their
+    /// `harbor_bus_consumer_lag` gauges: to the backlog, or to NaN when the query failed or
+    /// timed out. Never fails: a slow or broken engine costs at most `timeout`.
+    pub async fn record_consumer_lag(&self, timeout: Duration) {
+        let groups: Vec<String> = self.lag_groups().keys().cloned().collect();
+        let reads = groups.into_iter().map(|group| async move {
+            let read = tokio::time::timeout(timeout, self.inner.backlog(&group)).await;
+            (group, read)
+        });
+        for (group, read) in join_all(reads).await {
+            let value = match read {
+                Ok(Ok(Some(n))) => n as f64,
+                Ok(Ok(None)) => {
+                    // Unknown to this driver: no series, unless it once told.
+                    self.set_lag(&group, f64::NAN, false);
+                    continue;
+                }
+                Ok(Err(error)) => {
+                    tracing::debug!(group, %error, driver = %self.driver, "the consumer lag query failed");
+                    f64::NAN
+                }
+                Err(_) => {
+                    tracing::debug!(group, ?timeout, driver = %self.driver, "the consumer lag query timed out");
+                    f64::NAN
+                }
+            };
+            self.set_lag(&group, value, value.is_finite());
+        }
+    }
+
+    /// Sets `group`'s lag gauge to `value`; creates it only when `create`.
+    fn set_lag(&self, group: &str, value: f64, create: bool) {
+        let mut groups = self.lag_groups();
+        let Some(slot) = groups.get_mut(group) else {
+            return;
+        };
+        if slot.is_none() && create {
+            let labels = [("driver", self.driver.clone()), ("group", group.to_owned())];
+            *slot = Some(gauge!(CONSUMER_LAG, &labels));
+        }
+        if let Some(gauge) = slot {
+            gauge.set(value);
+        }
+    }
+
+    fn lag_groups(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Option<Gauge>>> {
+        self.lag.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -132,7 +204,9 @@ impl MessageBus for MeteredBus {
             unsettled: gauge!(UNSETTLED, &labels),
             max_attempts: options.max_attempts,
         });
+        let group = options.group.clone();
         let inner = self.inner.subscribe(options).await?;
+        self.lag_groups().entry(group).or_insert(None);
         let deliveries = inner.map(move |item| {
             item.map(|delivery| {
                 meters.delivered.increment(1);
@@ -150,6 +224,10 @@ impl MessageBus for MeteredBus {
             })
         });
         Ok(Subscription::new(deliveries.boxed()))
+    }
+
+    async fn backlog(&self, group: &str) -> Result<Option<u64>, Error> {
+        self.inner.backlog(group).await
     }
 
     async fn close(&self) -> Result<(), Error> {
@@ -215,106 +293,4 @@ impl Drop for MeteredAcker {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use metrics_exporter_prometheus::PrometheusBuilder;
-
-    use super::*;
-    use crate::memory::{MemoryBus, MemoryBusConfig};
-    use crate::{Identity, IdentityScope};
-
-    const WAIT: Duration = Duration::from_secs(5);
-
-    fn envelope(id: &str) -> Envelope {
-        let who = Identity::new("t", "u", "s").expect("identity");
-        Envelope::new("jobs.run", who, id, "x")
-    }
-
-    async fn next(sub: &mut Subscription) -> Delivery {
-        match tokio::time::timeout(WAIT, sub.next()).await {
-            Ok(Some(Ok(d))) => d,
-            other => panic!("expected a delivery, got {other:?}"),
-        }
-    }
-
-    fn sample(text: &str, series: &str) -> Option<f64> {
-        text.lines()
-            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-            .and_then(|v| v.trim().parse().ok())
-    }
-
-    #[tokio::test]
-    async fn publishes_deliveries_and_settlements_are_counted_per_driver_and_group() {
-        let recorder = PrometheusBuilder::new().build_recorder();
-        let handle = recorder.handle();
-        // The handles are taken while this thread's recorder is set; the test's runtime
-        // is single-threaded, so everything after runs here too.
-        let _local = metrics::set_default_local_recorder(&recorder);
-        let bus = MeteredBus::new(
-            Arc::new(MemoryBus::new(MemoryBusConfig::default())),
-            "memory",
-        );
-        let options =
-            SubscribeOptions::new(["jobs.*"], "workers", IdentityScope::Tenant("t".into()))
-                .max_attempts(2);
-        let mut sub = bus.subscribe(options).await.expect("subscribe");
-
-        bus.publish(envelope("e1")).await.expect("publish");
-        next(&mut sub)
-            .await
-            .nack(Duration::ZERO)
-            .await
-            .expect("nack 1");
-        let second = next(&mut sub).await;
-        assert_eq!(second.attempt(), 2);
-        let held = handle.render();
-        second
-            .nack_with_reason(Duration::ZERO, "no")
-            .await
-            .expect("nack 2");
-        bus.publish(envelope("e2")).await.expect("publish");
-        next(&mut sub).await.ack().await.expect("ack");
-
-        let group = r#"{driver="memory",group="workers"}"#;
-        let text = handle.render();
-        let at = |name: &str| sample(&text, &format!("{name}{group}"));
-        assert_eq!(
-            sample(&held, &format!("{UNSETTLED}{group}")),
-            Some(1.0),
-            "{held}"
-        );
-        assert_eq!(
-            sample(&text, r#"harbor_bus_published_total{driver="memory"}"#),
-            Some(2.0),
-            "{text}"
-        );
-        assert_eq!(at(DELIVERED_TOTAL), Some(3.0), "{text}");
-        assert_eq!(at(REDELIVERED_TOTAL), Some(1.0), "{text}");
-        assert_eq!(at(NACKED_TOTAL), Some(2.0), "{text}");
-        assert_eq!(at(DEAD_LETTERED_TOTAL), Some(1.0), "{text}");
-        assert_eq!(at(ACKED_TOTAL), Some(1.0), "{text}");
-        assert_eq!(at(UNSETTLED), Some(0.0), "{text}");
-    }
-
-    #[tokio::test]
-    async fn a_delivery_dropped_unsettled_leaves_the_gauge() {
-        let recorder = PrometheusBuilder::new().build_recorder();
-        let handle = recorder.handle();
-        let _local = metrics::set_default_local_recorder(&recorder);
-        let bus = MeteredBus::new(
-            Arc::new(MemoryBus::new(MemoryBusConfig::default())),
-            "memory",
-        );
-        let options = SubscribeOptions::new(["jobs.*"], "g", IdentityScope::Tenant("t".into()));
-        let mut sub = bus.subscribe(options).await.expect("subscribe");
-        bus.publish(envelope("e1")).await.expect("publish");
-        drop(next(&mut sub).await);
-        let text = handle.render();
-        assert_eq!(
-            sample(&text, r#"harbor_bus_unsettled{driver="memory",group="g"}"#),
-            Some(0.0),
-            "{text}"
-        );
-    }
-}
+mod tests;

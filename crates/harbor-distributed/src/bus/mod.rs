@@ -34,6 +34,33 @@ pub trait MessageBus: Send + Sync + 'static {
     /// Opens a subscription.
     async fn subscribe(&self, options: SubscribeOptions) -> Result<Subscription, Error>;
 
+    /// The consumer lag of `group` as the engine sees it: how many envelopes the group
+    /// still owes, `Ok(None)` when this driver cannot tell (the default).
+    ///
+    /// An envelope counts from when it is stored for the group (its `publish` returned, and
+    /// it matches the group's edges and scope) until a delivery of it is acknowledged or it
+    /// is dead-lettered. That is every envelope the group has not settled: waiting to be
+    /// delivered, **delivered and not yet acked or nacked (in flight)**, and nacked and
+    /// waiting to be delivered again. So it falls on acks and dead letters only; a nack,
+    /// a delivery dropped unsettled and a timed-out visibility leave it where it is.
+    ///
+    /// The count is summed over every scope the group name exists in (tenant `a`'s and
+    /// tenant `b`'s `workers` are two groups of the engine under one name) and over every
+    /// process consuming it, not only this one's subscriptions. A group the engine does not
+    /// know has a backlog of 0. Engines that filter more coarsely than a group's edges or
+    /// scope may also count, until a subscriber has read past them, envelopes the group
+    /// skips; each driver's docs say where. The answer is a snapshot: concurrent
+    /// publishes and settles may or may not be in it, and an ack a driver sends without
+    /// waiting for the engine's confirmation may leave the count a moment later.
+    ///
+    /// It costs one or a few engine queries (more for a group far behind on some engines),
+    /// so it is for metrics and tools, not for every delivery; callers bound it with a
+    /// timeout.
+    async fn backlog(&self, group: &str) -> Result<Option<u64>, Error> {
+        let _ = group;
+        Ok(None)
+    }
+
     /// Stops intake, lets in-flight deliveries finish within a bounded time, and releases
     /// every task and connection. Idempotent.
     async fn close(&self) -> Result<(), Error>;

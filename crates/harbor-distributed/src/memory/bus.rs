@@ -293,6 +293,20 @@ impl MessageBus for MemoryBus {
         Ok(Subscription::new(Box::pin(stream)))
     }
 
+    /// Every envelope a group of that name (in any scope) holds: waiting, leased to a
+    /// subscription or nacked with a delay. Exact: the memory bus stores an envelope only
+    /// in the groups that admit it.
+    async fn backlog(&self, group: &str) -> Result<Option<u64>, Error> {
+        let held: usize = self
+            .router
+            .groups
+            .iter()
+            .filter(|g| g.name == group)
+            .map(|g| g.retained())
+            .sum();
+        Ok(Some(held as u64))
+    }
+
     async fn close(&self) -> Result<(), Error> {
         let router = &self.router;
         let _closing = router.closing.lock().await;

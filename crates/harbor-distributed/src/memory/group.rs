@@ -283,6 +283,11 @@ impl Group {
         self.space.notify_waiters();
     }
 
+    /// Envelopes the group holds and has not settled: waiting, leased, delayed.
+    pub(super) fn retained(&self) -> usize {
+        self.lock().retained
+    }
+
     /// Whether `close` can stop waiting for this group.
     pub(super) fn drained(&self) -> bool {
         self.lock().drained()

@@ -21,6 +21,8 @@
 //!   group makes `publish` wait (a publish cancelled while waiting may have reached some of
 //!   the matching groups). Each subscription holds at most `max_in_flight` unsettled
 //!   deliveries. Dead letters wait for room like any publish.
+//! - **Backlog.** [`backlog`](crate::MessageBus::backlog) is exact: the envelopes the
+//!   group's buffers hold (waiting, leased, nacked with a delay), summed over its scopes.
 //! - **Order.** One subscriber of a group gets one publisher's envelopes in publish order,
 //!   redeliveries excepted.
 //! - **Close.** [`close`](crate::MessageBus::close) refuses new envelopes and subscriptions,

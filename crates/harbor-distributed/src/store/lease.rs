@@ -12,7 +12,9 @@
 //! The holder keeps its leases alive with [`Leases::renew`] (one write for all of them)
 //! well within their time to live; a process that stops renewing (killed, paused, cut off
 //! from the store) loses them to whoever finds them in [`Leases::expired`] and acquires
-//! them. Writes without a fence (a user's follow-up message, a cancel run by another
+//! them. Push delivery is held the same way ([`Leases::hold_push`]): a config registered
+//! on a process is delivered by it, and claimed by another once that one stops renewing.
+//! Writes without a fence (a user's follow-up message, a cancel run by another
 //! process) are not lease-checked: they are ordered by the log's versions like any write.
 //!
 //! Time is the store's clock, so processes whose clocks disagree still agree on expiry.
@@ -23,6 +25,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use harbor_a2a::{StreamResponse, Task};
 
+use super::PushCursor;
 use crate::{Error, Owner};
 
 /// The right to write a task as its execution: who holds the lease, at which epoch.
@@ -71,7 +74,8 @@ pub trait Leases: Send + Sync + 'static {
         ttl: Duration,
     ) -> Result<Option<Fence>, Error>;
 
-    /// Extends every lease `holder` still holds to `ttl` from now; returns how many.
+    /// Extends every lease and push hold `holder` still holds to `ttl` from now; returns
+    /// how many.
     async fn renew(&self, holder: &str, ttl: Duration) -> Result<u64, Error>;
 
     /// Gives the lease of `task_id` up, if `fence` still holds it (else nothing happens):
@@ -101,4 +105,26 @@ pub trait Leases: Send + Sync + 'static {
     /// none (their execution ended without a final status, or was never leased): the
     /// tasks no execution holds.
     async fn expired(&self, after: &str, limit: usize) -> Result<Vec<(Owner, String)>, Error>;
+
+    /// Marks `holder` as the process delivering push config `config_id` of `task_id`, for
+    /// `ttl` (then renewed with its leases): another process claims it only once the hold
+    /// expired. The hold ends by itself when the config's cursor is saved with nothing left
+    /// to deliver (dead, or the task finished and everything delivered).
+    async fn hold_push(
+        &self,
+        task_id: &str,
+        config_id: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<(), Error>;
+
+    /// Takes over at most `limit` push configs with something left to deliver whose
+    /// holder's hold expired (its process died), for `holder` and `ttl`; returns their
+    /// cursors. Processes claiming at once never claim the same config.
+    async fn claim_pushes(
+        &self,
+        holder: &str,
+        ttl: Duration,
+        limit: usize,
+    ) -> Result<Vec<PushCursor>, Error>;
 }

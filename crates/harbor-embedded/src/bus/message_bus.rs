@@ -76,6 +76,14 @@ impl MessageBus for EmbeddedBus {
         .await
     }
 
+    async fn backlog(&self, group: &str) -> Result<Option<u64>, Error> {
+        if self.shared.phase.load(Ordering::Acquire) == ENDED {
+            return Err(Error::Closed);
+        }
+        let span = tracing::debug_span!("bus.backlog", group);
+        self.group_backlog(group).instrument(span).await.map(Some)
+    }
+
     async fn close(&self) -> Result<(), Error> {
         let shared = &self.shared;
         let _closing = shared.closing.lock().await;

@@ -35,6 +35,10 @@
 //! - **Reading.** Subscribers read the newest committed envelopes from an in-memory tail
 //!   ([`BusConfig::tail_cache`]) and older ones from the file in batches, off the runtime's
 //!   worker threads. They wait on notifications (a commit, an ack, a timeout), never poll.
+//! - **Backlog.** [`backlog`](harbor_distributed::MessageBus::backlog) is exact: per group
+//!   of that name (one per scope), the envelopes it has read and not settled (waiting, in
+//!   flight, nacked), plus the log entries past its read position that it admits, counted
+//!   from the cache or, for a group far behind, read back from the file.
 //! - **Order.** One subscriber of a group gets the envelopes in log order, redeliveries
 //!   excepted.
 //! - **Close.** [`close`](harbor_distributed::MessageBus::close) refuses new envelopes and subscriptions, lets
@@ -95,6 +99,7 @@ use tokio::sync::Notify;
 
 use crate::engine::failure;
 
+mod backlog;
 mod config;
 mod group;
 mod lease;

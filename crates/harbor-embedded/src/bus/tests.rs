@@ -1,4 +1,4 @@
-//! Restarts and retention of the embedded bus.
+//! Restarts, retention and the backlog of the embedded bus.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -121,4 +121,39 @@ fn config_zero() -> BusConfig {
         retain_max: 0,
         ..BusConfig::default()
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backlog_of_a_group_far_behind_is_counted_from_the_file_and_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A cache of two: the group's envelopes are only in the file by the time it is asked.
+    let config = BusConfig {
+        tail_cache: 2,
+        ..BusConfig::default()
+    };
+    {
+        let engine = open(dir.path(), config.clone());
+        let bus = engine.bus();
+        let mut sub = bus.subscribe(options("g")).await.expect("subscribe");
+        for id in ["a", "b", "c", "d", "e", "f"] {
+            bus.publish(envelope(id)).await.expect("publish");
+        }
+        let identity = Identity::new("acme", "ada", "s").expect("identity");
+        for id in ["x", "y"] {
+            let other = Envelope::new("u.e", identity.clone(), id, "not the group's");
+            bus.publish(other).await.expect("publish");
+        }
+        assert_eq!(bus.backlog("g").await.expect("backlog"), Some(6));
+        assert_eq!(bus.backlog("nobody").await.expect("backlog"), Some(0));
+        next(&mut sub).await.ack().await.expect("ack");
+        assert_eq!(bus.backlog("g").await.expect("backlog"), Some(5));
+        drop(sub);
+        bus.close().await.expect("close");
+        assert!(
+            bus.backlog("g").await.is_err(),
+            "a closed bus answers Closed"
+        );
+    }
+    let engine = open(dir.path(), config);
+    assert_eq!(engine.bus().backlog("g").await.expect("backlog"), Some(5));
 }

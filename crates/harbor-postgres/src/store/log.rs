@@ -222,6 +222,18 @@ impl TaskLog for PostgresTaskStore {
     }
 }
 
+/// The terminal states, as stored, for the statements' `IN` lists.
+fn terminal_states() -> String {
+    [
+        TaskState::Completed,
+        TaskState::Failed,
+        TaskState::Canceled,
+        TaskState::Rejected,
+    ]
+    .map(|s| (s as i32).to_string())
+    .join(", ")
+}
+
 /// The SUBMITTED and WORKING states, as stored, for the statements' `IN` lists.
 fn active_states() -> String {
     format!(
@@ -309,18 +321,18 @@ impl Leases for PostgresTaskStore {
     }
 
     async fn renew(&self, holder: &str, ttl: Duration) -> Result<u64, Error> {
-        let client = self.db.client().await?;
-        let statement = client
-            .prepare_cached(&self.db.sql(
-                "UPDATE {s}.tasks SET lease_until = now() + $2::bigint * interval '1 ms' \
-                 WHERE lease_holder = $1",
-            ))
-            .await
-            .map_err(crate::errors::backend)?;
-        client
-            .execute(&statement, &[&holder, &millis(ttl)])
-            .await
-            .map_err(crate::errors::backend)
+        let rows = self
+            .db
+            .query(
+                "WITH l AS (UPDATE {s}.tasks SET lease_until = now() + $2::bigint * interval '1 ms' \
+                     WHERE lease_holder = $1 RETURNING 1), \
+                 p AS (UPDATE {s}.push_cursors SET holder_until = now() + $2::bigint * interval '1 ms' \
+                     WHERE holder = $1 RETURNING 1) \
+                 SELECT (SELECT count(*) FROM l) + (SELECT count(*) FROM p)",
+                &[&holder, &millis(ttl)],
+            )
+            .await?;
+        Ok(to_u64(rows[0].get(0)))
     }
 
     async fn release(&self, task_id: &str, fence: &Fence) -> Result<(), Error> {
@@ -363,6 +375,49 @@ impl Leases for PostgresTaskStore {
             .await?;
         Ok(rows.iter().map(owned_id).collect())
     }
+
+    async fn hold_push(
+        &self,
+        task_id: &str,
+        config_id: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<(), Error> {
+        self.db
+            .query(
+                "UPDATE {s}.push_cursors SET holder = $3, \
+                     holder_until = now() + $4::bigint * interval '1 ms' \
+                 WHERE task_id = $1 AND config_id = $2",
+                &[&task_id, &config_id, &holder, &millis(ttl)],
+            )
+            .await
+            .map(drop)
+    }
+
+    async fn claim_pushes(
+        &self,
+        holder: &str,
+        ttl: Duration,
+        limit: usize,
+    ) -> Result<Vec<PushCursor>, Error> {
+        let limit = i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
+        let rows = self
+            .db
+            .query(
+                "UPDATE {s}.push_cursors k SET holder = $1, \
+                     holder_until = now() + $2::bigint * interval '1 ms' \
+                 WHERE (k.task_id, k.config_id) IN ( \
+                     SELECT task_id, config_id FROM {s}.push_cursors \
+                     WHERE holder IS NOT NULL AND holder_until < now() AND NOT dead \
+                     ORDER BY task_id, config_id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+                 RETURNING k.task_id, k.cursor",
+                &[&holder, &millis(ttl), &limit],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| decode_cursor(row.get(0), row.get(1)))
+            .collect()
+    }
 }
 
 /// The `(tenant, user_id, id)` of a row as an owner and a task id.
@@ -384,6 +439,21 @@ fn decode_cursor(task_id: &str, bytes: &[u8]) -> Result<PushCursor, Error> {
 }
 
 impl PostgresTaskStore {
+    /// Whether `cursor` has delivered all of a finished task.
+    async fn delivered_all(&self, cursor: &PushCursor) -> Result<bool, Error> {
+        let rows = self
+            .db
+            .query(
+                &format!(
+                    "SELECT version <= $2 AND state IN ({}) FROM {{s}}.tasks WHERE id = $1",
+                    terminal_states()
+                ),
+                &[&cursor.task_id, &to_i64(cursor.delivered)],
+            )
+            .await?;
+        Ok(rows.first().is_some_and(|row| row.get(0)))
+    }
+
     /// Cursors after `after` in (task, config) order that pass `condition` (SQL over
     /// `k`, the cursor, and `t`, its task), at most `limit`.
     async fn cursors_where(
@@ -473,6 +543,8 @@ impl PushOutbox for PostgresTaskStore {
     }
 
     async fn save(&self, cursor: &PushCursor) -> Result<(), Error> {
+        // Nothing left to deliver ends the cursor's push hold (see `Leases::hold_push`).
+        let done = cursor.dead.is_some() || self.delivered_all(cursor).await?;
         let rows = self
             .db
             .query(
@@ -482,7 +554,9 @@ impl PushOutbox for PostgresTaskStore {
                  k AS (INSERT INTO {s}.push_cursors (task_id, config_id, dead, delivered, cursor) \
                        SELECT task_id, config_id, $5, $6, $7 FROM c \
                        ON CONFLICT (task_id, config_id) DO UPDATE \
-                       SET dead = excluded.dead, delivered = excluded.delivered, cursor = excluded.cursor) \
+                       SET dead = excluded.dead, delivered = excluded.delivered, cursor = excluded.cursor, \
+                           holder = CASE WHEN $8 THEN NULL ELSE {s}.push_cursors.holder END, \
+                           holder_until = CASE WHEN $8 THEN NULL ELSE {s}.push_cursors.holder_until END) \
                  SELECT (SELECT count(*) FROM t), (SELECT count(*) FROM c)",
                 &[
                     &cursor.task_id,
@@ -492,6 +566,7 @@ impl PushOutbox for PostgresTaskStore {
                     &cursor.dead.is_some(),
                     &to_i64(cursor.delivered),
                     &encode_cursor(cursor)?,
+                    &done,
                 ],
             )
             .await?;
@@ -507,14 +582,7 @@ impl PushOutbox for PostgresTaskStore {
         after: Option<(&str, &str)>,
         limit: usize,
     ) -> Result<Vec<PushCursor>, Error> {
-        let terminal = [
-            TaskState::Completed,
-            TaskState::Failed,
-            TaskState::Canceled,
-            TaskState::Rejected,
-        ]
-        .map(|s| (s as i32).to_string())
-        .join(", ");
+        let terminal = terminal_states();
         self.cursors_where(
             &format!("NOT k.dead AND (k.delivered < t.version OR t.state NOT IN ({terminal}))"),
             after,

@@ -16,7 +16,9 @@
 //!   database's clock); holder and deadline are cleared when the execution releases the
 //!   lease or the task ends.
 //! - `push_cursors`: where delivery of a config stands (the cursor as JSON, with `dead`
-//!   and `delivered` beside it for the queries); deleted with its config.
+//!   and `delivered` beside it for the queries); deleted with its config. `holder` and
+//!   `holder_until` (migration 2) name the process delivering it and until when, cleared
+//!   once nothing is left to deliver.
 
 use deadpool_postgres::Pool;
 use harbor_a2a::TaskState;
@@ -83,6 +85,10 @@ ALTER TABLE {s}.tasks
     ADD COLUMN lease_epoch bigint NOT NULL DEFAULT 0,
     ADD COLUMN lease_until timestamptz;
 CREATE INDEX tasks_by_lease_holder ON {s}.tasks (lease_holder) WHERE lease_holder IS NOT NULL;
+ALTER TABLE {s}.push_cursors
+    ADD COLUMN holder text,
+    ADD COLUMN holder_until timestamptz;
+CREATE INDEX push_cursors_by_holder ON {s}.push_cursors (holder) WHERE holder IS NOT NULL;
 "#
         )),
         _ => None,

@@ -154,6 +154,11 @@ impl Dispatcher {
         }
     }
 
+    /// Whether a push config of task `task_id` is delivered from here.
+    pub(crate) fn delivers(&self, task_id: &str) -> bool {
+        lock(&self.tasks).contains_key(task_id)
+    }
+
     /// Durable `entries` of task `task_id`: its configs' workers take them.
     pub(crate) fn appended(self: &Arc<Self>, task_id: &str, entries: &[LogEntry]) {
         let workers: Vec<Arc<Worker>> = match lock(&self.tasks).get(task_id) {
@@ -179,16 +184,22 @@ impl Dispatcher {
             };
             after = Some((last.task_id.clone(), last.config_id.clone()));
             for cursor in &page {
-                self.replace(Worker::new(
-                    cursor.owner.clone(),
-                    &cursor.task_id,
-                    &cursor.config_id,
-                    None,
-                ))
-                .poke(self);
+                self.adopt(cursor);
                 resumed += 1;
             }
         }
+    }
+
+    /// Delivers the config of `cursor` from here on, from where the store has it (one an
+    /// earlier process, or another one, left).
+    pub(crate) fn adopt(self: &Arc<Self>, cursor: &PushCursor) {
+        self.replace(Worker::new(
+            cursor.owner.clone(),
+            &cursor.task_id,
+            &cursor.config_id,
+            None,
+        ))
+        .poke(self);
     }
 
     /// Every dead letter, any owner's, at most `limit` after `after`.

@@ -5,6 +5,8 @@
 //! group of this process's own hands every notice of the others to the feeds of the tasks
 //! followed here. A notice that continues a feed's entries extends it at once; one that
 //! leaves a gap (or came without its events) makes the feed catch up from the store.
+//! Push delivery hears of them too: the configs registered here are delivered from here,
+//! whichever process writes their task.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -16,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, warn};
 
 use super::feed::Feeds;
+use crate::push::dispatch::Dispatcher;
 
 /// Longest wait between two attempts to subscribe.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -108,17 +111,29 @@ impl Fanout {
         published.map(drop)
     }
 
-    /// Starts following the other processes' notices until `stop` fires.
-    pub(crate) fn follow(&self, feeds: Weak<Feeds>, stop: CancellationToken) {
+    /// Starts following the other processes' notices until `stop` fires: they go to the
+    /// feeds followed here and to push delivery.
+    pub(crate) fn follow(
+        &self,
+        feeds: Weak<Feeds>,
+        push: Option<Arc<Dispatcher>>,
+        stop: CancellationToken,
+    ) {
         let options =
             SubscribeOptions::new([fanout::EDGE], self.source.clone(), IdentityScope::Admin)
                 .max_in_flight(1024);
         let bus = Arc::clone(&self.bus);
         let span = tracing::info_span!("a2a.log_follow", group = %self.source);
         let health = Arc::clone(&self.health);
+        let source = self.source.clone();
         tokio::spawn(
             async move {
-                follow(bus, options, feeds, stop, &health).await;
+                let here = Here {
+                    source,
+                    feeds,
+                    push,
+                };
+                follow(bus, options, here, stop, &health).await;
                 health.following.store(false, Ordering::Relaxed);
             }
             .instrument(span),
@@ -126,10 +141,29 @@ impl Fanout {
     }
 }
 
+/// What follows the notices in this process.
+struct Here {
+    /// This process's name: the session of its own notices.
+    source: String,
+    feeds: Weak<Feeds>,
+    push: Option<Arc<Dispatcher>>,
+}
+
+impl Here {
+    /// Whether a notice of `task_id` from `session` matters here: another process's, of a
+    /// task followed here or with a push config delivered from here. Every process gets
+    /// every notice; this test spares decoding the others.
+    fn wants(&self, feeds: &Feeds, session: &str, task_id: &str) -> bool {
+        session != self.source
+            && (feeds.followed(task_id).is_some()
+                || self.push.as_ref().is_some_and(|p| p.delivers(task_id)))
+    }
+}
+
 async fn follow(
     bus: Arc<dyn MessageBus>,
     options: SubscribeOptions,
-    feeds: Weak<Feeds>,
+    here: Here,
     stop: CancellationToken,
     health: &BusHealth,
 ) {
@@ -174,12 +208,25 @@ async fn follow(
         );
         harbor_distributed::trace_context::continue_from(&span, &delivery.envelope().headers);
         let entered = span.enter();
-        match fanout::read_notice(delivery.envelope()) {
-            Ok(notice) => {
-                let Some(feeds) = feeds.upgrade() else { return };
+        let Some(feeds) = here.feeds.upgrade() else {
+            return;
+        };
+        let envelope = delivery.envelope();
+        let task_id = envelope.task_id.as_deref().unwrap_or_default();
+        let wanted = here.wants(&feeds, &envelope.identity.session, task_id);
+        match wanted.then(|| fanout::read_notice(envelope)) {
+            None => {}
+            Some(Ok(notice)) => {
+                if let Some(push) = &here.push {
+                    // Configs registered here take them (a notice without its events
+                    // makes them read the log).
+                    push.appended(&notice.task_id, &notice.entries);
+                }
                 remote(&feeds, notice);
             }
-            Err(error) => warn!(%error, "an envelope on the task-log edge was not a notice"),
+            Some(Err(error)) => {
+                warn!(%error, "an envelope on the task-log edge was not a notice");
+            }
         }
         drop(entered);
         if let Err(error) = delivery.ack().await {

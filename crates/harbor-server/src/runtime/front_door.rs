@@ -8,7 +8,7 @@ use std::sync::Arc;
 use harbor_a2a::{
     A2aError, Message, StreamResponse, Task, TaskPushNotificationConfig, TaskState, TaskStatus,
 };
-use harbor_distributed::{CallContext, Error, LogEntry, Owner};
+use harbor_distributed::{CallContext, LogEntry, Owner};
 use tracing::debug;
 
 use super::feed::FeedHold;
@@ -83,10 +83,14 @@ impl Runtime {
     ) -> Result<Task, A2aError> {
         let _guard = Arc::clone(&feed.run_lock).lock_owned().await;
         let task_id = feed.current().0.id;
-        let fence = match self.lease(owner, &task_id).await {
-            Ok(fence) => fence,
-            Err(Error::Protocol(_)) => None, // a worker runs it
-            Err(error) => return Err(store_error(error)),
+        // One attempt, no waiting: while a worker holds the lease, the cancel is written
+        // without it.
+        let fence = match self.leases() {
+            Some((leasing, leases)) => leases
+                .acquire(owner, &task_id, &leasing.holder, leasing.ttl)
+                .await
+                .map_err(store_error)?,
+            None => None,
         };
         let written = self
             .append_one(feed, owner, fence.as_ref(), |task| {

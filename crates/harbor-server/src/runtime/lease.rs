@@ -8,6 +8,8 @@
 //! (for a [`retry_safe`](crate::AgentExecutor::retry_safe) agent) or ends them FAILED
 //! saying the execution was lost; the other processes' streams see that through the bus.
 //! The old holder, should it come back, finds its writes refused ([`Error::LeaseLost`]).
+//! Push configs registered here are held the same way, and the sweeper claims those whose
+//! holder stopped renewing, to deliver what is left from here.
 //!
 //! So a task stays SUBMITTED or WORKING without a live execution for at most its time to
 //! live plus half of it.
@@ -15,7 +17,8 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use harbor_distributed::{Error, Fence, Leases, Owner};
+use harbor_a2a::{StreamResponse, Task};
+use harbor_distributed::{Error, Fence, Leases, Owner, TaskLog};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -81,6 +84,26 @@ impl Leasing {
     }
 }
 
+/// [`TaskLog::append`], under `lease` (a fence and its time to live) when given and the
+/// store has leases.
+pub(super) async fn append(
+    store: &dyn TaskLog,
+    owner: &Owner,
+    task: &Task,
+    expected_version: u64,
+    events: &[StreamResponse],
+    lease: Option<(&Fence, Duration)>,
+) -> Result<u64, Error> {
+    match (lease, store.leases()) {
+        (Some((fence, ttl)), Some(leases)) => {
+            leases
+                .append_fenced(owner, task, expected_version, events, fence, ttl)
+                .await
+        }
+        _ => store.append(owner, task, expected_version, events).await,
+    }
+}
+
 type Job = fn(Arc<Runtime>) -> futures::future::BoxFuture<'static, ()>;
 
 /// Runs `job` every `period` while `rt` lives and `stop` is not cancelled.
@@ -104,45 +127,35 @@ impl Runtime {
     }
 
     /// Takes the lease of `owner`'s task for an execution here: `Ok(None)` without
-    /// leases, an error when another process's execution holds it.
+    /// leases. While another process's execution holds it, waits for that one to end (as a
+    /// follow-up here waits for the execution here), at most the lease's time to live; then
+    /// refuses.
     pub(super) async fn lease(&self, owner: &Owner, task_id: &str) -> Result<Option<Fence>, Error> {
         let Some((leasing, leases)) = self.leases() else {
             return Ok(None);
         };
-        match leases
-            .acquire(owner, task_id, &leasing.holder, leasing.ttl)
-            .await?
-        {
-            Some(fence) => Ok(Some(fence)),
-            None => Err(Error::Protocol(harbor_a2a::A2aError::unsupported(format!(
-                "task {task_id} is being run by another server; send to it again once it no longer works"
-            )))),
+        let give_up = tokio::time::Instant::now() + leasing.ttl;
+        let mut pause = Duration::from_millis(5);
+        loop {
+            if let Some(fence) = leases
+                .acquire(owner, task_id, &leasing.holder, leasing.ttl)
+                .await?
+            {
+                return Ok(Some(fence));
+            }
+            if tokio::time::Instant::now() + pause > give_up {
+                return Err(Error::Protocol(harbor_a2a::A2aError::unsupported(format!(
+                    "task {task_id} is being run by another server; send to it again once it no longer works"
+                ))));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(100));
         }
     }
 
-    /// [`lease`](Self::lease), waiting up to one lease time to live for an execution in
-    /// another process to give it up: a worker that just made the task INPUT_REQUIRED
-    /// releases its lease an instant after, when its execution ends, and a follow-up sent
-    /// at once must not lose that race.
-    pub(super) async fn lease_when_released(
-        &self,
-        owner: &Owner,
-        task_id: &str,
-    ) -> Result<Option<Fence>, Error> {
-        let ttl = self
-            .leases()
-            .map_or(Duration::ZERO, |(leasing, _)| leasing.ttl);
-        let deadline = tokio::time::Instant::now() + ttl;
-        let mut pause = Duration::from_millis(5);
-        loop {
-            match self.lease(owner, task_id).await {
-                Err(Error::Protocol(_)) if tokio::time::Instant::now() + pause < deadline => {
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_millis(100));
-                }
-                leased => return leased,
-            }
-        }
+    /// `fence` with the time to live of this process's leases, for an append under it.
+    pub(super) fn lease_of<'a>(&self, fence: Option<&'a Fence>) -> Option<(&'a Fence, Duration)> {
+        Some((fence?, self.leasing.as_ref()?.ttl))
     }
 
     /// Gives up an execution's lease (it ended).
@@ -151,6 +164,20 @@ impl Runtime {
             && let Err(error) = leases.release(task_id, fence).await
         {
             warn!(%task_id, %error, "a lease could not be released; it expires by itself");
+        }
+    }
+
+    /// Holds the delivery of a push config registered here (see [`Leases::hold_push`]).
+    pub(super) async fn hold_push(&self, config: &harbor_a2a::TaskPushNotificationConfig) {
+        let Some((leasing, leases)) = self.leases() else {
+            return;
+        };
+        let held = leases
+            .hold_push(&config.task_id, &config.id, &leasing.holder, leasing.ttl)
+            .await;
+        if let Err(error) = held {
+            warn!(task_id = %config.task_id, config_id = %config.id, %error,
+                "a push config's delivery could not be held; it is delivered from here, but not taken over should this server die");
         }
     }
 
@@ -164,12 +191,36 @@ impl Runtime {
         }
     }
 
-    /// Takes over the tasks whose lease expired and resolves them: re-run for a retry-safe
-    /// agent, else FAILED.
+    /// Takes over the tasks whose lease expired and resolves them (re-run for a retry-safe
+    /// agent, else FAILED), and the push configs whose hold expired.
     async fn sweep(self: Arc<Self>) {
         if let Err(error) = self.take_over_expired().await {
             warn!(%error, "the tasks of expired leases could not be looked up");
         }
+        if let Err(error) = self.claim_pushes().await {
+            warn!(%error, "the push configs of expired holds could not be claimed");
+        }
+    }
+
+    /// Delivers from here the push configs whose holder stopped renewing.
+    async fn claim_pushes(&self) -> Result<(), Error> {
+        let (Some((leasing, leases)), Some(push)) = (self.leases(), &self.push) else {
+            return Ok(());
+        };
+        while !self.is_draining() {
+            let claimed = leases
+                .claim_pushes(&leasing.holder, leasing.ttl, SWEEP_PAGE)
+                .await?;
+            for cursor in &claimed {
+                info!(task_id = %cursor.task_id, config_id = %cursor.config_id,
+                    "a push config's server stopped renewing its hold; delivering it from here");
+                push.adopt(cursor);
+            }
+            if claimed.len() < SWEEP_PAGE {
+                break;
+            }
+        }
+        Ok(())
     }
 
     async fn take_over_expired(self: &Arc<Self>) -> Result<(), Error> {

@@ -144,7 +144,11 @@ impl Runtime {
             cancel_timeout,
         });
         if let Some(fanout) = &rt.fanout {
-            fanout.follow(Arc::downgrade(&rt.feeds), rt.shutdown.clone());
+            fanout.follow(
+                Arc::downgrade(&rt.feeds),
+                rt.push.clone(),
+                rt.shutdown.clone(),
+            );
         }
         if let Some(leasing) = &rt.leasing {
             leasing.start(&rt);
@@ -248,12 +252,10 @@ impl Runtime {
         let feed = self.feed(&stored);
         let guard = Arc::clone(&feed.run_lock).lock_owned().await;
         let owner = call.identity.owner();
-        let fence = if self.front_door {
-            self.lease_when_released(&owner, &stored.task.id).await
-        } else {
-            self.lease(&owner, &stored.task.id).await
-        }
-        .map_err(store_error)?;
+        let fence = self
+            .lease(&owner, &stored.task.id)
+            .await
+            .map_err(store_error)?;
         let mut before = Task::default();
         let appended = self
             .append_one(&feed, &owner, fence.as_ref(), |task| {
@@ -416,15 +418,8 @@ impl Runtime {
             let mut next = task.clone();
             harbor_distributed::store::project(&mut next, &event);
             let events = std::slice::from_ref(&event);
-            let appended = match (fence, self.leases()) {
-                (Some(fence), Some((leasing, leases))) => {
-                    leases
-                        .append_fenced(owner, &next, version, events, fence, leasing.ttl)
-                        .await
-                }
-                _ => self.store().append(owner, &next, version, events).await,
-            };
-            match appended {
+            let lease = self.lease_of(fence);
+            match lease::append(&**self.store(), owner, &next, version, events, lease).await {
                 Ok(appended) => {
                     crate::telemetry::log_appended(1);
                     let entry = LogEntry {
@@ -618,6 +613,9 @@ impl Runtime {
             None => self.store().put_push_config(owner, config.clone()).await,
         };
         stored.map_err(store_error)?;
+        if self.push.is_some() {
+            self.hold_push(&config).await;
+        }
         Ok(config)
     }
 

@@ -241,16 +241,7 @@ impl Run {
                     Err(error) => self.lost(writer, error),
                 }
             }
-            Err(Error::LeaseLost { .. }) => {
-                // Taken over by another process: its execution is the task's now.
-                info!(task_id = %self.ctx.task_id, "another server took the task's lease over; its execution here is stopped");
-                self.fence = None;
-                self.ctx.cancel.cancel();
-                writer.queued.clear();
-                if let Some(feed) = &self.feed {
-                    (writer.next, writer.version) = feed.current();
-                }
-            }
+            Err(error @ Error::LeaseLost { .. }) => self.lost(writer, error),
             Err(error) => {
                 if writer.version == 0 {
                     if let Some(first) = self.first.take() {
@@ -267,9 +258,15 @@ impl Run {
     }
 
     /// An append failed for good: its events are lost, the agent is stopped, and the task
-    /// is left as the log has it.
-    fn lost(&self, writer: &mut Writer, error: Error) {
-        warn!(task_id = %self.ctx.task_id, %error, "agent events could not be stored; stopping the execution");
+    /// is left as the log has it (and, when another process took its lease over, is that
+    /// process's to run).
+    fn lost(&mut self, writer: &mut Writer, error: Error) {
+        if matches!(error, Error::LeaseLost { .. }) {
+            info!(task_id = %self.ctx.task_id, "another server took the task's lease over; its execution here is stopped");
+            self.fence = None;
+        } else {
+            warn!(task_id = %self.ctx.task_id, %error, "agent events could not be stored; stopping the execution");
+        }
         self.ctx.cancel.cancel();
         writer.queued.clear();
         if let Some(feed) = &self.feed {
@@ -419,18 +416,11 @@ impl Writer {
         let events = std::mem::take(&mut self.queued);
         let task = self.next.clone();
         let (store, owner, expected) = (Arc::clone(rt.store()), owner.clone(), self.version);
-        let lease = fence
-            .cloned()
-            .zip(rt.leases().map(|(leasing, _)| leasing.ttl));
+        let lease = rt.lease_of(fence).map(|(fence, ttl)| (fence.clone(), ttl));
         self.in_flight = Some(Box::pin(async move {
-            let result = match (&lease, store.leases()) {
-                (Some((fence, ttl)), Some(leases)) => {
-                    leases
-                        .append_fenced(&owner, &task, expected, &events, fence, *ttl)
-                        .await
-                }
-                _ => store.append(&owner, &task, expected, &events).await,
-            };
+            let lease = lease.as_ref().map(|(fence, ttl)| (fence, *ttl));
+            let result =
+                super::lease::append(&*store, &owner, &task, expected, &events, lease).await;
             if result.is_ok() {
                 crate::telemetry::log_appended(events.len());
             }

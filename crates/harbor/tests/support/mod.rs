@@ -1,4 +1,8 @@
 //! Helpers shared by the integration tests of the `harbor` binary.
 
+pub mod cluster;
+pub mod interop;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod run;
 pub mod serve;

@@ -22,6 +22,9 @@ pub struct Server {
     pub jsonrpc_url: String,
     /// The gRPC interface (`host:port`) as printed by the server; `None` with `--no-grpc`.
     pub grpc_url: Option<String>,
+    /// The address the HTTP bindings listen on, as printed by the server (`host:port`; the
+    /// base URL may name a proxy in front of it instead).
+    pub listening: String,
     /// Everything the server printed, stdout and stderr, for failure messages.
     output: Arc<Mutex<String>>,
     /// The data directory of a server started by [`Server::start`], removed with it.
@@ -73,6 +76,7 @@ impl Server {
             base_url: String::new(),
             jsonrpc_url: String::new(),
             grpc_url: None,
+            listening: String::new(),
             output,
             _data_dir: None,
         };
@@ -82,7 +86,9 @@ impl Server {
             match lines_rx.recv_timeout(left) {
                 Ok(line) => {
                     let line = line.trim();
-                    if let Some(url) = line.strip_prefix("JSON-RPC") {
+                    if let Some(addr) = line.strip_prefix("harbor serve: listening on ") {
+                        server.listening = addr.trim().to_owned();
+                    } else if let Some(url) = line.strip_prefix("JSON-RPC") {
                         server.jsonrpc_url = url.trim().to_owned();
                     } else if let Some(url) = line.strip_prefix("gRPC") {
                         server.grpc_url = Some(url.trim().to_owned());

@@ -90,9 +90,11 @@ pub(crate) struct A2aArgs {
     #[arg(long)]
     json: bool,
     /// The process id of the server behind each --url, in the same order (a local
-    /// process): its CPU time per request (user plus system, all threads) is reported.
-    #[arg(long = "server-pid", value_name = "PID")]
-    server_pids: Vec<u32>,
+    /// process): its CPU time per request (user plus system, all threads) is reported. A
+    /// server of several processes (replicas, a proxy) gives them all, joined by `+`: their
+    /// CPU times are added.
+    #[arg(long = "server-pid", value_name = "PID[+PID...]", value_parser = cpu::parse_pids)]
+    server_pids: Vec<cpu::Pids>,
 }
 
 impl A2aArgs {
@@ -117,8 +119,8 @@ struct Plan {
     target: String,
     endpoint: Endpoint,
     mode: Mode,
-    /// The server's process, when known.
-    pid: Option<u32>,
+    /// The server's processes, when known.
+    pids: Option<cpu::Pids>,
 }
 
 /// Runs `harbor bench a2a`.
@@ -166,10 +168,10 @@ pub(crate) async fn run(args: A2aArgs) -> anyhow::Result<()> {
             if !args.warmup.is_zero() {
                 load::run(&client, &op, concurrency, warmup).await;
             }
-            let cpu_before = plan.pid.map(cpu::used).transpose()?;
+            let cpu_before = plan.pids.as_ref().map(cpu::Pids::used).transpose()?;
             let stats = load::run(&client, &op, concurrency, budget).await;
-            let cpu = match (plan.pid, cpu_before) {
-                (Some(pid), Some(before)) => Some(cpu::used(pid)?.saturating_sub(before)),
+            let cpu = match (&plan.pids, cpu_before) {
+                (Some(pids), Some(before)) => Some(pids.used()?.saturating_sub(before)),
                 _ => None,
             };
             rows.push(Row::new(
@@ -203,7 +205,7 @@ fn plans(args: &A2aArgs, targets: &[Interfaces], baseline: Option<&baseline::Ser
                 target: report::BASELINE.into(),
                 endpoint: server.endpoint(),
                 mode,
-                pid: None,
+                pids: None,
             });
         }
     }
@@ -214,7 +216,7 @@ fn plans(args: &A2aArgs, targets: &[Interfaces], baseline: Option<&baseline::Ser
                     target: target.url.clone(),
                     endpoint: endpoint.clone(),
                     mode,
-                    pid: args.server_pids.get(i).copied(),
+                    pids: args.server_pids.get(i).cloned(),
                 });
             }
         }

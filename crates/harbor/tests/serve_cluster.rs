@@ -1,0 +1,270 @@
+//! A real cluster: three `harbor serve` replicas on one PostgreSQL task store and a shared
+//! bus (PostgreSQL, NATS JetStream or Redis Streams), behind HAProxy round-robin. Through
+//! the proxy, consecutive calls land on different replicas, the HTTP-level server suite
+//! and the official Python SDK's client pass, and a replica SIGKILLed mid-task loses the
+//! task to another, which ends it FAILED where a subscriber sees it.
+//!
+//! Needs `HARBOR_POSTGRES_URL`, the bus's URL (`HARBOR_NATS_URL`, `HARBOR_REDIS_URL`) and
+//! `haproxy`; skips (saying why) without them. `.ci/run` provides all.
+
+#![cfg(feature = "postgres")]
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use harbor_client::sse::{DEFAULT_MAX_EVENT_BYTES, SseDecoder};
+use harbor_conformance::server::{ServerTarget, TargetOptions, run_all};
+use serde_json::{Value, json};
+
+mod support;
+
+use support::cluster::{Cluster, SERVED_BY, haproxy_installed};
+use support::interop;
+use support::postgres::Scratch;
+
+/// Replicas per cluster.
+const REPLICAS: usize = 3;
+
+/// How long a killed replica's task may take to end FAILED on another (the lease is 1 s).
+const FAILOVER_DEADLINE: Duration = Duration::from_secs(20);
+
+/// Where the cluster's state lives: a store in a schema of its own (dropped after) and a
+/// bus.
+struct Engines {
+    store: Scratch,
+    bus: String,
+}
+
+/// The engines of one test, `bus` naming the bus (`postgres`, `nats` or `redis`); `None`
+/// (a skip, said on stderr) when one is not configured or HAProxy is missing.
+fn engines(bus: &str) -> Option<Engines> {
+    if !haproxy_installed() {
+        return None;
+    }
+    let store = Scratch::new()?;
+    let sep = |url: &str| if url.contains('?') { '&' } else { '?' };
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let bus = match bus {
+        "postgres" => store.url.clone(),
+        "nats" | "redis" => {
+            let var = format!("HARBOR_{}_URL", bus.to_uppercase());
+            let Some(url) = std::env::var(&var).ok().filter(|u| !u.is_empty()) else {
+                eprintln!("skipped: set {var} (.ci/run sets it)");
+                return None;
+            };
+            if bus == "nats" {
+                // A memory stream of the test's own, gone after its max age.
+                let s = sep(&url);
+                format!("{url}{s}stream=HC{id}&prefix=hc{id}&storage=memory&max_age_s=600")
+            } else {
+                format!("{url}{}prefix=hc{id}", sep(&url))
+            }
+        }
+        other => panic!("unknown bus {other}"),
+    };
+    Some(Engines { store, bus })
+}
+
+/// Starts a cluster on `engines` with `extra` flags on every replica.
+async fn cluster(engines: &Engines, extra: &[&str]) -> Cluster {
+    let mut args = vec![
+        "--store",
+        &engines.store.url,
+        "--bus",
+        &engines.bus,
+        "--lease-ttl",
+        "1s",
+    ];
+    args.extend_from_slice(extra);
+    Cluster::start(REPLICAS, &args).await
+}
+
+fn message(prefix: &str) -> Value {
+    json!({
+        "messageId": format!("{prefix}-{}", uuid::Uuid::new_v4().simple()),
+        "role": "ROLE_USER",
+        "parts": [{"text": "cluster test"}],
+    })
+}
+
+/// One JSON-RPC call through the proxy: its result and the replica that served it.
+async fn rpc(client: &reqwest::Client, url: &str, method: &str, params: Value) -> (Value, String) {
+    let response = client
+        .post(url)
+        .header("A2A-Version", "1.0")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
+        .send()
+        .await
+        .expect("request");
+    let replica = response
+        .headers()
+        .get(SERVED_BY)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let answer: Value = response.json().await.expect("JSON answer");
+    assert!(answer.get("error").is_none(), "{method} failed: {answer}");
+    (answer["result"].clone(), replica)
+}
+
+/// Consecutive calls through the proxy land on different replicas, and each reads what
+/// the others wrote.
+async fn calls_spread_and_agree(cluster: &Cluster) {
+    let client = reqwest::Client::new();
+    let url = cluster.jsonrpc_url().to_owned();
+    let (sent, writer) = rpc(
+        &client,
+        &url,
+        "SendMessage",
+        json!({"message": message("tck-complete-task")}),
+    )
+    .await;
+    let id = sent["task"]["id"].as_str().expect("a task id").to_owned();
+    let mut served = vec![writer];
+    for _ in 0..REPLICAS * 2 {
+        let (task, replica) = rpc(&client, &url, "GetTask", json!({"id": id})).await;
+        assert_eq!(
+            task, sent["task"],
+            "{replica} reads the task as it was answered"
+        );
+        served.push(replica);
+    }
+    for pair in served.windows(2) {
+        assert_ne!(
+            pair[0], pair[1],
+            "consecutive calls on one replica: {served:?}"
+        );
+    }
+    let distinct: std::collections::BTreeSet<&String> = served.iter().collect();
+    assert_eq!(distinct.len(), REPLICAS, "every replica served: {served:?}");
+}
+
+/// The HTTP-level server suite passes through the proxy.
+async fn suite_passes(cluster: &Cluster) {
+    let options = TargetOptions {
+        allow_loopback_webhooks: true,
+        ..TargetOptions::default()
+    };
+    let target = ServerTarget::connect_with(cluster.base_url.as_str(), options)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot read the card through the proxy: {e}\n{}",
+                cluster.output()
+            )
+        });
+    let report = run_all(&target).await;
+    println!("{report}");
+    assert!(
+        report.is_success() && report.skipped() == 0,
+        "the cluster failed {} case(s), skipped {}:\n{report}\n{}",
+        report.failed(),
+        report.skipped(),
+        cluster.output()
+    );
+}
+
+/// The replica running a task is SIGKILLed: another takes the task over and ends it
+/// FAILED, and a stream through the proxy (on a live replica) sees it. Returns the time
+/// from the kill to the final event.
+async fn a_killed_replicas_task_fails_elsewhere(cluster: &Cluster) -> Duration {
+    let client = reqwest::Client::new();
+    let url = cluster.jsonrpc_url().to_owned();
+    let (sent, runner) = rpc(
+        &client,
+        &url,
+        "SendMessage",
+        json!({"message": message("tck-cancel"), "configuration": {"returnImmediately": true}}),
+    )
+    .await;
+    let id = sent["task"]["id"].as_str().expect("a task id").to_owned();
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &cluster.replica(&runner).child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success(), "{runner} was killed");
+    let started = Instant::now();
+    let response = client
+        .post(&url)
+        .header("A2A-Version", "1.0")
+        .header("Accept", "text/event-stream")
+        .json(
+            &json!({"jsonrpc": "2.0", "id": 2, "method": "SubscribeToTask", "params": {"id": id}}),
+        )
+        .send()
+        .await
+        .expect("subscribe through the proxy");
+    assert_eq!(response.status(), 200, "{}", cluster.output());
+    let mut body = response.bytes_stream();
+    let mut decoder = SseDecoder::new(DEFAULT_MAX_EVENT_BYTES);
+    let mut last = Value::Null;
+    loop {
+        while let Some(event) = decoder.next_event() {
+            let data: Value = serde_json::from_str(&event.data).expect("JSON data");
+            last = data["result"].clone();
+        }
+        let left = FAILOVER_DEADLINE.saturating_sub(started.elapsed());
+        match tokio::time::timeout(left, body.next()).await {
+            Ok(Some(Ok(bytes))) => decoder.push(&bytes).expect("a well-formed stream"),
+            Ok(None) => break,
+            Ok(Some(Err(e))) => panic!("the stream broke: {e}\n{}", cluster.output()),
+            Err(_) => panic!(
+                "no final event within {FAILOVER_DEADLINE:?}; last {last}\n{}",
+                cluster.output()
+            ),
+        }
+    }
+    let failover = started.elapsed();
+    let status = &last["statusUpdate"]["status"];
+    assert_eq!(
+        status["state"],
+        "TASK_STATE_FAILED",
+        "{last}\n{}",
+        cluster.output()
+    );
+    let why = status["message"]["parts"][0]["text"].as_str().unwrap_or("");
+    assert!(
+        why.contains("lost"),
+        "the reason names the lost execution: {last}"
+    );
+    failover
+}
+
+/// Everything above on one bus, then the SDK's client through the proxy (on a cluster
+/// that authenticates it).
+async fn the_cluster_serves_through_haproxy(bus: &str) {
+    let Some(engines) = engines(bus) else { return };
+    {
+        let cluster = cluster(&engines, &["--allow-private-webhooks"]).await;
+        calls_spread_and_agree(&cluster).await;
+        suite_passes(&cluster).await;
+        let failover = a_killed_replicas_task_fails_elsewhere(&cluster).await;
+        eprintln!("{bus} bus: a SIGKILLed replica's task failed on another after {failover:?}");
+    }
+    let Some(python) = interop::python("the SDK interop through the cluster") else {
+        return;
+    };
+    let keys = tempfile::tempdir().expect("a temporary directory");
+    let key_file = interop::key_file(keys.path());
+    let cluster = cluster(&engines, &["--api-keys", key_file.to_str().expect("utf-8")]).await;
+    for binding in ["JSONRPC", "HTTP+JSON", "GRPC"] {
+        let (python, base) = (python.clone(), cluster.base_url.clone());
+        let output = || cluster.output();
+        tokio::task::block_in_place(|| interop::run_sdk_client(&python, &base, binding, output));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_on_the_postgres_bus_serves_through_haproxy() {
+    the_cluster_serves_through_haproxy("postgres").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_on_nats_serves_through_haproxy() {
+    the_cluster_serves_through_haproxy("nats").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_on_redis_serves_through_haproxy() {
+    the_cluster_serves_through_haproxy("redis").await;
+}
