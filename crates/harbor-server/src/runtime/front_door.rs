@@ -55,7 +55,6 @@ impl Runtime {
             .await
             .map_err(store_error)?;
         crate::telemetry::log_appended(1);
-        crate::telemetry::task_entered(TaskState::Submitted);
         // The inline push config first, so that it takes the task's very first entry.
         if let Some(config) = push
             && let Err(error) = self.register_push(&owner, config, &task.id, 0, false).await

@@ -6,7 +6,7 @@
 //! lease of its own, then publishes one work envelope on [`EDGE`]: the task's owner and id
 //! in the envelope's identity and `task_id`, the caller's session as the identity's
 //! session, and the front door's fence in headers [`HOLDER`] and [`EPOCH`]. Workers share
-//! the group [`GROUP`](crate::worker::DEFAULT_GROUP) on that edge. A worker hands the
+//! the group [`DEFAULT_GROUP`](crate::worker::DEFAULT_GROUP) on that edge. A worker hands the
 //! lease over from exactly that fence to itself
 //! ([`Leases::hand_over`](harbor_distributed::Leases::hand_over)) and only then acks: from
 //! there the lease, not the bus, is what recovers the execution. Work whose fence no longer
