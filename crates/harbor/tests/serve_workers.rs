@@ -9,10 +9,8 @@
 #![cfg(feature = "postgres")]
 
 use std::future::Future;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::rc::Rc;
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -21,7 +19,9 @@ use serde_json::{Value, json};
 
 mod support;
 
+use support::postgres::Scratch;
 use support::serve::Server;
+use support::worker::{Worker, ran};
 
 /// How long anything may take.
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -107,89 +107,6 @@ impl Stream {
     }
 }
 
-/// A `harbor worker` child process, killed when dropped.
-struct Worker {
-    child: Child,
-    output: Arc<Mutex<String>>,
-}
-
-impl Worker {
-    fn start(store: &str, bus: &str, name: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_harbor"))
-            .args([
-                "worker",
-                "--store",
-                store,
-                "--bus",
-                bus,
-                "--replica-id",
-                name,
-            ])
-            .args(["--lease-ttl", LEASE_TTL, "--concurrency", "4"])
-            .env("RUST_LOG", "warn,harbor_server=info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("cannot start `harbor worker`");
-        let output = Arc::new(Mutex::new(String::new()));
-        let (lines_tx, lines_rx) = mpsc::channel();
-        for pipe in [
-            Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().expect("stderr")),
-        ] {
-            let (output, lines) = (Arc::clone(&output), lines_tx.clone());
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    if let Ok(mut s) = output.lock() {
-                        s.push_str(&line);
-                        s.push('\n');
-                    }
-                    let _ = lines.send(line);
-                }
-            });
-        }
-        let mut worker = Self { child, output };
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match lines_rx.recv_timeout(left) {
-                // Subscribed to the work: nothing published from now on can miss it.
-                Ok(line) if line.contains("taking work") && line.contains("group") => break,
-                Ok(_) => {}
-                Err(_) => {
-                    let status = worker.child.try_wait().ok().flatten();
-                    panic!(
-                        "`harbor worker` did not start (status {status:?}); output:\n{}",
-                        worker.output()
-                    )
-                }
-            }
-        }
-        worker
-    }
-
-    fn output(&self) -> String {
-        self.output.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-
-    fn kill(&mut self) {
-        let killed = Command::new("kill")
-            .args(["-KILL", &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(killed.success(), "the worker was killed");
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Runs `test` against front doors A and B and workers W1 and W2, sharing a store and a
 /// bus in a fresh schema (dropped after); skips when `HARBOR_POSTGRES_URL` is unset, and
 /// on NATS when `HARBOR_NATS_URL` is too.
@@ -197,20 +114,18 @@ fn with_cluster<F: Future<Output = ()>>(
     nats: bool,
     test: impl FnOnce(Rc<Server>, Rc<Server>, Rc<Mutex<Vec<Worker>>>) -> F,
 ) {
-    let Ok(url) = std::env::var("HARBOR_POSTGRES_URL") else {
-        eprintln!("skipped: set HARBOR_POSTGRES_URL to the server's URL (.ci/run sets it)");
+    let Some(scratch) = Scratch::new() else {
         return;
     };
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let schema = format!("harbor_test_{id}");
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let store = format!("{url}{sep}schema={schema}");
+    let store = scratch.url.clone();
     let bus = if nats {
         let Ok(nats) = std::env::var("HARBOR_NATS_URL") else {
             eprintln!("skipped: set HARBOR_NATS_URL to the NATS server's URL (.ci/run sets it)");
             return;
         };
-        format!("{nats}?stream=HARBOR_TEST_{id}&prefix=t{id}")
+        // A memory stream of the test's own, gone after its max age.
+        let id = uuid::Uuid::new_v4().simple();
+        format!("{nats}?stream=HARBOR_TEST_{id}&prefix=t{id}&storage=memory&max_age_s=600")
     } else {
         store.clone()
     };
@@ -232,8 +147,8 @@ fn with_cluster<F: Future<Output = ()>>(
     };
     let (a, b) = (Rc::new(door("door-a")), Rc::new(door("door-b")));
     let workers = Rc::new(Mutex::new(vec![
-        Worker::start(&store, &bus, "worker-1"),
-        Worker::start(&store, &bus, "worker-2"),
+        Worker::start(&store, &bus, "worker-1", LEASE_TTL),
+        Worker::start(&store, &bus, "worker-2", LEASE_TTL),
     ]));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -241,22 +156,6 @@ fn with_cluster<F: Future<Output = ()>>(
         .expect("runtime");
     runtime.block_on(test(Rc::clone(&a), Rc::clone(&b), Rc::clone(&workers)));
     drop((a, b, workers));
-    if let Err(error) = runtime.block_on(harbor_postgres::raw::drop_schema(&url, &schema)) {
-        eprintln!("could not drop the test schema {schema}: {error}");
-    }
-}
-
-/// Which workers' output names `task`: the ones that ran it.
-fn ran(workers: &Mutex<Vec<Worker>>, task: &str) -> Vec<usize> {
-    let workers = workers.lock().expect("workers");
-    (0..workers.len())
-        .filter(|&i| {
-            workers[i]
-                .output()
-                .lines()
-                .any(|l| l.contains("took work") && l.contains(task))
-        })
-        .collect()
 }
 
 /// Waits (with [`DEADLINE`]) until `done`.
@@ -293,7 +192,11 @@ fn sends_run_on_workers(nats: bool) {
             sent["task"]["status"]["state"], "TASK_STATE_COMPLETED",
             "{sent}"
         );
-        assert_eq!(ran(&workers, &id).len(), 1, "one worker ran {id}");
+        assert_eq!(
+            ran(&workers.lock().expect("workers"), &id).len(),
+            1,
+            "one worker ran {id}"
+        );
         // B reads what A's worker wrote.
         let on_b = rpc(&b, "GetTask", json!({"id": id})).await;
         assert_eq!(on_b["status"]["state"], "TASK_STATE_COMPLETED");
@@ -317,7 +220,7 @@ fn sends_run_on_workers(nats: bool) {
             "{last}"
         );
         assert_eq!(
-            ran(&workers, &streamed).len(),
+            ran(&workers.lock().expect("workers"), &streamed).len(),
             1,
             "one worker ran {streamed}"
         );
@@ -347,7 +250,7 @@ fn a_cancel_on_a_front_door_stops_the_worker(nats: bool) {
         assert!(first["task"].is_object(), "{first}");
         until(
             "a worker takes the task",
-            || ran(&workers, &id).len() == 1,
+            || ran(&workers.lock().expect("workers"), &id).len() == 1,
             || a.output(),
         )
         .await;
@@ -362,7 +265,7 @@ fn a_cancel_on_a_front_door_stops_the_worker(nats: bool) {
             last["statusUpdate"]["status"]["state"], "TASK_STATE_CANCELED",
             "{last}"
         );
-        let runner = ran(&workers, &id)[0];
+        let runner = ran(&workers.lock().expect("workers"), &id)[0];
         until(
             "the worker stops the execution",
             || {
@@ -396,12 +299,12 @@ fn a_killed_workers_task_ends_failed(nats: bool) {
         let _ = on_a.next().await.expect("the task");
         until(
             "a worker takes the task",
-            || ran(&workers, &id).len() == 1,
+            || ran(&workers.lock().expect("workers"), &id).len() == 1,
             || a.output(),
         )
         .await;
         // Past the hand-over, the worker is WORKING on it: the lease is the worker's.
-        let runner = ran(&workers, &id)[0];
+        let runner = ran(&workers.lock().expect("workers"), &id)[0];
         loop {
             let task = rpc(&a, "GetTask", json!({"id": id})).await;
             if task["status"]["state"] == "TASK_STATE_WORKING" {

@@ -6,3 +6,4 @@ pub mod interop;
 pub mod postgres;
 pub mod run;
 pub mod serve;
+pub mod worker;
