@@ -321,6 +321,16 @@ async fn front_doors_and_workers_on_nats_serve_through_haproxy() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn front_doors_and_workers_on_redis_serve_through_haproxy() {
+    front_doors_and_workers_serve_through_haproxy("redis").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn front_doors_and_workers_on_the_postgres_bus_serve_through_haproxy() {
+    front_doors_and_workers_serve_through_haproxy("postgres").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_on_the_postgres_bus_serves_through_haproxy() {
     the_cluster_serves_through_haproxy("postgres").await;
 }
