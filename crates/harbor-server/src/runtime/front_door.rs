@@ -84,13 +84,7 @@ impl Runtime {
         let task_id = feed.current().0.id;
         // One attempt, no waiting: while a worker holds the lease, the cancel is written
         // without it.
-        let fence = match self.leases() {
-            Some((leasing, leases)) => leases
-                .acquire(owner, &task_id, &leasing.holder, leasing.ttl)
-                .await
-                .map_err(store_error)?,
-            None => None,
-        };
+        let fence = self.try_lease(owner, &task_id).await.map_err(store_error)?;
         let written = self
             .append_one(feed, owner, fence.as_ref(), |task| {
                 if task.state().is_terminal() {

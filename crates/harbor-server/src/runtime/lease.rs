@@ -153,6 +153,23 @@ impl Runtime {
         }
     }
 
+    /// Takes the lease of `owner`'s task if nobody else holds it, at once and without
+    /// waiting: `Ok(None)` without leases or while another process's execution holds it.
+    pub(super) async fn try_lease(
+        &self,
+        owner: &Owner,
+        task_id: &str,
+    ) -> Result<Option<Fence>, Error> {
+        match self.leases() {
+            Some((leasing, leases)) => {
+                leases
+                    .acquire(owner, task_id, &leasing.holder, leasing.ttl)
+                    .await
+            }
+            None => Ok(None),
+        }
+    }
+
     /// `fence` with the time to live of this process's leases, for an append under it.
     pub(super) fn lease_of<'a>(&self, fence: Option<&'a Fence>) -> Option<(&'a Fence, Duration)> {
         Some((fence?, self.leasing.as_ref()?.ttl))

@@ -363,9 +363,9 @@ impl Runtime {
             }
             let message = task.history.last().cloned().unwrap_or_default();
             // Under the task's lease when no other process's execution holds it (that one
-            // sees the cancel's final status and stops).
+            // sees the cancel's final status and stops): never waiting for it.
             let owner = call.identity.owner();
-            let fence = rt.lease(&owner, &task.id).await.ok().flatten();
+            let fence = rt.try_lease(&owner, &task.id).await.ok().flatten();
             let ctx = rt.request_context(
                 call.clone(),
                 message,
