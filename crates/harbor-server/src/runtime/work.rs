@@ -56,7 +56,7 @@ impl Work {
                 "{}:{}:{}",
                 self.task_id, self.fence.holder, self.fence.epoch
             ),
-            bytes::Bytes::new(),
+            Vec::<u8>::new(),
         )
         .with_task(self.task_id.clone())
         .with_header(HOLDER, self.fence.holder.to_string())
