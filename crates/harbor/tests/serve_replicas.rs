@@ -11,108 +11,19 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
-use harbor_client::sse::{DEFAULT_MAX_EVENT_BYTES, SseDecoder};
-use serde_json::{Value, json};
+use serde_json::json;
 
 mod support;
 
+use support::jsonrpc::{Stream, message, rpc};
 use support::postgres::Scratch;
 use support::serve::Server;
 
-/// How long one stream may take to end.
+/// How long A may take to say it stopped the execution.
 const STREAM_DEADLINE: Duration = Duration::from_secs(30);
 
 /// The replicas' execution lease time to live: short, so a failover happens quickly.
 const LEASE_TTL: &str = "1s";
-
-fn call(method: &str, params: Value) -> Value {
-    json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-}
-
-fn message(prefix: &str) -> Value {
-    json!({
-        "messageId": format!("{prefix}-{}", uuid::Uuid::new_v4().simple()),
-        "role": "ROLE_USER",
-        "parts": [{"text": "replica test"}],
-    })
-}
-
-async fn rpc(server: &Server, method: &str, params: Value) -> Value {
-    let answer: Value = reqwest::Client::new()
-        .post(&server.jsonrpc_url)
-        .header("A2A-Version", "1.0")
-        .json(&call(method, params))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("JSON answer");
-    assert!(answer.get("error").is_none(), "{method} failed: {answer}");
-    answer["result"].clone()
-}
-
-/// An open SSE stream of JSON-RPC results, with their ids.
-struct Stream {
-    body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
-    decoder: SseDecoder,
-}
-
-impl Stream {
-    async fn open(
-        server: &Server,
-        method: &str,
-        params: Value,
-        last_event_id: Option<u64>,
-    ) -> Self {
-        let mut request = reqwest::Client::new()
-            .post(&server.jsonrpc_url)
-            .header("A2A-Version", "1.0")
-            .header("Accept", "text/event-stream")
-            .json(&call(method, params));
-        if let Some(id) = last_event_id {
-            request = request.header("Last-Event-ID", id.to_string());
-        }
-        let response = request.send().await.expect("stream request");
-        assert_eq!(response.status(), 200, "{method}");
-        Self {
-            body: response.bytes_stream().boxed(),
-            decoder: SseDecoder::new(DEFAULT_MAX_EVENT_BYTES),
-        }
-    }
-
-    /// The next event, `(id, result)`, or `None` when the server ended the stream.
-    async fn next(&mut self) -> Option<(u64, Value)> {
-        loop {
-            if let Some(event) = self.decoder.next_event() {
-                let data: Value = serde_json::from_str(&event.data).expect("JSON data");
-                assert!(data.get("error").is_none(), "an error event: {data}");
-                let id = event
-                    .id
-                    .and_then(|id| id.parse().ok())
-                    .unwrap_or_else(|| panic!("an event without a numeric id: {data}"));
-                return Some((id, data["result"].clone()));
-            }
-            let chunk = tokio::time::timeout(STREAM_DEADLINE, self.body.next())
-                .await
-                .expect("the stream goes on or ends in time");
-            match chunk {
-                Some(Ok(bytes)) => self.decoder.push(&bytes).expect("a well-formed stream"),
-                Some(Err(e)) => panic!("the stream broke: {e}"),
-                None => return None,
-            }
-        }
-    }
-
-    async fn rest(mut self) -> Vec<(u64, Value)> {
-        let mut events = Vec::new();
-        while let Some(event) = self.next().await {
-            events.push(event);
-        }
-        events
-    }
-}
 
 /// Runs `test` against two replicas, A and B, sharing a store and a bus in a fresh schema
 /// (dropped after); skips when `HARBOR_POSTGRES_URL` is unset.

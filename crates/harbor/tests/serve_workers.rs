@@ -13,12 +13,11 @@ use std::rc::Rc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
-use harbor_client::sse::{DEFAULT_MAX_EVENT_BYTES, SseDecoder};
-use serde_json::{Value, json};
+use serde_json::json;
 
 mod support;
 
+use support::jsonrpc::{Stream, message, rpc};
 use support::postgres::Scratch;
 use support::serve::Server;
 use support::worker::{Worker, ran};
@@ -28,84 +27,6 @@ const DEADLINE: Duration = Duration::from_secs(30);
 
 /// The execution lease time to live of every process: short, so a failover is quick.
 const LEASE_TTL: &str = "1s";
-
-fn call(method: &str, params: Value) -> Value {
-    json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-}
-
-fn message(prefix: &str) -> Value {
-    json!({
-        "messageId": format!("{prefix}-{}", uuid::Uuid::new_v4().simple()),
-        "role": "ROLE_USER",
-        "parts": [{"text": "worker test"}],
-    })
-}
-
-async fn rpc(server: &Server, method: &str, params: Value) -> Value {
-    let answer: Value = reqwest::Client::new()
-        .post(&server.jsonrpc_url)
-        .header("A2A-Version", "1.0")
-        .json(&call(method, params))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("JSON answer");
-    assert!(answer.get("error").is_none(), "{method} failed: {answer}");
-    answer["result"].clone()
-}
-
-/// An open SSE stream of JSON-RPC results.
-struct Stream {
-    body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
-    decoder: SseDecoder,
-}
-
-impl Stream {
-    async fn open(server: &Server, method: &str, params: Value) -> Self {
-        let response = reqwest::Client::new()
-            .post(&server.jsonrpc_url)
-            .header("A2A-Version", "1.0")
-            .header("Accept", "text/event-stream")
-            .json(&call(method, params))
-            .send()
-            .await
-            .expect("stream request");
-        assert_eq!(response.status(), 200, "{method}");
-        Self {
-            body: response.bytes_stream().boxed(),
-            decoder: SseDecoder::new(DEFAULT_MAX_EVENT_BYTES),
-        }
-    }
-
-    /// The next result, or `None` when the server ended the stream.
-    async fn next(&mut self) -> Option<Value> {
-        loop {
-            if let Some(event) = self.decoder.next_event() {
-                let data: Value = serde_json::from_str(&event.data).expect("JSON data");
-                assert!(data.get("error").is_none(), "an error event: {data}");
-                return Some(data["result"].clone());
-            }
-            let chunk = tokio::time::timeout(DEADLINE, self.body.next())
-                .await
-                .expect("the stream goes on or ends in time");
-            match chunk {
-                Some(Ok(bytes)) => self.decoder.push(&bytes).expect("a well-formed stream"),
-                Some(Err(e)) => panic!("the stream broke: {e}"),
-                None => return None,
-            }
-        }
-    }
-
-    async fn last(mut self) -> Value {
-        let mut last = None;
-        while let Some(event) = self.next().await {
-            last = Some(event);
-        }
-        last.expect("the stream said something")
-    }
-}
 
 /// Runs `test` against front doors A and B and workers W1 and W2, sharing a store and a
 /// bus in a fresh schema (dropped after); skips when `HARBOR_POSTGRES_URL` is unset, and
@@ -206,9 +127,10 @@ fn sends_run_on_workers(nats: bool) {
             &b,
             "SendStreamingMessage",
             json!({"message": message("tck-long-running")}),
+            None,
         )
         .await;
-        let first = stream.next().await.expect("a first event");
+        let (_, first) = stream.next().await.expect("a first event");
         assert_eq!(
             first["task"]["status"]["state"], "TASK_STATE_SUBMITTED",
             "{first}"
@@ -245,8 +167,8 @@ fn a_cancel_on_a_front_door_stops_the_worker(nats: bool) {
         )
         .await;
         let id = sent["task"]["id"].as_str().expect("a task id").to_owned();
-        let mut on_a = Stream::open(&a, "SubscribeToTask", json!({"id": id})).await;
-        let first = on_a.next().await.expect("the task");
+        let mut on_a = Stream::open(&a, "SubscribeToTask", json!({"id": id}), None).await;
+        let (_, first) = on_a.next().await.expect("the task");
         assert!(first["task"].is_object(), "{first}");
         until(
             "a worker takes the task",
@@ -295,7 +217,7 @@ fn a_killed_workers_task_ends_failed(nats: bool) {
         )
         .await;
         let id = sent["task"]["id"].as_str().expect("a task id").to_owned();
-        let mut on_a = Stream::open(&a, "SubscribeToTask", json!({"id": id})).await;
+        let mut on_a = Stream::open(&a, "SubscribeToTask", json!({"id": id}), None).await;
         let _ = on_a.next().await.expect("the task");
         until(
             "a worker takes the task",

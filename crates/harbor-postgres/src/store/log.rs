@@ -269,16 +269,7 @@ impl Leases for PostgresTaskStore {
                 ],
             )
             .await?;
-        if let Some(row) = rows.first() {
-            return Ok(Some(Fence {
-                holder: holder.into(),
-                epoch: to_u64(row.get(0)),
-            }));
-        }
-        match self.db.version(owner, task_id).await? {
-            Some(_) => Ok(None),
-            None => Err(not_found(task_id)),
-        }
+        self.taken(owner, task_id, holder, &rows).await
     }
 
     async fn hand_over(
@@ -308,16 +299,7 @@ impl Leases for PostgresTaskStore {
                 ],
             )
             .await?;
-        if let Some(row) = rows.first() {
-            return Ok(Some(Fence {
-                holder: to.into(),
-                epoch: to_u64(row.get(0)),
-            }));
-        }
-        match self.db.version(owner, task_id).await? {
-            Some(_) => Ok(None),
-            None => Err(not_found(task_id)),
-        }
+        self.taken(owner, task_id, to, &rows).await
     }
 
     async fn renew(&self, holder: &str, ttl: Duration) -> Result<u64, Error> {
@@ -439,6 +421,27 @@ fn decode_cursor(task_id: &str, bytes: &[u8]) -> Result<PushCursor, Error> {
 }
 
 impl PostgresTaskStore {
+    /// The fence of `holder` from the `lease_epoch` a lease-taking statement returned; with
+    /// no row, `None` if the task exists (the lease is someone else's), else TaskNotFound.
+    async fn taken(
+        &self,
+        owner: &Owner,
+        task_id: &str,
+        holder: &str,
+        rows: &[tokio_postgres::Row],
+    ) -> Result<Option<Fence>, Error> {
+        if let Some(row) = rows.first() {
+            return Ok(Some(Fence {
+                holder: holder.into(),
+                epoch: to_u64(row.get(0)),
+            }));
+        }
+        match self.db.version(owner, task_id).await? {
+            Some(_) => Ok(None),
+            None => Err(not_found(task_id)),
+        }
+    }
+
     /// Whether `cursor` has delivered all of a finished task.
     async fn delivered_all(&self, cursor: &PushCursor) -> Result<bool, Error> {
         let rows = self

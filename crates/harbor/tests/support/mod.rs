@@ -2,6 +2,7 @@
 
 pub mod cluster;
 pub mod interop;
+pub mod jsonrpc;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod run;
