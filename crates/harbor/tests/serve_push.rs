@@ -138,10 +138,19 @@ fn post_json(url: &str, body: &Value) -> Value {
     })
 }
 
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+fn wait_until(what: &str, done: impl FnMut() -> bool) {
+    wait_or_show(what, done, String::new);
+}
+
+/// Waits for `done`; on a timeout, fails showing `output()` (the servers' logs).
+fn wait_or_show(what: &str, mut done: impl FnMut() -> bool, output: impl Fn() -> String) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting: {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting: {what}\n{}",
+            output()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -254,6 +263,10 @@ fn a_push_config_whose_server_died_is_delivered_by_another() {
     let start = |name: &str| {
         let mut args: Vec<&str> = FAST_RETRIES.to_vec();
         args.extend([
+            // Fast retries add up to the default 50 attempts within seconds on a loaded
+            // machine: the delivery must outlive the first server however slow it is.
+            "--push-max-attempts",
+            "100000",
             "--store",
             shared,
             "--bus",
@@ -264,9 +277,13 @@ fn a_push_config_whose_server_died_is_delivered_by_another() {
             "1s",
         ]);
         let args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
-        Server::start_with_env(&args, &[("RUST_LOG", "warn,harbor_server::runtime=info")])
+        Server::start_with_env(&args, &[("RUST_LOG", "warn,harbor_server=info")])
     };
+    // The webhook is ours from the start (no other process can take its port), and
+    // answers 503 (retried) until the first server is gone.
     let hook = free_address();
+    let receiver = Receiver::start(hook);
+    receiver.answer(503);
     let (mut first, second) = (start("push-a"), start("push-b"));
     let task = send_with_hook(
         &first,
@@ -276,10 +293,17 @@ fn a_push_config_whose_server_died_is_delivered_by_another() {
     first.child.kill().expect("SIGKILL");
     first.child.wait().expect("reap");
 
-    let receiver = Receiver::start(hook);
-    wait_until(
+    receiver.answer(200);
+    wait_or_show(
         "the four events of the task, from the second server",
         || receiver.delivered("orphan").len() >= 4,
+        || {
+            format!(
+                "--- first ---\n{}\n--- second ---\n{}",
+                first.output(),
+                second.output()
+            )
+        },
     );
     assert_eq!(
         receiver.delivered("orphan"),
