@@ -442,21 +442,6 @@ impl PostgresTaskStore {
         }
     }
 
-    /// Whether `cursor` has delivered all of a finished task.
-    async fn delivered_all(&self, cursor: &PushCursor) -> Result<bool, Error> {
-        let rows = self
-            .db
-            .query(
-                &format!(
-                    "SELECT version <= $2 AND state IN ({}) FROM {{s}}.tasks WHERE id = $1",
-                    terminal_states()
-                ),
-                &[&cursor.task_id, &to_i64(cursor.delivered)],
-            )
-            .await?;
-        Ok(rows.first().is_some_and(|row| row.get(0)))
-    }
-
     /// Cursors after `after` in (task, config) order that pass `condition` (SQL over
     /// `k`, the cursor, and `t`, its task), at most `limit`.
     async fn cursors_where(
@@ -546,21 +531,27 @@ impl PushOutbox for PostgresTaskStore {
     }
 
     async fn save(&self, cursor: &PushCursor) -> Result<(), Error> {
-        // Nothing left to deliver ends the cursor's push hold (see `Leases::hold_push`).
-        let done = cursor.dead.is_some() || self.delivered_all(cursor).await?;
+        // A cursor with nothing left to deliver (dead, or all of a finished task delivered)
+        // ends its push hold (see `Leases::hold_push`), in the same statement.
         let rows = self
             .db
             .query(
-                "WITH t AS (SELECT id FROM {s}.tasks WHERE id = $1 AND tenant = $2 AND user_id = $3), \
-                 c AS (SELECT task_id, config_id FROM {s}.push_configs \
-                       WHERE task_id IN (SELECT id FROM t) AND config_id = $4), \
-                 k AS (INSERT INTO {s}.push_cursors (task_id, config_id, dead, delivered, cursor) \
-                       SELECT task_id, config_id, $5, $6, $7 FROM c \
-                       ON CONFLICT (task_id, config_id) DO UPDATE \
-                       SET dead = excluded.dead, delivered = excluded.delivered, cursor = excluded.cursor, \
-                           holder = CASE WHEN $8 THEN NULL ELSE {s}.push_cursors.holder END, \
-                           holder_until = CASE WHEN $8 THEN NULL ELSE {s}.push_cursors.holder_until END) \
-                 SELECT (SELECT count(*) FROM t), (SELECT count(*) FROM c)",
+                &format!(
+                    "WITH t AS (SELECT id, version <= $6 AND state IN ({}) AS finished \
+                           FROM {{s}}.tasks WHERE id = $1 AND tenant = $2 AND user_id = $3), \
+                     c AS (SELECT task_id, config_id FROM {{s}}.push_configs \
+                           WHERE task_id IN (SELECT id FROM t) AND config_id = $4), \
+                     k AS (INSERT INTO {{s}}.push_cursors (task_id, config_id, dead, delivered, cursor) \
+                           SELECT task_id, config_id, $5, $6, $7 FROM c \
+                           ON CONFLICT (task_id, config_id) DO UPDATE \
+                           SET dead = excluded.dead, delivered = excluded.delivered, cursor = excluded.cursor, \
+                               holder = CASE WHEN $5 OR (SELECT finished FROM t) THEN NULL \
+                                   ELSE {{s}}.push_cursors.holder END, \
+                               holder_until = CASE WHEN $5 OR (SELECT finished FROM t) THEN NULL \
+                                   ELSE {{s}}.push_cursors.holder_until END) \
+                     SELECT (SELECT count(*) FROM t), (SELECT count(*) FROM c)",
+                    terminal_states()
+                ),
                 &[
                     &cursor.task_id,
                     &&*cursor.owner.tenant,
@@ -569,7 +560,6 @@ impl PushOutbox for PostgresTaskStore {
                     &cursor.dead.is_some(),
                     &to_i64(cursor.delivered),
                     &encode_cursor(cursor)?,
-                    &done,
                 ],
             )
             .await?;
