@@ -1,4 +1,15 @@
-//! The raw baselines: each engine's own client doing what its driver does, no Harbor code.
+//! The raw baselines: each engine's own client doing what its driver does, no Harbor code,
+//! written as a careful user of that client would (each engine crate's `raw` module says
+//! exactly what it does, and [`RawEngine::describe`] says it in the report):
+//!
+//! - embedded: redb inserts, a window per fsync'd commit; reads and deletes 256 per commit.
+//! - NATS: windowed JetStream publishes with a `Nats-Msg-Id` each; a pull consumer acking
+//!   each message.
+//! - Redis: one atomic dedup-and-append per record (a Lua `SET NX PX` then `XADD`, sent
+//!   with `EVALSHA`), batched like the driver's publisher; `XREADGROUP` + `XACK` per batch.
+//! - PostgreSQL: multi-row inserts into a table with the driver's message columns, unique
+//!   dedup key and log index, on the driver's publish connection count; claim (`UPDATE …
+//!   SKIP LOCKED`) and delete in batches.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -192,7 +203,7 @@ url_engine!(
     "redis",
     Redis,
     harbor_redis::raw,
-    "redis-rs: pipelined XADD; XREADGROUP COUNT 100 + XACK per batch",
+    "redis-rs: EVALSHA of a Lua SET NX PX + XADD per record (dedup-and-append), 2 calls of window/2 in flight; XREADGROUP COUNT 256 + XACK per batch",
     |bus: &str| {
         let bus = bus.to_owned();
         async move {
@@ -205,7 +216,7 @@ url_engine!(
     "postgres",
     Postgres,
     harbor_postgres::raw,
-    "tokio-postgres: batched multi-row INSERT; claim 100 (UPDATE vt .. FOR UPDATE SKIP LOCKED) then DELETE them",
+    "tokio-postgres: multi-row INSERT of the driver's columns (dedup unique key, (txid, seq) index), 2 connections x window/2 rows; 2 connections claim 256 (UPDATE vt .. FOR UPDATE SKIP LOCKED) then DELETE them",
     |bus: &str| {
         let bus = bus.to_owned();
         async move {
