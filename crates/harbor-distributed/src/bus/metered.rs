@@ -8,7 +8,7 @@
 //! | `harbor_bus_redelivered_total` | counter | `driver`, `group` (deliveries with attempt > 1) |
 //! | `harbor_bus_acked_total` | counter | `driver`, `group` |
 //! | `harbor_bus_nacked_total` | counter | `driver`, `group` |
-//! | `harbor_bus_dead_lettered_total` | counter | `driver`, `group` (nacks of a last attempt) |
+//! | `harbor_bus_dead_lettered_total` | counter | `driver`, `group`, `cause`: `nack` (a last attempt nacked) or `timeout` (a last attempt dropped unsettled, or acked after its visibility timeout) |
 //! | `harbor_bus_unsettled` | gauge | `driver`, `group` (delivered, neither acked nor nacked yet) |
 //! | `harbor_bus_consumer_lag` | gauge | `driver`, `group` (the engine's [backlog](MessageBus::backlog) of the group: stored for it and not settled, in flight included; read by [`MeteredBus::record_consumer_lag`]) |
 //!
@@ -48,7 +48,8 @@ pub const REDELIVERED_TOTAL: &str = "harbor_bus_redelivered_total";
 pub const ACKED_TOTAL: &str = "harbor_bus_acked_total";
 /// Deliveries nacked (handed back for redelivery).
 pub const NACKED_TOTAL: &str = "harbor_bus_nacked_total";
-/// Nacks of a delivery's last attempt: the driver dead-letters the envelope.
+/// Last attempts this process gave up on, which the driver dead-letters: `cause` `nack`
+/// (nacked) or `timeout` (dropped unsettled, or settled after the visibility timeout).
 pub const DEAD_LETTERED_TOTAL: &str = "harbor_bus_dead_lettered_total";
 /// Deliveries held by subscribers, not yet settled.
 pub const UNSETTLED: &str = "harbor_bus_unsettled";
@@ -71,7 +72,8 @@ pub fn describe_metrics() {
     describe_counter!(NACKED_TOTAL, "Deliveries nacked for redelivery.");
     describe_counter!(
         DEAD_LETTERED_TOTAL,
-        "Nacks of an envelope's last attempt, which the driver dead-letters."
+        "Last attempts given up here, which the driver dead-letters: cause nack (nacked) or \
+         timeout (dropped unsettled, or acked after the visibility timeout)."
     );
     describe_gauge!(
         UNSETTLED,
@@ -174,6 +176,7 @@ struct GroupMeters {
     acked: Counter,
     nacked: Counter,
     dead_lettered: Counter,
+    timed_out: Counter,
     unsettled: Gauge,
     max_attempts: u32,
 }
@@ -200,7 +203,8 @@ impl MessageBus for MeteredBus {
             redelivered: counter!(REDELIVERED_TOTAL, &labels),
             acked: counter!(ACKED_TOTAL, &labels),
             nacked: counter!(NACKED_TOTAL, &labels),
-            dead_lettered: counter!(DEAD_LETTERED_TOTAL, &labels),
+            dead_lettered: counter!(DEAD_LETTERED_TOTAL, &with_cause(&labels, "nack")),
+            timed_out: counter!(DEAD_LETTERED_TOTAL, &with_cause(&labels, "timeout")),
             unsettled: gauge!(UNSETTLED, &labels),
             max_attempts: options.max_attempts,
         });
@@ -235,6 +239,19 @@ impl MessageBus for MeteredBus {
     }
 }
 
+impl GroupMeters {
+    /// Whether `settle` is its envelope's last attempt: given up, it is dead-lettered.
+    fn is_last(&self, settle: &Settle) -> bool {
+        settle.attempt() >= self.max_attempts
+    }
+}
+
+/// `labels` and a `cause`.
+fn with_cause(labels: &[(&'static str, String); 2], cause: &str) -> [(&'static str, String); 3] {
+    let [driver, group] = labels.clone();
+    [driver, group, ("cause", cause.to_owned())]
+}
+
 /// Settles through the driver's own settling half and counts the outcome.
 struct MeteredAcker {
     settle: Mutex<Option<Settle>>,
@@ -256,9 +273,13 @@ impl Acknowledger for MeteredAcker {
     async fn ack(&self) -> Result<(), Error> {
         let settle = self.take()?;
         self.meters.unsettled.decrement(1.0);
+        let last = self.meters.is_last(&settle);
         let result = settle.ack().await;
-        if result.is_ok() {
-            self.meters.acked.increment(1);
+        match &result {
+            Ok(()) => self.meters.acked.increment(1),
+            // Too late: the visibility timeout took it back, and it had no attempt left.
+            Err(Error::DeliveryExpired(_)) if last => self.meters.timed_out.increment(1),
+            Err(_) => {}
         }
         result
     }
@@ -266,7 +287,7 @@ impl Acknowledger for MeteredAcker {
     async fn nack(&self, delay: Duration, reason: Option<String>) -> Result<(), Error> {
         let settle = self.take()?;
         self.meters.unsettled.decrement(1.0);
-        let last = settle.attempt() >= self.meters.max_attempts;
+        let last = self.meters.is_last(&settle);
         let result = settle.nack(delay, reason).await;
         if result.is_ok() {
             self.meters.nacked.increment(1);
@@ -281,13 +302,15 @@ impl Acknowledger for MeteredAcker {
 impl Drop for MeteredAcker {
     fn drop(&mut self) {
         // Dropped unsettled: the driver's visibility timeout takes it back.
-        let unsettled = self
+        let settle = self
             .settle
             .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_some();
-        if unsettled {
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(settle) = settle {
             self.meters.unsettled.decrement(1.0);
+            if self.meters.is_last(settle) {
+                self.meters.timed_out.increment(1);
+            }
         }
     }
 }

@@ -75,7 +75,13 @@ async fn publishes_deliveries_and_settlements_are_counted_per_driver_and_group()
     assert_eq!(at(DELIVERED_TOTAL), Some(3.0), "{text}");
     assert_eq!(at(REDELIVERED_TOTAL), Some(1.0), "{text}");
     assert_eq!(at(NACKED_TOTAL), Some(2.0), "{text}");
-    assert_eq!(at(DEAD_LETTERED_TOTAL), Some(1.0), "{text}");
+    let dead = |cause: &str| {
+        let series =
+            format!(r#"{DEAD_LETTERED_TOTAL}{{driver="memory",group="workers",cause="{cause}"}}"#);
+        sample(&text, &series)
+    };
+    assert_eq!(dead("nack"), Some(1.0), "{text}");
+    assert_eq!(dead("timeout"), Some(0.0), "{text}");
     assert_eq!(at(ACKED_TOTAL), Some(1.0), "{text}");
     assert_eq!(at(UNSETTLED), Some(0.0), "{text}");
 }
@@ -96,6 +102,45 @@ async fn a_delivery_dropped_unsettled_leaves_the_gauge() {
     let text = handle.render();
     assert_eq!(
         sample(&text, r#"harbor_bus_unsettled{driver="memory",group="g"}"#),
+        Some(0.0),
+        "{text}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn last_attempts_given_up_by_timeout_count_as_dead_letters() {
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    let bus = MeteredBus::new(
+        Arc::new(MemoryBus::new(MemoryBusConfig::default())),
+        "memory",
+    );
+    let options = SubscribeOptions::new(["jobs.*"], "g", IdentityScope::Tenant("t".into()))
+        .max_attempts(2)
+        .visibility_timeout(Duration::from_secs(1));
+    let mut sub = bus.subscribe(options).await.expect("subscribe");
+    bus.publish(envelope("dropped")).await.expect("publish");
+    // Attempt 1 dropped: it comes back, nothing is dead yet.
+    drop(next(&mut sub).await);
+    let last = next(&mut sub).await;
+    assert_eq!(last.attempt(), 2);
+    let timeout = r#"harbor_bus_dead_lettered_total{driver="memory",group="g",cause="timeout"}"#;
+    assert_eq!(sample(&handle.render(), timeout), Some(0.0));
+    drop(last);
+    assert_eq!(sample(&handle.render(), timeout), Some(1.0));
+
+    bus.publish(envelope("late")).await.expect("publish");
+    drop(next(&mut sub).await);
+    let late = next(&mut sub).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let acked = late.ack().await;
+    assert!(matches!(acked, Err(Error::DeliveryExpired(_))), "{acked:?}");
+    let text = handle.render();
+    assert_eq!(sample(&text, timeout), Some(2.0), "{text}");
+    let group = r#"{driver="memory",group="g"}"#;
+    assert_eq!(
+        sample(&text, &format!("{ACKED_TOTAL}{group}")),
         Some(0.0),
         "{text}"
     );
