@@ -35,7 +35,7 @@ pub use identity::{Identity, Owner};
 pub use registry::{BusDriver, Registry, TransportDriver};
 pub use store::{
     Fence, Leases, LogEntry, MemoryTaskStore, PushCursor, PushFailure, PushOutbox, StoredTask,
-    TaskLog, TaskPage, TaskQuery, TaskStore,
+    TaskLog, TaskPage, TaskQuery, TaskStore, state_counts,
 };
 pub use transport::{
     A2aHandler, CallContext, EventStream, HandlerStream, LAST_EVENT_ID, Peer, RemoteTransport,

@@ -33,6 +33,9 @@ const MAX_PAGE: usize = 1000;
 /// The page of dead letters when none is asked for.
 const DEFAULT_PAGE: usize = 100;
 
+/// How long a scrape waits for the store to count its tasks by state.
+const COUNT_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// How long `/readyz` waits for the store.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -93,7 +96,7 @@ async fn readyz(State(handler): State<DefaultHandler>) -> Response {
 
 /// The gauges read from the handler now, then everything rendered.
 async fn scrape(handler: &DefaultHandler, render: &Metrics) -> Response {
-    crate::telemetry::set_handler_gauges(handler);
+    crate::telemetry::record_handler_gauges(handler, COUNT_TIMEOUT).await;
     let text = render().await;
     (
         [(

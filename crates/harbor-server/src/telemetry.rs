@@ -10,9 +10,12 @@
 //! | `harbor_a2a_requests_total` | counter | `rpc`, `binding`, `outcome` (`ok` or the A2A error reason, e.g. `TASK_NOT_FOUND`) |
 //! | `harbor_a2a_request_duration_seconds` | histogram | `rpc`, `binding` |
 //! | `harbor_a2a_open_streams` | gauge | `binding` |
+//! | `harbor_a2a_refusals_total` | counter | `binding`, `reason` (the A2A error reason): requests refused before their RPC ran (authentication, unreadable bodies, unknown methods) |
+//! | `harbor_http_connections_refused_total` | counter | (connections closed at once: the connection cap was reached) |
 //! | `harbor_task_log_appends_total` | counter | (appends to task logs, any store) |
 //! | `harbor_task_log_events_total` | counter | (events those appends carried) |
 //! | `harbor_task_state_transitions_total` | counter | `state` (the state a task entered, e.g. `TASK_STATE_COMPLETED`) |
+//! | `harbor_tasks` | gauge | `state`: tasks the store holds in each state, every owner's (read at scrape time; NaN when the store cannot say) |
 //! | `harbor_push_attempts_total` | counter | `outcome` (`delivered`, `retry`, `dead`) |
 //! | `harbor_push_retry_backlog` | gauge | (push deliveries waiting for their next attempt) |
 //! | `harbor_task_executions_running` | gauge | (agent executions running here, i.e. tasks WORKING in this process) |
@@ -33,6 +36,12 @@ pub const REQUEST_DURATION: &str = "harbor_a2a_request_duration_seconds";
 pub const OPEN_STREAMS: &str = "harbor_a2a_open_streams";
 /// States tasks entered.
 pub const TASK_TRANSITIONS_TOTAL: &str = "harbor_task_state_transitions_total";
+/// Requests refused before their RPC ran, by binding and A2A error reason.
+pub const REFUSALS_TOTAL: &str = "harbor_a2a_refusals_total";
+/// Connections refused because the connection cap was reached.
+pub const CONNECTIONS_REFUSED_TOTAL: &str = "harbor_http_connections_refused_total";
+/// Tasks stored in each state (read at scrape time).
+pub const TASKS: &str = "harbor_tasks";
 /// Webhook POSTs by outcome.
 pub const PUSH_ATTEMPTS_TOTAL: &str = "harbor_push_attempts_total";
 /// Push deliveries waiting for their next attempt.
@@ -81,8 +90,21 @@ pub fn describe() {
     );
     describe_gauge!(OPEN_STREAMS, "Streams (SSE or gRPC) open now.");
     describe_counter!(
+        REFUSALS_TOTAL,
+        "Requests refused before their RPC ran (authentication, unreadable body, unknown \
+         method), by binding and A2A error reason."
+    );
+    describe_counter!(
+        CONNECTIONS_REFUSED_TOTAL,
+        "Connections closed at once because the connection cap was reached."
+    );
+    describe_counter!(
         TASK_TRANSITIONS_TOTAL,
         "Task states entered, by state (agent status updates)."
+    );
+    describe_gauge!(
+        TASKS,
+        "Tasks the store holds in each state, over every owner (NaN: the store did not answer)."
     );
     describe_counter!(
         PUSH_ATTEMPTS_TOTAL,
@@ -107,10 +129,27 @@ pub fn describe() {
     );
 }
 
-/// Sets the gauges read from `handler`'s state (call before rendering).
-pub fn set_handler_gauges(handler: &crate::DefaultHandler) {
+/// Sets the gauges read from `handler` and its store (call before rendering); the store's
+/// count waits at most `timeout`.
+pub async fn record_handler_gauges(handler: &crate::DefaultHandler, timeout: Duration) {
     gauge!(RUNNING_EXECUTIONS).set(handler.running_executions() as f64);
     gauge!(LOG_READERS).set(handler.open_streams() as f64);
+    let counts = match handler.tasks_by_state(timeout).await {
+        Ok(Some(counts)) => counts,
+        // A store that keeps no count shows no series.
+        Ok(None) => return,
+        Err(why) => {
+            tracing::warn!(%why, "tasks by state: the store did not count");
+            for state in TaskState::ALL {
+                gauge!(TASKS, "state" => state.as_str_name()).set(f64::NAN);
+            }
+            return;
+        }
+    };
+    for state in TaskState::ALL {
+        let count = counts.iter().find(|(s, _)| *s == state).map_or(0, |c| c.1);
+        gauge!(TASKS, "state" => state.as_str_name()).set(count as f64);
+    }
 }
 
 /// Times one RPC; [`finish`](Self::finish) records it.
@@ -185,6 +224,17 @@ pub(crate) fn log_appended(events: usize) {
 /// A task entered `state`.
 pub(crate) fn task_entered(state: TaskState) {
     counter!(TASK_TRANSITIONS_TOTAL, "state" => state.as_str_name()).increment(1);
+}
+
+/// One request refused before its RPC ran.
+pub(crate) fn refused(binding: Binding, error: &A2aError) {
+    counter!(REFUSALS_TOTAL, "binding" => binding.as_str(), "reason" => error.reason())
+        .increment(1);
+}
+
+/// One connection refused at the connection cap.
+pub(crate) fn connection_refused() {
+    counter!(CONNECTIONS_REFUSED_TOTAL).increment(1);
 }
 
 /// One webhook POST's outcome: `delivered`, `retry` or `dead`.

@@ -171,6 +171,19 @@ async fn metrics_count_requests_by_rpc_binding_and_outcome_and_open_streams() {
     }
     let (status, _) = call(&app, Method::GET, "/a2a/rest/tasks/no-such-task", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // Refused before any RPC ran: not JSON.
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/a2a/jsonrpc")
+        .header("content-type", "application/json")
+        .body(Body::from("{not json"))
+        .expect("request");
+    let response = app.clone().oneshot(request).await.expect("response");
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "JSON-RPC errors travel in a 200"
+    );
 
     // A stream counts as open until its body is gone.
     let request = Request::builder()
@@ -208,6 +221,12 @@ async fn metrics_count_requests_by_rpc_binding_and_outcome_and_open_streams() {
     );
     let completed = r#"harbor_task_state_transitions_total{state="TASK_STATE_COMPLETED"}"#;
     assert!(sample(&text, completed).is_some_and(|n| n >= 3.0), "{text}");
+    // The store's count of its tasks by state: the three tasks sent here, all done.
+    let tasks = |state: &str| sample(&text, &format!(r#"harbor_tasks{{state="{state}"}}"#));
+    assert_eq!(tasks("TASK_STATE_COMPLETED"), Some(3.0), "{text}");
+    assert_eq!(tasks("TASK_STATE_WORKING"), Some(0.0), "{text}");
+    let refused = r#"harbor_a2a_refusals_total{binding="jsonrpc",reason="JSON_PARSE_ERROR"}"#;
+    assert_eq!(sample(&text, refused), Some(1.0), "{text}");
     // Appends are counted whatever the store (here the memory store).
     assert!(
         sample(&text, "harbor_task_log_appends_total").is_some_and(|n| n >= 3.0),

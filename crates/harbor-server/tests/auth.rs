@@ -119,6 +119,10 @@ async fn grpc_list(addr: &str, headers: &[(&str, &str)]) -> Result<(), tonic::St
 
 #[tokio::test]
 async fn each_binding_answers_missing_and_wrong_keys_in_its_own_form() {
+    // The test's runtime has one thread, so the servers' tasks record here too.
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let metrics = recorder.handle();
+    let _local = metrics::set_default_local_recorder(&recorder);
     let served = serve(api_keys(FailureLimit::default())).await;
     let wrong = [("x-api-key", "wrong-key-0123456789abcdef")];
     for headers in [&[][..], &wrong[..]] {
@@ -148,6 +152,14 @@ async fn each_binding_answers_missing_and_wrong_keys_in_its_own_form() {
     assert!(body["result"]["tasks"].is_array(), "{body}");
     assert_eq!(rest(&served.base, &good).await.0, 200);
     grpc_list(&served.grpc, &good).await.expect("alice lists");
+    // Each refusal is counted, by binding: a missing and a wrong key on each.
+    let text = metrics.render();
+    for binding in ["jsonrpc", "http_json", "grpc"] {
+        let series = format!(
+            r#"harbor_a2a_refusals_total{{binding="{binding}",reason="UNAUTHENTICATED"}} 2"#
+        );
+        assert!(text.lines().any(|l| l == series), "{series} in {text}");
+    }
     // The public card needs no credential.
     let card = reqwest::get(format!("{}/.well-known/agent-card.json", served.base))
         .await

@@ -209,7 +209,7 @@ pub(crate) fn install() -> anyhow::Result<PrometheusHandle> {
         .install_recorder()
         .context("cannot install the metrics recorder")?;
     harbor_server::telemetry::describe();
-    harbor_embedded::store::describe_metrics();
+    harbor_distributed::store::commits::describe_metrics();
     harbor_distributed::bus::metered::describe_metrics();
     spawn_upkeep(handle.clone());
     Ok(handle)

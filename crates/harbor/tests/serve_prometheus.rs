@@ -168,7 +168,8 @@ async fn prometheus_scrapes_the_series_of_a_known_workload() {
     let client = reqwest::Client::new();
 
     // The workload: 3 plain sends, 1 send whose webhook is down (one attempt, then a dead
-    // letter), 1 GetTask of a task that does not exist on HTTP+JSON.
+    // letter), 1 GetTask of a task that does not exist on HTTP+JSON, 1 body that is not
+    // JSON.
     let mut task_ids = Vec::new();
     let dead_hook = format!("http://{}/hook", free_address());
     for push_to in [None, None, None, Some(dead_hook.as_str())] {
@@ -182,10 +183,18 @@ async fn prometheus_scrapes_the_series_of_a_known_workload() {
         .await
         .expect("GET");
     assert_eq!(missing.status(), reqwest::StatusCode::NOT_FOUND);
+    let unreadable = client
+        .post(&server.jsonrpc_url)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(unreadable.status(), reqwest::StatusCode::OK);
 
     // (query, what it must reach): counters may only go up, so waiting for the exact
     // count (or a floor) is waiting for a scrape after the workload.
-    let expected: [(&str, Holds); 9] = [
+    let expected: [(&str, Holds); 11] = [
         (r#"up{job="harbor"}"#, |v| v == 1.0),
         (
             r#"harbor_a2a_requests_total{rpc="SendMessage",binding="jsonrpc",outcome="ok"}"#,
@@ -199,6 +208,14 @@ async fn prometheus_scrapes_the_series_of_a_known_workload() {
             r#"sum(harbor_a2a_request_duration_seconds_count{rpc="SendMessage"})"#,
             |v| v == 4.0,
         ),
+        (
+            r#"harbor_a2a_refusals_total{binding="jsonrpc",reason="JSON_PARSE_ERROR"}"#,
+            |v| v == 1.0,
+        ),
+        // The four tasks sent, all answered (the echo agent completes them).
+        (r#"harbor_tasks{state="TASK_STATE_COMPLETED"}"#, |v| {
+            v == 4.0
+        }),
         ("harbor_task_log_appends_total", |v| v >= 4.0),
         ("harbor_store_commit_duration_seconds_count", |v| v >= 4.0),
         (r#"harbor_bus_published_total{driver="embedded"}"#, |v| {

@@ -42,7 +42,8 @@ pub use outbox::{live_cursors_and_dead_letters, push_cursors_save_and_read_back}
 pub use scoped::ScopedLog;
 pub use tasks::{
     concurrent_updates_one_wins, create_then_get, create_twice_is_refused,
-    other_owners_see_not_found, undecodable_tasks_are_refused, update_is_versioned,
+    other_owners_see_not_found, tasks_are_counted_by_state, undecodable_tasks_are_refused,
+    update_is_versioned,
 };
 
 /// Expands to one `#[tokio::test]` per case; `$factory` is an expression of a closure
@@ -62,7 +63,8 @@ macro_rules! task_store_suite {
             update_is_versioned, concurrent_updates_one_wins, list_is_owner_only_newest_first,
             list_filters, list_pages_walk_everything, list_refuses_bad_paging,
             push_config_crud, task_content_round_trips_exactly,
-            list_pages_stop_at_the_byte_budget, undecodable_tasks_are_refused);
+            list_pages_stop_at_the_byte_budget, undecodable_tasks_are_refused,
+            tasks_are_counted_by_state);
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
         $crate::task_store_suite!(@run $factory; $($case),*);

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
-use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig};
+use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig, TaskState};
 use harbor_distributed::{
     Error, LogEntry, Owner, PushCursor, PushOutbox, StoredTask, TaskLog, TaskPage, TaskQuery,
     TaskStore,
@@ -131,6 +131,10 @@ impl TaskStore for ScopedLog {
         id: &str,
     ) -> Result<(), Error> {
         self.log().delete_push_config(owner, task_id, id).await
+    }
+
+    async fn count_by_state(&self) -> Result<Option<Vec<(TaskState, u64)>>, Error> {
+        self.log().count_by_state().await
     }
 }
 

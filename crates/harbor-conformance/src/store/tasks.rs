@@ -177,3 +177,58 @@ pub async fn undecodable_tasks_are_refused(store: Arc<dyn TaskStore>) {
         "got {missing:?}"
     );
 }
+
+/// The store counts its tasks by state over every owner, and an update moves a task from
+/// one count to the other.
+pub async fn tasks_are_counted_by_state(store: Arc<dyn TaskStore>) {
+    let counts = || async {
+        store
+            .count_by_state()
+            .await
+            .expect("count_by_state")
+            .expect("the store keeps count of its tasks by state")
+    };
+    assert_eq!(counts().await, [], "a new store holds no task");
+    let working = task_at(&unique("t"), "ctx", TaskState::Working, base_time());
+    for (who, task) in [
+        (
+            "u1",
+            task_at(&unique("t"), "ctx", TaskState::Submitted, base_time()),
+        ),
+        (
+            "u2",
+            task_at(&unique("t"), "ctx", TaskState::Working, base_time()),
+        ),
+        ("u1", working.clone()),
+    ] {
+        store.create(&owner(who), task).await.expect("create");
+    }
+    assert_eq!(
+        counts().await,
+        [(TaskState::Submitted, 1), (TaskState::Working, 2)],
+        "counted across owners"
+    );
+    let mut done = working.clone();
+    done.status = Some(TaskStatus {
+        state: TaskState::Completed as i32,
+        ..TaskStatus::default()
+    });
+    store.update(&owner("u1"), done, 1).await.expect("update");
+    let mut again = working;
+    again.context_id = "ctx-2".into();
+    // A refused (stale) update moves nothing.
+    let stale = store.update(&owner("u1"), again, 1).await;
+    assert!(
+        matches!(stale, Err(Error::VersionConflict { .. })),
+        "{stale:?}"
+    );
+    assert_eq!(
+        counts().await,
+        [
+            (TaskState::Submitted, 1),
+            (TaskState::Working, 1),
+            (TaskState::Completed, 1)
+        ],
+        "the update moved one task from WORKING to COMPLETED"
+    );
+}

@@ -6,7 +6,7 @@ use std::ops::Bound;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig};
+use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig, TaskState};
 use prost::Message as _;
 
 use super::cursor::{PageCursor, sort_key};
@@ -230,6 +230,13 @@ impl TaskStore for MemoryTaskStore {
                 task_id: task_id.to_owned(),
                 id: id.to_owned(),
             })
+    }
+
+    async fn count_by_state(&self) -> Result<Option<Vec<(TaskState, u64)>>, Error> {
+        let inner = self.lock();
+        Ok(Some(super::state_counts(
+            inner.tasks.values().map(|e| (e.stored.task.state(), 1)),
+        )))
     }
 
     async fn list_push_configs(

@@ -14,6 +14,7 @@ use harbor_a2a::{Task, TaskPushNotificationConfig, TaskState};
 
 use crate::{Error, Owner};
 
+pub mod commits;
 mod cursor;
 pub mod fanout;
 mod lease;
@@ -211,4 +212,28 @@ pub trait TaskStore: Send + Sync + 'static {
     /// Deletes a push config; deleting one that does not exist succeeds.
     async fn delete_push_config(&self, owner: &Owner, task_id: &str, id: &str)
     -> Result<(), Error>;
+
+    /// How many tasks the store holds in each state, over every owner, in
+    /// [`TaskState::ALL`] order and without the states it holds none in; `None` when the
+    /// store does not keep count (the default). An operator's gauge, not an owner's view:
+    /// never hand it to a caller.
+    async fn count_by_state(&self) -> Result<Option<Vec<(TaskState, u64)>>, Error> {
+        Ok(None)
+    }
+}
+
+/// `counts` (any order, zeros and repeats allowed) as [`TaskStore::count_by_state`]
+/// answers: summed per state, in [`TaskState::ALL`] order, zeros left out.
+pub fn state_counts(counts: impl IntoIterator<Item = (TaskState, u64)>) -> Vec<(TaskState, u64)> {
+    let mut sums = [0u64; TaskState::ALL.len()];
+    for (state, count) in counts {
+        if let Some(i) = TaskState::ALL.iter().position(|s| *s == state) {
+            sums[i] = sums[i].saturating_add(count);
+        }
+    }
+    TaskState::ALL
+        .into_iter()
+        .zip(sums)
+        .filter(|(_, n)| *n > 0)
+        .collect()
 }

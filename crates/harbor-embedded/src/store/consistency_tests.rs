@@ -9,8 +9,8 @@ use harbor_distributed::{Error, Owner};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use super::tables::{
-    ACTIVE, COUNTS, INDEX, LOG, LOG_KEPT, Meta, OWNER_TERMINAL, PUSH, TASKS, TERMINAL, Tables,
-    read_row,
+    ACTIVE, COUNTS, INDEX, LOG, LOG_KEPT, Meta, OWNER_TERMINAL, PUSH, STATES, TASKS, TERMINAL,
+    Tables, read_row,
 };
 use super::{StoreConfig, push, retention, tasks};
 
@@ -97,6 +97,17 @@ fn check(db: &Database) -> usize {
         stored.insert((tenant.to_owned(), user.to_owned()), value.value());
     }
     assert_eq!(stored, per_owner, "owner counts");
+    let states = txn.open_table(STATES).expect("states");
+    let mut per_state: BTreeMap<i32, u64> = BTreeMap::new();
+    for meta in metas.values() {
+        *per_state.entry(meta.state).or_default() += 1;
+    }
+    let mut stored: BTreeMap<i32, u64> = BTreeMap::new();
+    for entry in states.iter().expect("iter") {
+        let (state, count) = entry.expect("row");
+        stored.insert(state.value(), count.value());
+    }
+    assert_eq!(stored, per_state, "state counts");
     let push = txn.open_table(PUSH).expect("push");
     for entry in push.iter().expect("iter") {
         let (key, _) = entry.expect("row");
@@ -216,7 +227,7 @@ fn every_table_agrees_after_writes_and_pruning() {
 }
 
 #[test]
-fn a_file_from_before_the_active_table_gets_it_filled_when_opened() {
+fn a_file_from_before_the_derived_tables_gets_them_filled_when_opened() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = std::sync::Arc::new(Database::create(dir.path().join("store.redb")).expect("create"));
     let config = StoreConfig::default();
@@ -229,12 +240,17 @@ fn a_file_from_before_the_active_table_gets_it_filled_when_opened() {
         let new = tasks::Append::snapshot(&task(i, state));
         write(&db, |tables| tasks::create(tables, &config, &owner, &new));
     }
-    // As an older version left it: no active table.
+    // As an older version left it: no active table, no state counts.
     let txn = tasks::begin_write(&db).expect("begin");
     assert!(txn.delete_table(ACTIVE).expect("delete"));
+    assert!(txn.delete_table(STATES).expect("delete"));
     txn.commit().expect("commit");
     drop(super::EmbeddedTaskStore::new(std::sync::Arc::clone(&db), config).expect("reopen"));
     let active = tasks::active(&db, "", 10).expect("active");
     assert_eq!(active, [(owner, "t1".to_owned())]);
+    assert_eq!(
+        tasks::count_by_state(&db).expect("count"),
+        [(TaskState::Working, 1), (TaskState::Completed, 1)]
+    );
     check(&db);
 }

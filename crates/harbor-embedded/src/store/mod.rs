@@ -19,6 +19,7 @@
 //! | `harbor_store_log` | (task id, sequence) | prost-encoded `StreamResponse` |
 //! | `harbor_store_index` | (tenant, user, facet, status nanos, task id) | (state, has timestamp) |
 //! | `harbor_store_counts` | (tenant, user) | number of tasks |
+//! | `harbor_store_states` | task state | number of tasks in it, over every owner |
 //! | `harbor_store_terminal` | (terminal since, task id) | — |
 //! | `harbor_store_owner_terminal` | (tenant, user, terminal since, task id) | — |
 //! | `harbor_store_log_kept` | (terminal since, task id) | — (finished tasks whose log is kept) |
@@ -84,7 +85,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig};
+use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig, TaskState};
 use harbor_distributed::store::check_append;
 use harbor_distributed::{
     Error, LogEntry, Owner, PushCursor, PushOutbox, StoredTask, TaskLog, TaskPage, TaskQuery,
@@ -107,7 +108,6 @@ mod unreadable_tests;
 mod writer;
 
 pub use config::{DEFAULT_LOG_RETENTION, StoreConfig};
-pub use writer::describe_metrics;
 
 #[cfg(feature = "fuzzing")]
 pub(crate) use tables::decode_task as decode_task_row;
@@ -143,14 +143,20 @@ impl EmbeddedTaskStore {
     pub fn new(db: Arc<Database>, config: StoreConfig) -> Result<Self, Error> {
         // Create every table now, so read transactions never meet a missing one.
         let txn = tasks::begin_write(&db)?;
-        let upgrading = !txn
+        let existing: Vec<String> = txn
             .list_tables()
             .map_err(backend)?
-            .any(|t| t.name() == tables::ACTIVE.name());
+            .map(|t| t.name().to_owned())
+            .collect();
+        let lacks = |name: &str| !existing.iter().any(|t| t == name);
+        let (no_active, no_states) = (lacks(tables::ACTIVE.name()), lacks(tables::STATES.name()));
         let mut opened = tables::Tables::open(&txn)?;
-        if upgrading {
-            // A file from before the active table: fill it from the task rows, once.
+        // A file from before a derived table: fill it from the task rows, once.
+        if no_active {
             opened.fill_active()?;
+        }
+        if no_states {
+            opened.fill_states()?;
         }
         drop(opened);
         txn.commit().map_err(backend)?;
@@ -300,6 +306,11 @@ impl TaskStore for EmbeddedTaskStore {
                 push::delete(tables, &owner, &task_id, &id)
             })
             .await
+    }
+
+    async fn count_by_state(&self) -> Result<Option<Vec<(TaskState, u64)>>, Error> {
+        let span = tracing::debug_span!("store.count_by_state");
+        self.blocking(span, tasks::count_by_state).await.map(Some)
     }
 }
 

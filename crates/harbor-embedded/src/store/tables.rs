@@ -44,6 +44,9 @@ pub(super) const OWNER_TERMINAL: TableDefinition<(&str, &str, u64, &str), ()> =
 /// `(tenant, user)` → how many tasks the owner has (no row for zero).
 pub(super) const COUNTS: TableDefinition<(&str, &str), u64> =
     TableDefinition::new("harbor_store_counts");
+/// Task state (proto number) → how many tasks are in it, over every owner (no row for
+/// zero): the operator's gauge, kept by every write that changes a task's state.
+pub(super) const STATES: TableDefinition<i32, u64> = TableDefinition::new("harbor_store_states");
 /// `(task id, config id)` → prost-encoded `TaskPushNotificationConfig`.
 pub(super) const PUSH: TableDefinition<(&str, &str), &[u8]> =
     TableDefinition::new("harbor_store_push");
@@ -252,6 +255,7 @@ pub(super) struct Tables<'txn> {
     pub(super) terminal: Table<'txn, (u64, &'static str), ()>,
     pub(super) owner_terminal: Table<'txn, (&'static str, &'static str, u64, &'static str), ()>,
     pub(super) counts: Table<'txn, (&'static str, &'static str), u64>,
+    states: Table<'txn, i32, u64>,
     pub(super) push: Table<'txn, (&'static str, &'static str), &'static [u8]>,
     pub(super) push_state: Table<'txn, (&'static str, &'static str), &'static [u8]>,
     pub(super) log: Table<'txn, (&'static str, u64), &'static [u8]>,
@@ -268,6 +272,7 @@ impl<'txn> Tables<'txn> {
             terminal: txn.open_table(TERMINAL).map_err(backend)?,
             owner_terminal: txn.open_table(OWNER_TERMINAL).map_err(backend)?,
             counts: txn.open_table(COUNTS).map_err(backend)?,
+            states: txn.open_table(STATES).map_err(backend)?,
             push: txn.open_table(PUSH).map_err(backend)?,
             push_state: txn.open_table(PUSH_STATE).map_err(backend)?,
             log: txn.open_table(LOG).map_err(backend)?,
@@ -290,6 +295,51 @@ impl<'txn> Tables<'txn> {
             self.active
                 .insert(id.as_str(), (meta.tenant.as_str(), meta.user.as_str()))
                 .map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    /// Fills the state counts from the task rows (for a file written before they were
+    /// kept).
+    pub(super) fn fill_states(&mut self) -> Result<(), Error> {
+        let mut counts = std::collections::BTreeMap::<i32, u64>::new();
+        for row in self.tasks.iter().map_err(backend)? {
+            let (_, row) = row.map_err(backend)?;
+            *counts
+                .entry(Meta::from_row(&row.value()).state)
+                .or_default() += 1;
+        }
+        for (state, count) in counts {
+            self.states.insert(state, count).map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    /// Moves one task's count from state `from` (`None`: a new task) to state `to`
+    /// (`None`: a deleted task).
+    pub(super) fn count_state(&mut self, from: Option<i32>, to: Option<i32>) -> Result<(), Error> {
+        if from == to {
+            return Ok(());
+        }
+        if let Some(state) = from {
+            let count = self
+                .states
+                .get(state)
+                .map_err(backend)?
+                .map_or(0, |g| g.value());
+            if count <= 1 {
+                self.states.remove(state).map_err(backend)?;
+            } else {
+                self.states.insert(state, count - 1).map_err(backend)?;
+            }
+        }
+        if let Some(state) = to {
+            let count = self
+                .states
+                .get(state)
+                .map_err(backend)?
+                .map_or(0, |g| g.value());
+            self.states.insert(state, count + 1).map_err(backend)?;
         }
         Ok(())
     }
@@ -402,6 +452,7 @@ impl<'txn> Tables<'txn> {
             .retain_in::<(&str, &str), _>((id, "")..(next.as_str(), ""), |_, _| false)
             .map_err(backend)?;
         self.add_count(&meta.tenant, &meta.user, -1)?;
+        self.count_state(Some(meta.state), None)?;
         Ok(true)
     }
 

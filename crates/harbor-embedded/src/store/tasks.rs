@@ -5,13 +5,13 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use harbor_a2a::{StreamResponse, Task, stream_response::Payload};
+use harbor_a2a::{StreamResponse, Task, TaskState, stream_response::Payload};
 use harbor_distributed::{Error, LogEntry, Owner, StoredTask};
-use redb::{Database, Durability, ReadableDatabase, WriteTransaction};
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, WriteTransaction};
 
 use super::StoreConfig;
 use super::retention::enforce_cap;
-use super::tables::{ACTIVE, Encoded, LOG, Meta, TASKS, Tables, read_row};
+use super::tables::{ACTIVE, Encoded, LOG, Meta, STATES, TASKS, Tables, read_row};
 use crate::engine::backend;
 
 /// The store's clock in nanoseconds since the epoch (0 before it).
@@ -93,6 +93,7 @@ pub(super) fn append(
         tables.put(&meta, &append.task)?;
         tables.append_log(id, 1, &append.events)?;
         tables.add_count(&meta.tenant, &meta.user, 1)?;
+        tables.count_state(None, Some(meta.state))?;
         if let Some(cap) = config.max_tasks_per_owner {
             enforce_cap(tables, &meta.tenant, &meta.user, cap, Some(id))?;
         }
@@ -115,6 +116,7 @@ pub(super) fn append(
     }
     tables.unindex(id, &old)?;
     tables.put(&meta, &append.task)?;
+    tables.count_state(Some(old.state), Some(meta.state))?;
     tables.append_log(id, old.version + 1, &append.events)?;
     Ok(meta.version)
 }
@@ -160,6 +162,19 @@ pub(super) fn get(db: &Database, owner: &Owner, task_id: &str) -> Result<StoredT
         }),
         _ => Err(not_found(task_id)),
     }
+}
+
+/// How many tasks are in each state, over every owner.
+pub(super) fn count_by_state(db: &Database) -> Result<Vec<(TaskState, u64)>, Error> {
+    let txn = db.begin_read().map_err(backend)?;
+    let table = txn.open_table(STATES).map_err(backend)?;
+    let mut counts = Vec::new();
+    for row in table.iter().map_err(backend)? {
+        let (state, count) = row.map_err(backend)?;
+        let state = TaskState::try_from(state.value()).unwrap_or(TaskState::Unspecified);
+        counts.push((state, count.value()));
+    }
+    Ok(harbor_distributed::state_counts(counts))
 }
 
 pub(super) fn read_log(

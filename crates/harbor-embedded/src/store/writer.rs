@@ -134,11 +134,6 @@ impl Drop for Writer {
     }
 }
 
-/// Writes per store transaction (histogram).
-pub(super) const COMMIT_BATCH_SIZE: &str = "harbor_store_commit_batch_size";
-/// Time of each durable commit, its fsync included (histogram, seconds).
-pub(super) const COMMIT_DURATION: &str = "harbor_store_commit_duration_seconds";
-
 fn serve(db: &Database, jobs: &mpsc::Receiver<Box<dyn Job>>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
@@ -154,7 +149,7 @@ fn serve(db: &Database, jobs: &mpsc::Receiver<Box<dyn Job>>) {
 
 /// Runs `batch` in one transaction and answers every write.
 fn commit(db: &Database, batch: Vec<Box<dyn Job>>) {
-    metrics::histogram!(COMMIT_BATCH_SIZE).record(batch.len() as f64);
+    let writes = batch.len();
     let mut answers: Vec<Box<dyn Answer>> = Vec::with_capacity(batch.len());
     let mut jobs = batch.into_iter();
     let outcome = (|| {
@@ -175,7 +170,7 @@ fn commit(db: &Database, batch: Vec<Box<dyn Job>>) {
         // redb's durable commit is where the fsync happens: its time is the fsync latency.
         let started = std::time::Instant::now();
         let committed = txn.commit().map_err(backend);
-        metrics::histogram!(COMMIT_DURATION).record(started.elapsed().as_secs_f64());
+        harbor_distributed::store::commits::record(writes, started.elapsed());
         committed
     })();
     for answer in answers {
@@ -187,18 +182,4 @@ fn commit(db: &Database, batch: Vec<Box<dyn Job>>) {
             job.fail(error);
         }
     }
-}
-
-/// Registers the help text of the store's metrics with the installed recorder.
-pub fn describe_metrics() {
-    use metrics::{Unit, describe_histogram};
-    describe_histogram!(
-        COMMIT_BATCH_SIZE,
-        "Writes the store's writer commits in one transaction."
-    );
-    describe_histogram!(
-        COMMIT_DURATION,
-        Unit::Seconds,
-        "Time of one durable store commit, its fsync included."
-    );
 }

@@ -110,7 +110,10 @@ impl PostgresTaskStore {
         } else {
             APPEND
         };
+        // One statement, one transaction: PostgreSQL flushes its WAL before answering.
+        let started = std::time::Instant::now();
         let rows = self.db.query(statement, &params).await?;
+        harbor_distributed::store::commits::record(1, started.elapsed());
         if rows[0].get::<_, i64>(0) == 1 {
             return Ok(version);
         }

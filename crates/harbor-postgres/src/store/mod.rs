@@ -27,7 +27,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
-use harbor_a2a::{Task, TaskPushNotificationConfig};
+use harbor_a2a::{Task, TaskPushNotificationConfig, TaskState};
 use harbor_distributed::store::{
     PageCursor, check_page_size, decode_task, fits_page, snapshot, sort_key, unreadable,
 };
@@ -505,6 +505,21 @@ impl TaskStore for PostgresTaskStore {
             0 => Err(not_found(task_id)),
             _ => Ok(()),
         }
+    }
+
+    /// One `GROUP BY` over every task: it reads the whole table, so scrape it no more often
+    /// than an operator's gauge needs.
+    async fn count_by_state(&self) -> Result<Option<Vec<(TaskState, u64)>>, Error> {
+        let rows = self
+            .db
+            .query("SELECT state, count(*) FROM {s}.tasks GROUP BY state", &[])
+            .await?;
+        Ok(Some(harbor_distributed::state_counts(rows.iter().map(
+            |row| {
+                let state = TaskState::try_from(row.get::<_, i32>(0)).unwrap_or_default();
+                (state, u64::try_from(row.get::<_, i64>(1)).unwrap_or(0))
+            },
+        ))))
     }
 }
 

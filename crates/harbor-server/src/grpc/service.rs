@@ -78,6 +78,8 @@ impl GrpcService {
         {
             Ok(ctx) => Ok((ctx, message)),
             Err(error) => {
+                // Also counted as the RPC's outcome: gRPC names its method in the path.
+                telemetry::refused(Binding::Grpc, &error);
                 let mut status = self.status(&error);
                 if let Some(value) = error
                     .metadata()

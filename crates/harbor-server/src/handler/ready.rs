@@ -49,4 +49,18 @@ impl DefaultHandler {
             bus: self.rt.bus_health(),
         }
     }
+
+    /// The store's count of tasks by state over every owner (`None` when it keeps none);
+    /// `Err` says why it failed or took longer than `timeout`. An operator's gauge: never
+    /// show it to a caller.
+    pub(crate) async fn tasks_by_state(
+        &self,
+        timeout: Duration,
+    ) -> Result<Option<Vec<(harbor_a2a::TaskState, u64)>>, String> {
+        match tokio::time::timeout(timeout, self.rt.store().count_by_state()).await {
+            Ok(Ok(counts)) => Ok(counts),
+            Ok(Err(error)) => Err(error.to_string()),
+            Err(_) => Err(format!("the store did not count within {timeout:?}")),
+        }
+    }
 }

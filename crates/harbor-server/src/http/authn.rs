@@ -15,6 +15,7 @@ use serde_json::json;
 
 use super::Shared;
 use super::context::{Caller, Connection, identify};
+use crate::telemetry::Binding;
 
 /// The middleware: finds the caller and hands the request on with it, or answers.
 pub(crate) async fn authenticate(
@@ -46,6 +47,12 @@ pub(crate) async fn authenticate(
 
 /// The answer to a request that did not authenticate.
 fn refusal(shared: &Shared, error: &A2aError, jsonrpc: bool) -> Response {
+    let binding = if jsonrpc {
+        Binding::JsonRpc
+    } else {
+        Binding::HttpJson
+    };
+    crate::telemetry::refused(binding, error);
     let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
     let body = if jsonrpc {
         json!({"jsonrpc": "2.0", "id": null, "error": error.to_json_rpc_error()})

@@ -36,6 +36,12 @@ fn error_response(id: &Value, error: &A2aError) -> Response {
     json_response(json!({"jsonrpc": "2.0", "id": id, "error": error.to_json_rpc_error()}))
 }
 
+/// The answer to a request refused before it names a method to run, counted.
+fn refusal(id: &Value, error: &A2aError) -> Response {
+    crate::telemetry::refused(crate::telemetry::Binding::JsonRpc, error);
+    error_response(id, error)
+}
+
 /// Whether a Content-Type names JSON (`application/json`, `application/a2a+json`, with
 /// parameters). A missing Content-Type is accepted.
 pub(crate) fn is_json_content_type(headers: &HeaderMap) -> bool {
@@ -66,7 +72,7 @@ pub(crate) async fn endpoint(
         Ok(body) => body,
         Err(rejection) => {
             let (status, error) = body_error(&rejection);
-            let mut response = error_response(&Value::Null, &error);
+            let mut response = refusal(&Value::Null, &error);
             *response.status_mut() = status;
             return response;
         }
@@ -78,12 +84,12 @@ pub(crate) async fn endpoint(
             ErrorKind::ContentTypeNotSupported,
             "JSON-RPC requests must be sent as application/json",
         );
-        return error_response(&Value::Null, &error);
+        return refusal(&Value::Null, &error);
     }
     let request: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
-            return error_response(
+            return refusal(
                 &Value::Null,
                 &A2aError::new(ErrorKind::JsonParse, format!("invalid JSON: {e}")),
             );
@@ -95,9 +101,10 @@ pub(crate) async fn endpoint(
         Ok(parts) => parts,
         // A request that is not a valid Request object is answered even without an id.
         Err(error) if notification && error.kind() != ErrorKind::InvalidRequest => {
+            crate::telemetry::refused(crate::telemetry::Binding::JsonRpc, &error);
             return no_reply();
         }
-        Err(error) => return error_response(&id, &error),
+        Err(error) => return refusal(&id, &error),
     };
     let ctx = context::call_context(&shared, &headers, &caller, context::query_version(&query));
     if notification {

@@ -223,6 +223,7 @@ async fn body_method(
         Ok(body) => body,
         Err(rejection) => {
             let (status, error) = body_error(&rejection);
+            refused(&error);
             return error_with_status(&error, status, media);
         }
     };
@@ -231,9 +232,13 @@ async fn body_method(
         // A body in another content type is refused with 415 (the table's code for the
         // error is 400, which is for unsupported part media types).
         Err(error) if error.kind() == ErrorKind::ContentTypeNotSupported => {
+            refused(&error);
             return error_with_status(&error, StatusCode::UNSUPPORTED_MEDIA_TYPE, media);
         }
-        Err(error) => return error_as(&error, media),
+        Err(error) => {
+            refused(&error);
+            return error_as(&error, media);
+        }
     };
     // Path parameters override the body, as in HTTP transcoding.
     for (key, value) in path_fields {
@@ -457,8 +462,15 @@ async fn extended_card(
     run(&s, &c, Method::GetExtendedAgentCard, &h, &q, &p, Map::new()).await
 }
 
+/// Counts a request refused before its RPC ran.
+fn refused(error: &A2aError) {
+    crate::telemetry::refused(crate::telemetry::Binding::HttpJson, error);
+}
+
 fn not_found() -> Response {
-    error_response(&A2aError::new(ErrorKind::MethodNotFound, "no such route"))
+    let error = A2aError::new(ErrorKind::MethodNotFound, "no such route");
+    refused(&error);
+    error_response(&error)
 }
 
 #[cfg(test)]

@@ -139,6 +139,7 @@ pub async fn serve(
             }
             Err(_) => {
                 tracing::warn!(%local, %peer, limit = config.max_connections, "connection refused: too many open connections");
+                crate::telemetry::connection_refused();
                 if let Ok(permit) = Arc::clone(&refusals).try_acquire_owned() {
                     tokio::spawn(refuse(stream, permit));
                 }
