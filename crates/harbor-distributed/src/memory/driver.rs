@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{MemoryBus, MemoryBusConfig};
+use super::bus::MemoryBus;
+use super::config::MemoryBusConfig;
 use crate::{BusDriver, Error, MessageBus};
 
 /// Opens [`MemoryBus`]es: name `memory`, alias `loopback`, scheme `memory`.

@@ -1,6 +1,8 @@
 //! A consumer group: its filter, its buffer and the publish and lease paths.
 
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
 use std::task::{Context, Poll, Waker};
@@ -8,7 +10,6 @@ use std::time::Instant;
 
 use tokio::sync::Notify;
 
-use super::bus::Router;
 use super::leases::{Entry, Lease, LeaseKey};
 use super::state::{GroupState, Phase};
 use crate::{Envelope, Error, IdentityScope, SubscribeOptions};
@@ -37,8 +38,27 @@ pub(super) struct Group {
     pub(super) timer: Notify,
     /// The bus's drain signal, notified while `close` waits.
     pub(super) drain: Arc<Notify>,
-    /// Used to publish dead letters.
-    pub(super) router: Weak<Router>,
+    /// Used to publish dead letters: the bus's router.
+    pub(super) router: Weak<dyn DeadLetters>,
+}
+
+/// An envelope that used up its attempts and must go to the dead-letter edge.
+#[derive(Debug)]
+pub(super) struct DeadLetter {
+    pub(super) envelope: Arc<Envelope>,
+    pub(super) attempts: u32,
+    pub(super) reason: String,
+}
+
+/// Where a group's dead letters go: the bus's [`Router`](super::core::Router), which holds
+/// the groups. A group knows it only through this trait, so groups sit below the router.
+pub(super) trait DeadLetters: Send + Sync {
+    /// Publishes the dead letter of `letter` from `group`.
+    fn route_dead_letter<'a>(
+        &'a self,
+        group: &'a str,
+        letter: DeadLetter,
+    ) -> Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>;
 }
 
 /// What one publish attempt to a group did.
@@ -66,7 +86,7 @@ impl Group {
         edges: Vec<String>,
         capacity: usize,
         drain: Arc<Notify>,
-        router: Weak<Router>,
+        router: Weak<dyn DeadLetters>,
     ) -> Self {
         let wildcard = edges
             .iter()

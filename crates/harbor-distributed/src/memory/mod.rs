@@ -68,6 +68,7 @@
 
 mod bus;
 mod config;
+mod core;
 mod driver;
 mod group;
 mod groups;

@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 
 use tracing::Instrument;
 
-use super::bus::Router;
+use super::core::Router;
 use crate::{Envelope, Error, PublishReceipt};
 
 type Wait = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;

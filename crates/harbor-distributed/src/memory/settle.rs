@@ -1,22 +1,13 @@
 //! Ending leases: ack, nack, visibility-timeout expiry.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use super::group::{Group, wake};
+use super::group::{DeadLetter, Group, wake};
 use super::leases::{Lease, LeaseKey};
 use super::state::{Delayed, GroupState, Phase};
-use crate::{Envelope, Error};
-
-/// An envelope that used up its attempts and must go to the dead-letter edge.
-#[derive(Debug)]
-pub(super) struct DeadLetter {
-    pub(super) envelope: Arc<Envelope>,
-    pub(super) attempts: u32,
-    pub(super) reason: String,
-}
+use crate::Error;
 
 /// What happened to a nacked envelope.
 #[derive(Debug)]

@@ -164,10 +164,10 @@ impl MemoryAcker {
         let nacked = span.in_scope(|| self.group.nack(self.key, delay, reason))?;
         if let Nacked::Dead(dead) = nacked {
             // The nacking consumer carries the dead letter to its edge, so backpressure on
-            // the dead-letter groups reaches the consumer that produced it. Boxed: a rare
-            // path that should not size every nack's future.
+            // the dead-letter groups reaches the consumer that produced it. Boxed (by
+            // `route_dead_letter`): a rare path that should not size every nack's future.
             if let Some(router) = self.group.router.upgrade() {
-                Box::pin(router.dead_letter(&self.group.name, dead)).await?;
+                router.route_dead_letter(&self.group.name, dead).await?;
             }
         }
         Ok(())

@@ -11,7 +11,7 @@ use std::sync::{Arc, Weak};
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
-use super::bus::Router;
+use super::core::Router;
 use super::group::Group;
 
 /// Runs until `cancel` fires.
