@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use harbor_distributed::{BusDriver, Error, MessageBus};
 
-use crate::{Embedded, EmbeddedConfig};
+use crate::engine::{Embedded, EmbeddedConfig};
 
 /// Opens the bus of an embedded data directory: name `embedded`, scheme `embedded`.
 ///
@@ -37,7 +37,7 @@ impl BusDriver for EmbeddedBusDriver {
 
     async fn open(&self, target: &str) -> Result<Arc<dyn MessageBus>, Error> {
         let config = parse_target(target)?;
-        let engine = crate::engine::blocking(move || Embedded::open(config)).await?;
+        let engine = crate::blocking::blocking(move || Embedded::open(config)).await?;
         Ok(engine.bus())
     }
 }

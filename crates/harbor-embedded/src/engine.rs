@@ -8,6 +8,7 @@ use harbor_distributed::Error;
 use redb::{Database, DatabaseError, ReadableDatabase, StorageError, TableDefinition, TableError};
 
 use crate::bus::{BusConfig, EmbeddedBus};
+use crate::errors::backend;
 use crate::store::{EmbeddedTaskStore, StoreConfig};
 
 /// The database file inside the data directory.
@@ -105,28 +106,6 @@ impl Embedded {
     pub fn task_store(&self) -> Arc<EmbeddedTaskStore> {
         Arc::clone(&self.tasks)
     }
-}
-
-/// A failure of this engine: a backend error, not retryable (the file or the process is
-/// what failed, and trying again does not change that).
-pub(crate) fn failure(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
-    Error::Backend {
-        driver: "embedded",
-        retryable: false,
-        source: source.into(),
-    }
-}
-
-/// Maps a redb failure to a backend error of this driver.
-pub(crate) fn backend(error: impl Into<redb::Error>) -> Error {
-    failure(error.into())
-}
-
-/// Runs blocking engine work (redb calls, fsyncs) on tokio's blocking pool.
-pub(crate) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
-) -> Result<T, Error> {
-    tokio::task::spawn_blocking(work).await.map_err(failure)?
 }
 
 fn open_database(dir: &Path, cache_size: usize) -> Result<Database, Error> {

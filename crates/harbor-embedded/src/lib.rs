@@ -51,9 +51,11 @@
 //! [`MessageBus`]: harbor_distributed::MessageBus
 //! [`TaskStore`]: harbor_distributed::TaskStore
 
+mod blocking;
 pub mod bus;
 mod driver;
 mod engine;
+mod errors;
 pub mod raw;
 pub mod store;
 

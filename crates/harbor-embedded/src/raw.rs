@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 use harbor_distributed::Error;
 use redb::{Database, ReadableTable, TableDefinition};
 
-use crate::engine::{backend, blocking};
+use crate::blocking::blocking;
+use crate::errors::backend;
 
 /// Records read and deleted per commit by [`consume`] (the bench's default in-flight
 /// limit, so the bus's acks batch the same way).

@@ -9,7 +9,8 @@ use redb::{Database, ReadableDatabase};
 use super::group::{Group, admits};
 use super::tables::LOG;
 use super::{EmbeddedBus, record};
-use crate::engine::{backend, blocking, failure};
+use crate::blocking::blocking;
+use crate::errors::{backend, failure};
 
 /// What one group owes, taken under its lock; the part still in the log is counted after.
 struct Snapshot {

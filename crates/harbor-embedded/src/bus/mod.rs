@@ -97,7 +97,7 @@ use harbor_distributed::Error;
 use redb::Database;
 use tokio::sync::Notify;
 
-use crate::engine::failure;
+use crate::errors::failure;
 
 mod backlog;
 mod config;

@@ -13,7 +13,7 @@ use redb::{Database, ReadableDatabase, ReadableTable};
 use super::group::{Entry, Group, admits};
 use super::record;
 use super::tables::{ATTEMPTS, GROUPS, GroupRow, LOG, SETTLED, Tables};
-use crate::engine::{backend, failure};
+use crate::errors::{backend, failure};
 
 /// What the file holds.
 pub(super) struct Recovered {

@@ -14,7 +14,7 @@ use harbor_distributed::Error;
 use super::config::BusConfig;
 use super::record;
 use super::tables::{DEDUP, LOG};
-use crate::engine::backend;
+use crate::errors::backend;
 
 /// Most entries one pruning transaction deletes, so it never holds the writer long.
 const PRUNE_BATCH: usize = 8192;

@@ -13,7 +13,7 @@ use super::lease::{Take, Terms};
 use super::record::{self, RecordError};
 use super::shared::Shared;
 use super::tables::LOG;
-use crate::engine::{backend, failure};
+use crate::errors::{backend, failure};
 
 /// Opens the stream of subscription `terms.sub` of `group`.
 pub(super) fn open(shared: Arc<Shared>, group: Arc<Group>, terms: Terms) -> Subscription {
@@ -112,7 +112,7 @@ impl Stream {
         let db = Arc::clone(&self.shared.db);
         let span = tracing::debug_span!("bus.read", group = %self.group.name, from, to);
         let read =
-            crate::engine::blocking(move || span.in_scope(|| read_range(&db, from, to))).await;
+            crate::blocking::blocking(move || span.in_scope(|| read_range(&db, from, to))).await;
         let mut st = self.group.lock();
         let records = match read {
             Ok(records) => records,

@@ -3,7 +3,7 @@
 use harbor_distributed::{Error, IdentityScope};
 use redb::{Table, TableDefinition, WriteTransaction};
 
-use crate::engine::backend;
+use crate::errors::backend;
 
 /// Sequence → envelope record (see [`record`](super::record)).
 pub(super) const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("harbor_bus_log");

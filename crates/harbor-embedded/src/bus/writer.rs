@@ -20,7 +20,7 @@ use super::group::{Change, Group};
 use super::retention;
 use super::shared::Shared;
 use super::tables::Tables;
-use crate::engine::{backend, failure};
+use crate::errors::{backend, failure};
 
 /// One thing for the writer to do.
 pub(super) enum Op {

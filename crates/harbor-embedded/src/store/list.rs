@@ -16,7 +16,7 @@ use harbor_distributed::store::{PageCursor, check_page_size, fits_page};
 
 use super::cursor::nanos_of;
 use super::tables::{COUNTS, Facet, INDEX, IndexValue, TASKS, read_sized};
-use crate::engine::backend;
+use crate::errors::backend;
 
 /// The rows of one facet of one owner between two positions.
 struct Span<'a> {

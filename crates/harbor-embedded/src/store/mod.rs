@@ -112,7 +112,7 @@ pub use config::{DEFAULT_LOG_RETENTION, StoreConfig};
 #[cfg(feature = "fuzzing")]
 pub(crate) use tables::decode_task as decode_task_row;
 
-use crate::engine::backend;
+use crate::errors::backend;
 
 /// A durable [`TaskStore`] in the data directory's redb file; see the [module docs](self).
 ///
@@ -214,7 +214,7 @@ impl EmbeddedTaskStore {
         work: impl FnOnce(&Database) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
         let db = Arc::clone(&self.db);
-        crate::engine::blocking(move || span.in_scope(|| work(&db))).await
+        crate::blocking::blocking(move || span.in_scope(|| work(&db))).await
     }
 }
 

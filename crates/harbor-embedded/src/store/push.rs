@@ -11,7 +11,7 @@ use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable};
 
 use super::tables::{PUSH, PUSH_STATE, TASKS, Tables, corrupt, read_row};
 use super::tasks::owned_meta;
-use crate::engine::{backend, failure};
+use crate::errors::{backend, failure};
 
 /// Checks in a read transaction that `task_id` is `owner`'s.
 fn check_owner(txn: &ReadTransaction, owner: &Owner, task_id: &str) -> Result<(), Error> {

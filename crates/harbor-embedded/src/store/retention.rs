@@ -13,7 +13,7 @@ use redb::{Database, ReadableTable};
 use super::StoreConfig;
 use super::tables::Tables;
 use super::tasks::begin_write;
-use crate::engine::{backend, failure};
+use crate::errors::{backend, failure};
 
 /// Most tasks one pruning transaction deletes, so a large backlog never holds the single
 /// writer for long: writers queue behind it.

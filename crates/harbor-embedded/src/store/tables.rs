@@ -11,7 +11,7 @@ use harbor_distributed::{Error, LogEntry, Owner};
 use prost::Message;
 use redb::{ReadableTable, Table, TableDefinition, WriteTransaction};
 
-use crate::engine::{backend, failure};
+use crate::errors::{backend, failure};
 
 /// The task row: owner, version, the fields the indexes are keyed by, and the encoded task.
 /// `(tenant, user, version, status nanos, has timestamp, context id, state, terminal since,

@@ -12,7 +12,7 @@ use redb::{Database, Durability, ReadableDatabase, ReadableTable, WriteTransacti
 use super::StoreConfig;
 use super::retention::enforce_cap;
 use super::tables::{ACTIVE, Encoded, LOG, Meta, STATES, TASKS, Tables, read_row};
-use crate::engine::backend;
+use crate::errors::backend;
 
 /// The store's clock in nanoseconds since the epoch (0 before it).
 pub(super) fn now_nanos() -> u64 {

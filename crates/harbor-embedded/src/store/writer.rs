@@ -22,7 +22,7 @@ use tracing::Span;
 
 use super::tables::Tables;
 use super::tasks::begin_write;
-use crate::engine::{backend, failure};
+use crate::errors::{backend, failure};
 
 /// Most writes one transaction holds, so one commit's answers are not held back long.
 const MAX_BATCH: usize = 256;
