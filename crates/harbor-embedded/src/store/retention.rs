@@ -1,5 +1,6 @@
-//! Retention: the terminal-task TTL, the per-owner cap, log compaction, and the thread
-//! that does them.
+//! Retention: the terminal-task TTL, trimming owners over the cap, log compaction, and the
+//! thread that does them. The cap itself (`tasks::enforce_cap`) lives with the writes,
+//! since a create applies it too.
 
 use std::ops::Bound;
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -10,51 +11,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use harbor_distributed::Error;
 use redb::{Database, ReadableTable};
 
-use super::StoreConfig;
+use super::config::StoreConfig;
 use super::tables::Tables;
-use super::tasks::begin_write;
+use super::tasks::{begin_write, enforce_cap};
 use crate::errors::{backend, failure};
 
 /// Most tasks one pruning transaction deletes, so a large backlog never holds the single
 /// writer for long: writers queue behind it.
 const PRUNE_BATCH: usize = 512;
-
-/// Deletes the owner's oldest terminal tasks while the owner has more than `cap`, never
-/// `keep` (the task a create just stored). Stops when no terminal task is left.
-pub(super) fn enforce_cap(
-    tables: &mut Tables<'_>,
-    tenant: &str,
-    user: &str,
-    cap: u64,
-    keep: Option<&str>,
-) -> Result<u64, Error> {
-    let excess = tables.count(tenant, user)?.saturating_sub(cap);
-    if excess == 0 {
-        return Ok(0);
-    }
-    let next_user = format!("{user}\0");
-    let mut victims = Vec::new();
-    for entry in tables
-        .owner_terminal
-        .range::<(&str, &str, u64, &str)>(
-            (tenant, user, 0, "")..(tenant, next_user.as_str(), 0, ""),
-        )
-        .map_err(backend)?
-    {
-        let (key, _) = entry.map_err(backend)?;
-        let (_, _, _, id) = key.value();
-        if Some(id) != keep {
-            victims.push(id.to_owned());
-        }
-        if victims.len() as u64 >= excess {
-            break;
-        }
-    }
-    for id in &victims {
-        tables.delete(id)?;
-    }
-    Ok(victims.len() as u64)
-}
 
 /// Deletes terminal tasks stored terminal before `now - ttl`, and trims owners over the
 /// cap; returns how many tasks were deleted. Works in batches of [`PRUNE_BATCH`].

@@ -1,7 +1,9 @@
 //! Appends to task logs (creates and versioned updates are appends) and reads. Writes run
 //! on the writer thread inside its transaction (the log entries, the task row, its index
 //! rows and the owner's count commit together, so a crash never leaves a log ahead of its
-//! projection or an index pointing elsewhere); reads run on the blocking pool.
+//! projection or an index pointing elsewhere); reads run on the blocking pool. A create
+//! that takes its owner over the cap deletes the owner's oldest terminal tasks in the same
+//! transaction ([`enforce_cap`], which pruning uses too).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -9,8 +11,7 @@ use harbor_a2a::{StreamResponse, Task, TaskState, stream_response::Payload};
 use harbor_distributed::{Error, LogEntry, Owner, StoredTask};
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, WriteTransaction};
 
-use super::StoreConfig;
-use super::retention::enforce_cap;
+use super::config::StoreConfig;
 use super::tables::{ACTIVE, Encoded, LOG, Meta, STATES, TASKS, Tables, read_row};
 use crate::errors::backend;
 
@@ -40,6 +41,43 @@ pub(super) fn owned_meta(tables: &Tables<'_>, owner: &Owner, id: &str) -> Result
         Some(meta) if meta.owned_by(owner) => Ok(meta),
         _ => Err(not_found(id)),
     }
+}
+
+/// Deletes the owner's oldest terminal tasks while the owner has more than `cap`, never
+/// `keep` (the task a create just stored). Stops when no terminal task is left.
+pub(super) fn enforce_cap(
+    tables: &mut Tables<'_>,
+    tenant: &str,
+    user: &str,
+    cap: u64,
+    keep: Option<&str>,
+) -> Result<u64, Error> {
+    let excess = tables.count(tenant, user)?.saturating_sub(cap);
+    if excess == 0 {
+        return Ok(0);
+    }
+    let next_user = format!("{user}\0");
+    let mut victims = Vec::new();
+    for entry in tables
+        .owner_terminal
+        .range::<(&str, &str, u64, &str)>(
+            (tenant, user, 0, "")..(tenant, next_user.as_str(), 0, ""),
+        )
+        .map_err(backend)?
+    {
+        let (key, _) = entry.map_err(backend)?;
+        let (_, _, _, id) = key.value();
+        if Some(id) != keep {
+            victims.push(id.to_owned());
+        }
+        if victims.len() as u64 >= excess {
+            break;
+        }
+    }
+    for id in &victims {
+        tables.delete(id)?;
+    }
+    Ok(victims.len() as u64)
 }
 
 /// One append to a task's log, encoded: the projection after it and its events.
