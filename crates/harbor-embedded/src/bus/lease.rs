@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 use harbor_distributed::bus::dead_letter;
 use harbor_distributed::{Envelope, Error};
 
+use super::core::Timer;
 use super::group::{Change, Delayed, Entry, Fill, Group, GroupState, Lease, Phase, SubState};
 use super::record;
 use super::tail::Tail;
-use super::timer::Timer;
 
 /// What a subscription asks of its group.
 #[derive(Debug, Clone, Copy)]

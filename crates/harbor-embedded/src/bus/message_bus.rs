@@ -10,11 +10,10 @@ use harbor_distributed::{
 use tokio::sync::oneshot;
 use tracing::Instrument;
 
+use super::core::{DRAINING, ENDED, OPEN, Op};
 use super::group::{Group, Phase};
 use super::lease::Terms;
-use super::shared::{DRAINING, ENDED, OPEN};
 use super::tables::{GroupRow, group_key};
-use super::writer::Op;
 use super::{EmbeddedBus, record, subscription};
 
 #[async_trait]

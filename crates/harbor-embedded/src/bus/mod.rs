@@ -101,13 +101,13 @@ use crate::errors::failure;
 
 mod backlog;
 mod config;
+mod core;
 mod group;
 mod lease;
 mod message_bus;
 pub(crate) mod record;
 mod recover;
 mod retention;
-mod shared;
 mod subscription;
 mod tables;
 mod tail;
@@ -117,10 +117,10 @@ mod writer;
 pub use config::BusConfig;
 pub use record::RecordError;
 
+use self::core::{ENDED, OPEN, Op, Shared, Timer};
 use group::Phase;
-use shared::{ENDED, OPEN, Shared};
 use tail::Tail;
-use writer::{Op, Writer};
+use writer::Writer;
 
 /// A durable [`MessageBus`](harbor_distributed::MessageBus) in the data directory's redb file; see the [module docs](self).
 ///
@@ -160,7 +160,7 @@ impl EmbeddedBus {
             groups: Mutex::new(recovered.groups),
             phase: AtomicU8::new(OPEN),
             drain: Notify::new(),
-            timer: timer::Timer::default(),
+            timer: Timer::default(),
             creating: tokio::sync::Mutex::new(()),
             closing: tokio::sync::Mutex::new(()),
         });

@@ -8,10 +8,10 @@ use harbor_distributed::{Acknowledger, Delivery, Envelope, Error, Subscription};
 use redb::{Database, ReadableDatabase};
 use tracing::Instrument;
 
+use super::core::Shared;
 use super::group::{Fill, Group, admits};
 use super::lease::{Take, Terms};
 use super::record::{self, RecordError};
-use super::shared::Shared;
 use super::tables::LOG;
 use crate::errors::{backend, failure};
 

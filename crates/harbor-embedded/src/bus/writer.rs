@@ -7,6 +7,7 @@
 //! and only then answers: a publish or an ack returns once it is on disk. After the
 //! commit it appends the new envelopes to the in-memory tail and wakes subscribers.
 //! Between batches (at most every `prune_interval`) it deletes what retention allows.
+//! What it is sent, [`Op`], is in `core` with the queue it travels on.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, PoisonError};
@@ -16,46 +17,11 @@ use harbor_distributed::{Envelope, Error, PublishReceipt, StartPosition};
 use redb::{Database, ReadableTable};
 use tokio::sync::oneshot;
 
+use super::core::{Op, Shared};
 use super::group::{Change, Group};
 use super::retention;
-use super::shared::Shared;
 use super::tables::Tables;
 use crate::errors::{backend, failure};
-
-/// One thing for the writer to do.
-pub(super) enum Op {
-    /// Append an envelope (unless its dedup key is stored already).
-    Publish {
-        envelope: Arc<Envelope>,
-        record: Vec<u8>,
-        key: Vec<u8>,
-        reply: oneshot::Sender<Result<PublishReceipt, Error>>,
-    },
-    /// Store the group's changes; answer once they are durable.
-    Sync {
-        group: Arc<Group>,
-        reply: Option<oneshot::Sender<Result<(), Error>>>,
-    },
-    /// Store a new group starting at `start`, then register it.
-    Create {
-        group: Arc<Group>,
-        start: StartPosition,
-        reply: oneshot::Sender<Result<(), Error>>,
-    },
-    /// Finish the batch and end the thread.
-    Stop,
-}
-
-impl std::fmt::Debug for Op {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Publish { .. } => "Publish",
-            Self::Sync { .. } => "Sync",
-            Self::Create { .. } => "Create",
-            Self::Stop => "Stop",
-        })
-    }
-}
 
 enum Reply {
     Publish(
