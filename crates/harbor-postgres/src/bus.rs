@@ -1,97 +1,27 @@
-//! [`PostgresBus`]: the [`MessageBus`] over one schema of a PostgreSQL database.
+//! [`PostgresBus`]: the [`MessageBus`] over one schema of a PostgreSQL database. The facade
+//! on top of the bus's modules: it opens the pools, starts the publishing, settling and
+//! listening tasks around the shared [`Inner`], and closes them.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use harbor_distributed::{
     Capabilities, Envelope, Error, MessageBus, PublishReceipt, SubscribeOptions, Subscription,
 };
-use tokio::sync::{Mutex, mpsc, oneshot};
-use tokio_postgres::NoTls;
+use tokio::sync::{Mutex, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::config::Config;
+use crate::core::{Db, Inner, PublishOp, build_pool};
 use crate::groups::{self, Groups};
-use crate::publish::{self, PublishOp};
-use crate::settle::{self, SettleOp};
 use crate::statements::Statements;
 use harbor_distributed::batch;
 
-use crate::{codec, errors, listener, schema, subscription};
-
-/// What every part of a bus reaches the database with.
-#[derive(Debug)]
-pub(crate) struct Db {
-    pub(crate) config: Config,
-    /// Durable commits: publishes, group registration, the schema.
-    pub(crate) pool: Pool,
-    /// `synchronous_commit = off`: claims, acks, nacks and releases.
-    pub(crate) settle_pool: Pool,
-    pub(crate) sql: Statements,
-}
-
-pub(crate) fn build_pool(config: &Config, server: tokio_postgres::Config) -> Result<Pool, Error> {
-    let manager = Manager::from_config(
-        server,
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
-    Pool::builder(manager)
-        .max_size(config.pool_size)
-        .runtime(Runtime::Tokio1)
-        .create_timeout(Some(config.connect_timeout))
-        .recycle_timeout(Some(config.connect_timeout))
-        .wait_timeout(Some(config.connect_timeout * 2))
-        .build()
-        .map_err(|e| Error::InvalidConfig(format!("connection pool: {e}")))
-}
-
-/// The state a bus shares with its tasks, deliveries and subscriptions.
-pub(crate) struct Inner {
-    pub(crate) db: Arc<Db>,
-    pub(crate) groups: Groups,
-    accepting: AtomicBool,
-    /// `close` began: subscriptions drain and end once nothing is left.
-    pub(crate) draining: CancellationToken,
-    /// Subscriptions end now.
-    pub(crate) ended: CancellationToken,
-    /// The listener and the janitor stop.
-    pub(crate) stopped: CancellationToken,
-    stop_publishing: CancellationToken,
-    stop_settling: CancellationToken,
-    publisher: mpsc::UnboundedSender<PublishOp>,
-    pub(crate) settler: mpsc::UnboundedSender<SettleOp>,
-    pub(crate) subscriptions: TaskTracker,
-    tasks: TaskTracker,
-    closed: Mutex<bool>,
-}
-
-impl Inner {
-    pub(crate) fn is_draining(&self) -> bool {
-        self.draining.is_cancelled()
-    }
-
-    pub(crate) fn is_ended(&self) -> bool {
-        self.ended.is_cancelled()
-    }
-
-    /// Stops everything at once, without draining (the bus was dropped unclosed).
-    fn abandon(&self) {
-        self.accepting.store(false, Ordering::SeqCst);
-        self.draining.cancel();
-        self.ended.cancel();
-        self.stopped.cancel();
-        self.stop_publishing.cancel();
-        self.stop_settling.cancel();
-    }
-}
+use crate::{codec, errors, listener, publish, schema, settle, subscription};
 
 /// A message bus in one PostgreSQL schema; see the [crate docs](crate) for the design.
 pub struct PostgresBus {
@@ -257,7 +187,8 @@ impl MessageBus for PostgresBus {
             return Err(Error::Closed);
         }
         let span = tracing::debug_span!("bus.backlog", group);
-        groups::backlog(&self.inner.db, group)
+        let db = &self.inner.db;
+        groups::backlog(&db.settle_pool, &db.sql.backlog, group)
             .instrument(span)
             .await
             .map(Some)

@@ -13,10 +13,10 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::bus::Inner;
+use crate::core::{Inner, LeaseKey, SettleOp};
 use crate::errors;
 use crate::groups::Group;
-use crate::settle::{self, LeaseKey, SettleOp};
+use crate::settle;
 
 /// A subscription's unsettled deliveries (claimed, queued or with the consumer).
 #[derive(Debug, Default)]

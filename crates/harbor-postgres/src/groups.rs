@@ -8,7 +8,6 @@ use harbor_distributed::{Error, IdentityScope, StartPosition, SubscribeOptions};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::bus::Db;
 use crate::{errors, pattern};
 
 /// One consumer group as this process knows it.
@@ -159,14 +158,11 @@ pub(crate) async fn register(
     Ok(id)
 }
 
-/// The backlog of the groups named `group`, in every scope: one statement (see
+/// The backlog of the groups named `group`, in every scope: one statement, `sql` (see
 /// [`Statements::backlog`](crate::statements::Statements::backlog)).
-pub(crate) async fn backlog(db: &Db, group: &str) -> Result<u64, Error> {
-    let client = db.settle_pool.get().await.map_err(errors::pool)?;
-    let statement = client
-        .prepare_cached(&db.sql.backlog)
-        .await
-        .map_err(errors::backend)?;
+pub(crate) async fn backlog(pool: &Pool, sql: &str, group: &str) -> Result<u64, Error> {
+    let client = pool.get().await.map_err(errors::pool)?;
+    let statement = client.prepare_cached(sql).await.map_err(errors::backend)?;
     let row = client
         .query_one(&statement, &[&group])
         .await

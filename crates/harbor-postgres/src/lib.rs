@@ -103,9 +103,15 @@
 //! # }
 //! ```
 
+// The bus's modules, bottom up: `config`, `errors`, `statements`, `codec`, `pattern` and
+// `groups` are leaves; `core` holds what the bus shares (`Db`, `Inner`, the queue items);
+// `publish`, `settle`, `listener`, `delivery` and `subscription` build on it; `bus` is the
+// facade on top and `driver` registers it. The task store (`store`, sharing `core`'s pool
+// builder) and the `raw` baselines stand beside it.
 mod bus;
 mod codec;
 mod config;
+mod core;
 mod delivery;
 mod driver;
 mod errors;

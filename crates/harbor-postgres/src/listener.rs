@@ -8,7 +8,7 @@ use futures::StreamExt;
 use harbor_distributed::Error;
 use tokio_postgres::{AsyncMessage, NoTls};
 
-use crate::bus::Inner;
+use crate::core::Inner;
 use crate::errors;
 
 /// Listens until the bus stops.

@@ -3,19 +3,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use harbor_distributed::{Envelope, Error, PublishReceipt};
-use tokio::sync::oneshot;
+use harbor_distributed::{Error, PublishReceipt};
 use tokio_postgres::error::SqlState;
 
-use crate::bus::Db;
 use crate::codec::Columns;
+use crate::core::{Db, PublishOp};
 use crate::errors;
-
-/// One publish waiting for its batch.
-pub(crate) struct PublishOp {
-    pub(crate) envelope: Envelope,
-    pub(crate) reply: oneshot::Sender<Result<PublishReceipt, Error>>,
-}
 
 /// A copy of a batch's error for each of its publishes.
 pub(crate) fn share(error: &Error) -> Error {

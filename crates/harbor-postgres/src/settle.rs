@@ -5,28 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use harbor_distributed::Error;
-use tokio::sync::oneshot;
 
-use crate::bus::Db;
+use crate::core::{Db, LeaseKey, SettleOp};
 use crate::errors;
 use crate::publish::share;
-
-/// A delivery to settle, named by its lease: (group, seq, attempts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct LeaseKey {
-    pub(crate) group: i32,
-    pub(crate) seq: i64,
-    pub(crate) attempt: i32,
-}
-
-/// What the settle batcher does.
-pub(crate) enum SettleOp {
-    /// Forget the delivery; answers `DeliveryExpired` when the lease is gone.
-    Ack(LeaseKey, oneshot::Sender<Result<(), Error>>),
-    /// Give back a delivery that was never handed to a consumer (its subscription went
-    /// away): claimable at once, the attempt not counted.
-    Release(LeaseKey),
-}
 
 fn arrays(keys: &[LeaseKey]) -> (Vec<i32>, Vec<i64>, Vec<i32>) {
     (

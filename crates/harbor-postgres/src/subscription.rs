@@ -8,12 +8,11 @@ use harbor_distributed::{Envelope, Error, SubscribeOptions, Subscription};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::bus::Inner;
 use crate::codec;
+use crate::core::{Inner, LeaseKey};
 use crate::delivery::{Claimed, DeliveryStream, Held, Lease};
 use crate::errors;
 use crate::groups::Group;
-use crate::settle::LeaseKey;
 
 /// Starts claiming for `options` in `group`.
 pub(crate) fn start(

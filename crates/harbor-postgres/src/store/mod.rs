@@ -133,7 +133,7 @@ impl PostgresTaskStore {
     /// As [`connect`](Self::connect).
     pub async fn with_config(config: Config, options: StoreOptions) -> Result<Self, Error> {
         config.validate()?;
-        let pool = crate::bus::build_pool(&config, config.server_config()?)?;
+        let pool = crate::core::build_pool(&config, config.server_config()?)?;
         schema::migrate(&pool, &config.schema).await?;
         let db = Arc::new(Db {
             pool,
