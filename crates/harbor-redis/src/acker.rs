@@ -8,23 +8,11 @@ use std::time::Duration;
 
 use harbor_distributed::Error;
 use redis::aio::ConnectionManager;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use crate::backend::with_retry;
-use crate::subscription::Lease;
-
-/// One id to acknowledge; `done` hears the outcome (skipped entries need no answer).
-pub(crate) struct AckRequest {
-    pub(crate) key: Arc<str>,
-    pub(crate) group: Arc<str>,
-    pub(crate) id: String,
-    /// Also `XDEL` it (retry streams, read by this group only).
-    pub(crate) delete: bool,
-    pub(crate) done: Option<oneshot::Sender<Result<(), Error>>>,
-    /// The delivery's in-flight slot, freed once the ack is confirmed.
-    pub(crate) lease: Option<Arc<Lease>>,
-}
+use crate::core::AckRequest;
 
 /// Runs until every sender is gone, flushing what arrived while the previous flush ran.
 pub(crate) async fn run(

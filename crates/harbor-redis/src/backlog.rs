@@ -13,7 +13,7 @@ use redis::aio::ConnectionManager;
 use redis::streams::StreamInfoGroupsReply;
 
 use crate::backend::backend;
-use crate::bus::Inner;
+use crate::core::Inner;
 use crate::keys;
 
 /// The backlog of `group` over its scopes; `None` when Redis cannot tell a stream's lag

@@ -1,142 +1,32 @@
-//! The bus: connections, publishing, the life cycle.
+//! The bus facade: connecting (building the shared [`Inner`] and
+//! starting the acker, publisher and trimmer), publishing, subscribing, closing.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use harbor_distributed::{
     Capabilities, Envelope, Error, MessageBus, PublishReceipt, SubscribeOptions, Subscription,
 };
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use tokio::sync::{Notify, mpsc, oneshot};
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::acker::{self, AckRequest};
+use crate::acker;
 use crate::backend::{backend, with_retry};
 use crate::config::{Config, redact};
+use crate::core::{DRAINING, ENDED, Inner, OPEN, Sub, connect, lock};
 use crate::publisher::{self, PublishRequest};
-use crate::subscription::Sub;
-use crate::{keys, reply, trim};
+use crate::{keys, reply, subscription, trim};
 use harbor_distributed::frame;
-
-pub(crate) const OPEN: u8 = 0;
-pub(crate) const DRAINING: u8 = 1;
-pub(crate) const ENDED: u8 = 2;
 
 /// At-least-once delivery over Redis Streams; see the [crate docs](crate).
 #[derive(Debug)]
 pub struct RedisBus {
     inner: Arc<Inner>,
-}
-
-/// What the bus's tasks share.
-pub(crate) struct Inner {
-    pub(crate) config: Config,
-    client: redis::Client,
-    conn: RwLock<Option<ConnectionManager>>,
-    acks: Mutex<Option<mpsc::UnboundedSender<AckRequest>>>,
-    /// Deduplicating publishes, batched by [`publisher::spawn`].
-    publishes: mpsc::UnboundedSender<PublishRequest>,
-    /// Cancelled at close: the publisher stores what is queued and ends.
-    stop_publishing: CancellationToken,
-    publisher: TaskTracker,
-    phase: AtomicU8,
-    /// Cancelled when the bus has ended: every task stops.
-    pub(crate) cancel: CancellationToken,
-    /// A subscription finished draining.
-    pub(crate) drained: Notify,
-    consumer: String,
-    next_sub: AtomicU64,
-    subs: Mutex<Vec<Arc<Sub>>>,
-    tasks: Mutex<Vec<JoinHandle<()>>>,
-    acker: Mutex<Option<JoinHandle<()>>>,
-    /// Streams read through this bus: the trimmer's work list.
-    pub(crate) streams: Mutex<HashSet<String>>,
-    persistent: bool,
-    closing: tokio::sync::Mutex<()>,
-}
-
-impl std::fmt::Debug for Inner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisBus")
-            .field("server", &redact(&self.config.server))
-            .field("prefix", &self.config.prefix)
-            .field("consumer", &self.consumer)
-            .finish_non_exhaustive()
-    }
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl Inner {
-    pub(crate) fn phase(&self) -> u8 {
-        self.phase.load(Ordering::Acquire)
-    }
-
-    /// The shared connection (multiplexed, reconnecting), or `Closed` after close.
-    pub(crate) fn conn(&self) -> Result<ConnectionManager, Error> {
-        self.conn
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-            .ok_or(Error::Closed)
-    }
-
-    /// Queues an ack for the batcher; `None` once the bus has ended.
-    pub(crate) fn send_ack(&self, request: AckRequest) -> Result<(), Error> {
-        match &*lock(&self.acks) {
-            Some(tx) => tx.send(request).map_err(|_| Error::Closed),
-            None => Err(Error::Closed),
-        }
-    }
-
-    /// A connection of its own for one subscription's blocking reads: its reply timeout
-    /// covers the `BLOCK` time (redis-rs's default of 500 ms would cut every idle read).
-    pub(crate) async fn reader_connection(&self) -> Result<ConnectionManager, Error> {
-        connect(
-            &self.client,
-            self.config.block + self.config.response_timeout,
-            self.config.response_timeout,
-        )
-        .await
-    }
-
-    pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
-        let handle = tokio::spawn(task);
-        let mut tasks = lock(&self.tasks);
-        tasks.retain(|t| !t.is_finished());
-        tasks.push(handle);
-    }
-
-    pub(crate) fn consumer_name(&self) -> String {
-        format!(
-            "{}-{}",
-            self.consumer,
-            self.next_sub.fetch_add(1, Ordering::Relaxed)
-        )
-    }
-}
-
-async fn connect(
-    client: &redis::Client,
-    response: Duration,
-    connect: Duration,
-) -> Result<ConnectionManager, Error> {
-    let config = ConnectionManagerConfig::new()
-        .set_response_timeout(Some(response))
-        .set_connection_timeout(Some(connect))
-        .set_number_of_retries(3)
-        .set_max_delay(Duration::from_millis(500));
-    ConnectionManager::new_with_config(client.clone(), config)
-        .await
-        .map_err(backend)
 }
 
 impl RedisBus {
@@ -273,7 +163,9 @@ impl MessageBus for RedisBus {
     async fn subscribe(&self, options: SubscribeOptions) -> Result<Subscription, Error> {
         let span =
             tracing::debug_span!("bus.subscribe", group = %options.group, edges = ?options.edges);
-        Sub::open(&self.inner, options).instrument(span).await
+        subscription::open(&self.inner, options)
+            .instrument(span)
+            .await
     }
 
     async fn backlog(&self, group: &str) -> Result<Option<u64>, Error> {
@@ -332,12 +224,6 @@ async fn publish(inner: &Inner, envelope: &Envelope) -> Result<PublishReceipt, E
         sequence: id.as_deref().and_then(reply::sequence_of),
         duplicate,
     })
-}
-
-impl Inner {
-    pub(crate) fn register(&self, sub: &Arc<Sub>) {
-        lock(&self.subs).push(Arc::clone(sub));
-    }
 }
 
 async fn close(inner: &Arc<Inner>) -> Result<(), Error> {

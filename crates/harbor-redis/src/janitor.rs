@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use redis::Value;
 
-use crate::bus::{OPEN, lock};
+use crate::core::{OPEN, Sub, lock};
 use crate::reader::claim;
-use crate::subscription::Sub;
 use crate::{reply, scripts};
 
 /// Most entries one claim scan looks at per stream.

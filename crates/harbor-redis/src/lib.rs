@@ -149,11 +149,18 @@
 //! # }
 //! ```
 
+// The bus's modules, bottom up: `config`, `keys`, `reply`, `scripts`, `backend` and
+// `publisher` are leaves; `core` holds what the bus and its subscriptions share (`Inner`,
+// the phase, each subscription's `Sub` and its leases); `acker`, `settle`, `reader`,
+// `janitor`, `trim` and `backlog` work on it; `subscription` opens one and hands out its
+// deliveries; `bus` is the facade on top and `driver` registers it. `raw` (the baselines)
+// borrows the publisher's batch size and the facade's purge.
 mod acker;
 mod backend;
 mod backlog;
 mod bus;
 mod config;
+mod core;
 mod driver;
 mod janitor;
 mod keys;

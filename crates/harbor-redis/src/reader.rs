@@ -11,8 +11,7 @@ use redis::Value;
 use redis::aio::ConnectionManager;
 
 use crate::backend::{backend, with_retry};
-use crate::bus::{DRAINING, ENDED, lock};
-use crate::subscription::Sub;
+use crate::core::{DRAINING, ENDED, Sub, lock};
 use crate::{reply, scripts};
 
 /// Most pending entries of its own a consumer takes back per stream and round.

@@ -10,10 +10,8 @@ use harbor_distributed::{Acknowledger, Envelope, Error};
 use tokio::sync::oneshot;
 use tracing::Instrument;
 
-use crate::acker::AckRequest;
 use crate::backend::with_retry;
-use crate::bus::{ENDED, lock};
-use crate::subscription::{Fetched, Lease, Sub};
+use crate::core::{AckRequest, ENDED, Fetched, Lease, Sub, lock};
 use crate::{keys, scripts};
 use harbor_distributed::frame;
 

@@ -9,7 +9,7 @@ use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
 
 use crate::backend::backend;
-use crate::bus::{Inner, lock};
+use crate::core::{Inner, lock};
 
 pub(crate) async fn run(bus: Weak<Inner>, cancel: CancellationToken) {
     loop {
