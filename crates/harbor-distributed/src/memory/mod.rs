@@ -66,6 +66,7 @@
 //! # }
 //! ```
 
+mod acker;
 mod bus;
 mod config;
 mod core;
@@ -83,7 +84,7 @@ mod timer;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use acker::MemoryAcker;
 pub use bus::MemoryBus;
 pub use config::MemoryBusConfig;
 pub use driver::MemoryBusDriver;
-pub(crate) use subscription::MemoryAcker;

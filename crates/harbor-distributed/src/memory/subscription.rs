@@ -1,4 +1,5 @@
-//! The delivery stream of one memory-bus subscription, and how its deliveries settle.
+//! The delivery stream of one memory-bus subscription; its deliveries settle through
+//! [`MemoryAcker`].
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -9,9 +10,8 @@ use std::time::{Duration, Instant};
 
 use futures::Stream;
 
+use super::acker::MemoryAcker;
 use super::group::{Group, Leased};
-use super::leases::LeaseKey;
-use super::settle::Nacked;
 use crate::{Delivery, Error};
 
 /// Deliveries of one subscription. Leases a batch from the group under one lock and hands
@@ -143,33 +143,5 @@ impl Drop for DeliveryStream {
     fn drop(&mut self) {
         self.group
             .detach(self.sub, std::mem::take(&mut self.buffer));
-    }
-}
-
-/// Settles one memory-bus delivery. [`Delivery`] calls it directly rather than through a
-/// boxed [`Acknowledger`](crate::Acknowledger): an ack never waits, so it needs no future.
-pub(crate) struct MemoryAcker {
-    group: Arc<Group>,
-    key: LeaseKey,
-}
-
-impl MemoryAcker {
-    pub(crate) fn ack(&self) -> Result<(), Error> {
-        tracing::trace_span!("bus.ack", group = %self.group.name)
-            .in_scope(|| self.group.ack(self.key))
-    }
-
-    pub(crate) async fn nack(&self, delay: Duration, reason: Option<String>) -> Result<(), Error> {
-        let span = tracing::trace_span!("bus.nack", group = %self.group.name, ?delay);
-        let nacked = span.in_scope(|| self.group.nack(self.key, delay, reason))?;
-        if let Nacked::Dead(dead) = nacked {
-            // The nacking consumer carries the dead letter to its edge, so backpressure on
-            // the dead-letter groups reaches the consumer that produced it. Boxed (by
-            // `route_dead_letter`): a rare path that should not size every nack's future.
-            if let Some(router) = self.group.router.upgrade() {
-                router.route_dead_letter(&self.group.name, dead).await?;
-            }
-        }
-        Ok(())
     }
 }
