@@ -7,71 +7,23 @@
 //! without push configs costs one map lookup and no store read.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use harbor_a2a::TaskPushNotificationConfig;
 use harbor_distributed::{Error, LogEntry, Owner, PushCursor, TaskLog};
-use tokio::sync::{Semaphore, SemaphorePermit};
-use tokio_util::sync::CancellationToken;
 
 use super::PushConfig;
-use super::worker::Worker;
+use super::core::{Core, Counters};
+use super::worker::{Ended, Worker};
 
 /// Cursors read per page when resuming.
 const RESUME_PAGE: usize = 512;
 
-/// Push delivery of one server.
+/// Push delivery of one server: the shared [`Core`] and the index of workers.
 pub(crate) struct Dispatcher {
-    store: Arc<dyn TaskLog>,
-    config: PushConfig,
-    client: reqwest::Client,
+    core: Core,
     /// The workers of each task's tracked configs, by task id.
     tasks: Mutex<HashMap<String, HashMap<String, Arc<Worker>>>>,
-    /// Bounds the webhook requests in flight.
-    slots: Semaphore,
-    stop: CancellationToken,
-    counters: Counters,
-}
-
-/// Delivery counters.
-#[derive(Debug, Default)]
-pub struct Counters {
-    delivered: AtomicU64,
-    failed: AtomicU64,
-    dead: AtomicU64,
-}
-
-impl Counters {
-    pub(super) fn delivered(&self) {
-        crate::telemetry::push_attempt("delivered");
-        self.delivered.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub(super) fn failed(&self) {
-        crate::telemetry::push_attempt("retry");
-        self.failed.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub(super) fn dead(&self) {
-        crate::telemetry::push_attempt("dead");
-        self.dead.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Events answered 2xx.
-    pub fn delivered_total(&self) -> u64 {
-        self.delivered.load(Ordering::Relaxed)
-    }
-
-    /// Attempts that failed and are retried.
-    pub fn failed_total(&self) -> u64 {
-        self.failed.load(Ordering::Relaxed)
-    }
-
-    /// Deliveries that gave up.
-    pub fn dead_total(&self) -> u64 {
-        self.dead.load(Ordering::Relaxed)
-    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -84,40 +36,13 @@ impl Dispatcher {
         config: PushConfig,
     ) -> Result<Arc<Self>, reqwest::Error> {
         Ok(Arc::new(Self {
-            client: super::client::client(&config)?,
-            slots: Semaphore::new(config.max_in_flight.max(1)),
-            store,
-            config,
+            core: Core::new(store, config)?,
             tasks: Mutex::default(),
-            stop: CancellationToken::new(),
-            counters: Counters::default(),
         }))
     }
 
-    pub(super) fn store(&self) -> &Arc<dyn TaskLog> {
-        &self.store
-    }
-
-    pub(super) fn config(&self) -> &PushConfig {
-        &self.config
-    }
-
-    pub(super) fn client(&self) -> &reqwest::Client {
-        &self.client
-    }
-
     pub(crate) fn counters(&self) -> &Counters {
-        &self.counters
-    }
-
-    /// A place among the requests in flight.
-    pub(super) async fn slot(&self) -> Option<SemaphorePermit<'_>> {
-        self.slots.acquire().await.ok()
-    }
-
-    /// Resolves when the dispatcher stops.
-    pub(super) async fn stopped(&self) {
-        self.stop.cancelled().await;
+        self.core.counters()
     }
 
     /// Stores `config` and starts delivering its task's log entries after `after` to it
@@ -130,7 +55,7 @@ impl Dispatcher {
         after: u64,
         poke: bool,
     ) -> Result<(), Error> {
-        self.store.track(owner, config, after).await?;
+        self.core.store().track(owner, config, after).await?;
         let cursor = PushCursor::new(owner.clone(), &config.task_id, &config.id, after);
         let worker = self.replace(Worker::new(
             owner.clone(),
@@ -139,7 +64,7 @@ impl Dispatcher {
             Some((cursor, config.clone())),
         ));
         if poke {
-            worker.poke(self);
+            self.poke(&worker);
         }
         Ok(())
     }
@@ -167,7 +92,7 @@ impl Dispatcher {
         };
         for worker in workers {
             worker.offer(entries);
-            worker.poke(self);
+            self.poke(&worker);
         }
     }
 
@@ -178,7 +103,7 @@ impl Dispatcher {
         let mut after: Option<(String, String)> = None;
         loop {
             let key = after.as_ref().map(|(t, c)| (t.as_str(), c.as_str()));
-            let page = self.store.live_cursors(key, RESUME_PAGE).await?;
+            let page = self.core.store().live_cursors(key, RESUME_PAGE).await?;
             let Some(last) = page.last() else {
                 return Ok(resumed);
             };
@@ -193,13 +118,13 @@ impl Dispatcher {
     /// Delivers the config of `cursor` from here on, from where the store has it (one an
     /// earlier process, or another one, left).
     pub(crate) fn adopt(self: &Arc<Self>, cursor: &PushCursor) {
-        self.replace(Worker::new(
+        let worker = self.replace(Worker::new(
             cursor.owner.clone(),
             &cursor.task_id,
             &cursor.config_id,
             None,
-        ))
-        .poke(self);
+        ));
+        self.poke(&worker);
     }
 
     /// Every dead letter, any owner's, at most `limit` after `after`.
@@ -208,7 +133,7 @@ impl Dispatcher {
         after: Option<(&str, &str)>,
         limit: usize,
     ) -> Result<Vec<PushCursor>, Error> {
-        self.store.dead_letters(after, limit).await
+        self.core.store().dead_letters(after, limit).await
     }
 
     /// Delivers a dead letter again, from the entry it gave up on; false when there is no
@@ -222,7 +147,7 @@ impl Dispatcher {
         let mut after: Option<(String, String)> = None;
         loop {
             let key = after.as_ref().map(|(t, c)| (t.as_str(), c.as_str()));
-            let page = self.store.dead_letters(key, RESUME_PAGE).await?;
+            let page = self.core.store().dead_letters(key, RESUME_PAGE).await?;
             let Some(last) = page.last() else {
                 return Ok(false);
             };
@@ -232,9 +157,9 @@ impl Dispatcher {
                 .find(|c| c.task_id == task_id && c.config_id == config_id)
             {
                 let (owner, task_id) = (dead.owner.clone(), dead.task_id.clone());
-                self.store.save(&dead.redriven()).await?;
-                self.replace(Worker::new(owner, &task_id, config_id, None))
-                    .poke(self);
+                self.core.store().save(&dead.redriven()).await?;
+                let worker = self.replace(Worker::new(owner, &task_id, config_id, None));
+                self.poke(&worker);
                 return Ok(true);
             }
         }
@@ -242,7 +167,7 @@ impl Dispatcher {
 
     /// Stops every delivery (retries waiting out a backoff end at once).
     pub(crate) fn stop(&self) {
-        self.stop.cancel();
+        self.core.stop();
     }
 
     /// Indexes `worker` for its config, retiring the one it replaces.
@@ -258,8 +183,21 @@ impl Dispatcher {
         worker
     }
 
+    /// Makes sure a run of `worker` will look again: starts one, or tells the running one.
+    /// A run that finds its config over takes the worker out of the index.
+    fn poke(self: &Arc<Self>, worker: &Arc<Worker>) {
+        if worker.claim_run() {
+            let (worker, dispatcher) = (Arc::clone(worker), Arc::clone(self));
+            tokio::spawn(async move {
+                if worker.run(&dispatcher.core).await == Ended::Over {
+                    dispatcher.forget(&worker);
+                }
+            });
+        }
+    }
+
     /// A worker is done for good: it leaves the index (unless replaced meanwhile).
-    pub(super) fn forget(&self, worker: &Arc<Worker>) {
+    fn forget(&self, worker: &Arc<Worker>) {
         let mut tasks = lock(&self.tasks);
         if let Some(configs) = tasks.get_mut(&worker.task_id) {
             if configs

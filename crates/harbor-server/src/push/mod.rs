@@ -42,6 +42,7 @@
 //! [`DefaultHandler::redrive_push`]: crate::DefaultHandler::redrive_push
 
 mod client;
+mod core;
 pub(crate) mod dispatch;
 mod retry;
 pub mod target;
@@ -49,7 +50,7 @@ mod worker;
 
 use std::time::Duration;
 
-pub use dispatch::Counters;
+pub use core::Counters;
 pub use target::{TargetPolicy, check_target};
 
 /// The header carrying a config's `token`.

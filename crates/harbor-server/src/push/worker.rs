@@ -11,7 +11,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
 use harbor_a2a::TaskPushNotificationConfig;
@@ -20,10 +20,10 @@ use harbor_distributed::{Error, LogEntry, Owner, PushCursor, PushFailure};
 use tokio::sync::Notify;
 use tracing::{Instrument, debug, warn};
 
-use super::dispatch::Dispatcher;
+use super::core::Core;
 use super::retry::{self, Verdict};
 use super::{ATTEMPT_HEADER, NOTIFICATION_TOKEN_HEADER, SEQUENCE_HEADER, target};
-use crate::runtime::is_shown;
+use crate::runtime::apply::is_shown;
 
 /// Entries read from the log at a time to fill a gap.
 const READ_BATCH: usize = 64;
@@ -67,6 +67,15 @@ struct Offered {
     entries: VecDeque<LogEntry>,
     /// Entries were dropped past [`MAX_OFFERED`]: read the log for them.
     overflowed: bool,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ended {
+    /// The config is done for good (finished and delivered, dead, deleted, retired).
+    Over,
+    /// Caught up, stopped, or another run took over; a poke starts the next run.
+    Paused,
 }
 
 /// How a pass ended.
@@ -139,16 +148,16 @@ impl Worker {
         }
     }
 
-    /// Makes sure a run will look again: starts one, or tells the running one.
-    pub(super) fn poke(self: &Arc<Self>, dispatcher: &Arc<Dispatcher>) {
+    /// Marks the worker as having something to look at; true when no run is going, so the
+    /// caller must start one ([`run`](Self::run)), false when the running one will look.
+    pub(super) fn claim_run(&self) -> bool {
         self.dirty.store(true, Ordering::SeqCst);
-        if !self.running.swap(true, Ordering::SeqCst) {
-            let (worker, dispatcher) = (Arc::clone(self), Arc::clone(dispatcher));
-            tokio::spawn(async move { worker.run(&dispatcher).await });
-        }
+        !self.running.swap(true, Ordering::SeqCst)
     }
 
-    async fn run(self: Arc<Self>, d: &Arc<Dispatcher>) {
+    /// Delivers until caught up (and no poke came meanwhile); [`Ended::Over`] when the
+    /// config is done for good and the worker should leave the index.
+    pub(super) async fn run(&self, d: &Core) -> Ended {
         loop {
             self.dirty.store(false, Ordering::SeqCst);
             let pass = {
@@ -168,23 +177,20 @@ impl Worker {
             };
             self.running.store(false, Ordering::SeqCst);
             match pass {
-                Pass::Over => {
-                    d.forget(&self);
-                    return;
-                }
-                Pass::Stopped => return,
+                Pass::Over => return Ended::Over,
+                Pass::Stopped => return Ended::Paused,
                 Pass::CaughtUp => {}
             }
             // A poke between the pass and now found `running` set and only marked the
             // worker dirty: take that run here, unless a new run already started.
             if !self.dirty.load(Ordering::SeqCst) || self.running.swap(true, Ordering::SeqCst) {
-                return;
+                return Ended::Paused;
             }
         }
     }
 
     /// Delivers every entry after the cursor that is known: offered, or in the log.
-    async fn pass(&self, d: &Dispatcher, state: &mut State) -> Result<Pass, Error> {
+    async fn pass(&self, d: &Core, state: &mut State) -> Result<Pass, Error> {
         let store = d.store();
         if state.cursor.is_none() {
             state.cursor = store
@@ -251,7 +257,7 @@ impl Worker {
 
     /// The entries after `delivered`: those offered when they continue it, else a page of
     /// the log.
-    async fn next_entries(&self, d: &Dispatcher, delivered: u64) -> Result<Vec<LogEntry>, Error> {
+    async fn next_entries(&self, d: &Core, delivered: u64) -> Result<Vec<LogEntry>, Error> {
         let offered: Vec<LogEntry> = {
             let mut offered = lock(&self.offered);
             let overflowed = std::mem::take(&mut offered.overflowed);
@@ -281,7 +287,7 @@ impl Worker {
     /// POSTs one entry until it is delivered or dead; a failure is saved with the cursor.
     async fn send(
         &self,
-        d: &Dispatcher,
+        d: &Core,
         config: &TaskPushNotificationConfig,
         entry: &LogEntry,
         cursor: &mut PushCursor,
@@ -364,7 +370,7 @@ impl Worker {
     /// Marks the delivery dead with why, durably.
     async fn bury(
         &self,
-        d: &Dispatcher,
+        d: &Core,
         cursor: &mut PushCursor,
         attempts: u32,
         failure: PushFailure,
@@ -389,7 +395,7 @@ impl Worker {
     /// the target is refused before anything is sent.
     async fn post(
         &self,
-        d: &Dispatcher,
+        d: &Core,
         config: &TaskPushNotificationConfig,
         sequence: u64,
         attempt: u32,

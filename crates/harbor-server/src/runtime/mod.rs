@@ -16,7 +16,7 @@
 //! So nothing a client is told can be lost by a crash, and a log replayed from the store
 //! gives the stored task back.
 
-mod apply;
+pub(crate) mod apply;
 mod fanout;
 pub(crate) mod feed;
 mod front_door;
