@@ -14,6 +14,9 @@ use super::placement::{Placement, run_pair};
 /// Channel capacity of the baseline, as in the project's measured anchors.
 pub(super) const CAPACITY: usize = 1024;
 
+/// The edge every bench envelope travels on, the baseline's and the bus's alike.
+pub(super) const EDGE: &str = "bench.load";
+
 /// Moves `messages` freshly allocated `payload`-byte vectors from one task to another;
 /// returns the elapsed time.
 pub(super) async fn throughput(
@@ -65,7 +68,7 @@ pub(super) async fn envelope_throughput(
         n
     };
     let producer = async move {
-        let edge: Arc<str> = super::bus::EDGE.into();
+        let edge: Arc<str> = EDGE.into();
         for i in 0..messages {
             let body = Bytes::from(vec![i as u8; payload]);
             let envelope = Envelope::new(Arc::clone(&edge), identity.clone(), i.to_string(), body);

@@ -12,7 +12,7 @@ use harbor_distributed::{
     Envelope, Identity, IdentityScope, MessageBus, SubscribeOptions, Subscription,
 };
 
-use super::baseline;
+use super::baseline::{self, EDGE};
 use super::durable;
 use super::latency::{Pacer, Percentiles, since_stamp, stamp};
 use super::placement::{Placement, run_pair};
@@ -67,9 +67,6 @@ impl BusArgs {
         self.latency_messages.unwrap_or(200_000)
     }
 }
-
-/// The edge every bench envelope travels on.
-pub(super) const EDGE: &str = "bench.load";
 
 async fn open(args: &BusArgs) -> anyhow::Result<(Arc<dyn MessageBus>, Subscription, Identity)> {
     let registry = harbor::default_registry()?;

@@ -11,7 +11,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::routing::post;
 use tokio::sync::oneshot;
 
-use super::request::Endpoint;
+use super::endpoint::Endpoint;
 
 /// The blocking call's answer.
 const REPLY: &str = r#"{"ok":true}"#;
@@ -102,7 +102,8 @@ impl Server {
 
 #[cfg(test)]
 mod tests {
-    use super::super::request::{Mode, Operation, client};
+    use super::super::endpoint::Mode;
+    use super::super::request::{Operation, client};
     use super::*;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

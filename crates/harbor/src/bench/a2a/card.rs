@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use serde::Deserialize;
 
 use super::BindingChoice;
-use super::request::Endpoint;
+use super::endpoint::Endpoint;
 
 /// The well-known card path (A2A v1.0 §8.2).
 const CARD_PATH: &str = "/.well-known/agent-card.json";

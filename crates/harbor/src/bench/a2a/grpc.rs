@@ -11,7 +11,7 @@ use harbor_a2a::{
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Channel, Endpoint};
 
-use super::request::{Mode, Sample};
+use super::endpoint::{Mode, Sample};
 
 /// Largest response message a bench call accepts.
 const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;

@@ -18,6 +18,7 @@ use clap::{Args, ValueEnum};
 mod baseline;
 mod card;
 mod cpu;
+mod endpoint;
 mod grpc;
 mod load;
 mod report;
@@ -28,9 +29,9 @@ mod validate;
 use card::Interfaces;
 
 use crate::duration::parse_duration;
+use endpoint::{Endpoint, Mode};
 use load::Budget;
 use report::{A2aReport, Row};
-use request::{Endpoint, Mode};
 
 /// Requests a `--duration` run may send at most, so every run is bounded in count too.
 const MAX_REQUESTS: u64 = 10_000_000;

@@ -7,8 +7,8 @@ use super::super::latency::Percentiles;
 use super::super::report::thousands;
 use super::A2aArgs;
 use super::card::Interfaces;
+use super::endpoint::{Endpoint, Mode};
 use super::load::{Budget, Stats};
-use super::request::{Endpoint, Mode};
 
 /// The target label of baseline rows.
 pub(super) const BASELINE: &str = "baseline";

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use super::request::Endpoint;
+use super::endpoint::Endpoint;
 
 /// Bytes of a failed response quoted in its failure reason.
 const QUOTE: usize = 160;
