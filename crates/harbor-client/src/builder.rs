@@ -13,6 +13,15 @@ pub struct A2aTransportBuilder {
     config: ClientConfig,
 }
 
+// `A2aTransport::builder` is written here, beside what it returns, so that the transport's
+// module does not import the builder, which imports the transport.
+impl A2aTransport {
+    /// A builder with [`ClientConfig::default`].
+    pub fn builder() -> A2aTransportBuilder {
+        A2aTransportBuilder::default()
+    }
+}
+
 impl A2aTransportBuilder {
     /// Replaces every setting.
     #[must_use]

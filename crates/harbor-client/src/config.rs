@@ -99,7 +99,7 @@ pub struct PeerConfig {
     /// `authorization`). Default none.
     pub headers: BTreeMap<String, String>,
     /// How the peer's card signatures are checked. Default: not at all.
-    pub card_signatures: crate::card::CardSignatureConfig,
+    pub card_signatures: crate::card::verify::CardSignatureConfig,
     /// OAuth2 client credentials: every call carries a Bearer token from this grant,
     /// cached and renewed before it expires. Default none.
     pub oauth2: Option<crate::oauth::OAuth2ClientCredentials>,

@@ -1,14 +1,10 @@
-//! HTTP plumbing shared by the card cache and the bindings: the headers of a call and
-//! reading bodies under a size cap.
+//! HTTP plumbing shared by the card cache and the bindings: the headers of a call (bodies
+//! are read in [`body`](crate::body)).
 
-use std::time::Duration;
-
-use bytes::{Bytes, BytesMut};
 use harbor_distributed::{CallContext, Error};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::config::{IdentityPolicy, PeerConfig};
-use crate::error::{ClientError, request_error};
 
 /// The protocol version this client speaks, sent as `A2A-Version` on every call.
 pub const A2A_VERSION: &str = "1.0";
@@ -128,36 +124,6 @@ pub(crate) fn call_headers(ctx: &CallContext, peer: &PeerSettings) -> Result<Hea
         }
     }
     Ok(headers)
-}
-
-/// Reads a whole body, failing once it passes `limit` bytes (checked against
-/// `Content-Length` first, then as it arrives).
-pub(crate) async fn read_capped(
-    mut response: reqwest::Response,
-    limit: usize,
-    what: &'static str,
-    timeout: Duration,
-) -> Result<Bytes, Error> {
-    let too_large = || ClientError::TooLarge { what, limit }.into_error();
-    if response
-        .content_length()
-        .is_some_and(|n| usize::try_from(n).map_or(true, |n| n > limit))
-    {
-        return Err(too_large());
-    }
-    let url = response.url().to_string();
-    let mut body = BytesMut::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| request_error(&url, e, timeout))?
-    {
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
 }
 
 /// Whether a response's content type is `text/event-stream`.

@@ -89,6 +89,7 @@
 //! [`RemoteTransport`]: harbor_distributed::RemoteTransport
 
 mod binding;
+mod body;
 mod builder;
 pub mod card;
 mod config;

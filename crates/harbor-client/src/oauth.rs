@@ -68,12 +68,14 @@ pub(crate) struct TokenCache {
 
 impl TokenCache {
     /// The `Authorization` value to send: the cached token while it is fresh, else a new
-    /// one (concurrent callers wait for one fetch).
+    /// one (concurrent callers wait for one fetch). The token URL follows the rules of peer
+    /// URLs (`allow_insecure_http`); `timeout` bounds the fetch (the card timeout).
     pub(crate) async fn authorization(
         &self,
         http: &reqwest::Client,
         grant: &OAuth2ClientCredentials,
-        config: &crate::ClientConfig,
+        allow_insecure_http: bool,
+        timeout: Duration,
     ) -> Result<HeaderValue, Error> {
         let mut token = self.token.lock().await;
         if let Some(current) = token.as_ref()
@@ -81,7 +83,7 @@ impl TokenCache {
         {
             return Ok(current.header.clone());
         }
-        let fresh = fetch(http, grant, config).await?;
+        let fresh = fetch(http, grant, allow_insecure_http, timeout).await?;
         let header = fresh.header.clone();
         *token = Some(fresh);
         Ok(header)
@@ -96,9 +98,10 @@ impl TokenCache {
 async fn fetch(
     http: &reqwest::Client,
     grant: &OAuth2ClientCredentials,
-    config: &crate::ClientConfig,
+    allow_insecure_http: bool,
+    timeout: Duration,
 ) -> Result<Token, Error> {
-    let url = crate::url_policy::peer_url(&grant.token_url, config.allow_insecure_http)
+    let url = crate::url_policy::peer_url(&grant.token_url, allow_insecure_http)
         .map_err(ClientError::into_error)?;
     let mut form: Vec<(&str, String)> = vec![("grant_type", "client_credentials".into())];
     if !grant.scopes.is_empty() {
@@ -112,7 +115,6 @@ async fn fetch(
         .map(|(k, v)| format!("{k}={}", form_encode(v)))
         .collect::<Vec<_>>()
         .join("&");
-    let timeout = config.card_timeout;
     let started = Instant::now();
     let response = http
         .post(url.clone())
@@ -132,7 +134,7 @@ async fn fetch(
         .map_err(|e| crate::error::request_error(url.as_str(), e, timeout))?;
     let status = response.status();
     let body =
-        crate::http::read_capped(response, MAX_TOKEN_RESPONSE, "token response", timeout).await?;
+        crate::body::read_capped(response, MAX_TOKEN_RESPONSE, "token response", timeout).await?;
     let refused = |reason: String| {
         ClientError::Credentials {
             url: url.to_string(),

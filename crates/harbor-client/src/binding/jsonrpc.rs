@@ -11,8 +11,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::{Call, parse_result, request_fields};
+use crate::body::read_capped;
 use crate::error::{error_from_response, invalid_response, request_error, snippet};
-use crate::http::read_capped;
 
 /// The POST of `req` as a JSON-RPC request, and its id.
 fn envelope<Req: Serialize>(call: &Call<'_>, req: &Req) -> Result<(u64, Vec<u8>), Error> {

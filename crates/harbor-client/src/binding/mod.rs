@@ -6,6 +6,9 @@
 //! server stream).
 
 #[cfg(feature = "grpc")]
+pub(crate) mod channels;
+mod dispatch;
+#[cfg(feature = "grpc")]
 pub(crate) mod grpc;
 mod jsonrpc;
 mod rest;
@@ -23,15 +26,16 @@ use serde_json::{Map, Value};
 
 use crate::card::Endpoint;
 use crate::config::{Binding, ClientConfig};
-use crate::error::{error_from_response, invalid_response, protocol_error, request_error, snippet};
-use crate::http::{is_event_stream, read_capped};
+use crate::error::{invalid_response, protocol_error, snippet};
 use crate::sse::SseEvent;
+
+pub(crate) use dispatch::{open_stream, unary};
 
 /// Everything one call needs to go on the wire.
 pub(crate) struct Call<'a> {
     pub(crate) http: &'a reqwest::Client,
     #[cfg(feature = "grpc")]
-    pub(crate) grpc: &'a grpc::Channels,
+    pub(crate) grpc: &'a channels::Channels,
     pub(crate) config: &'a ClientConfig,
     pub(crate) endpoint: &'a Endpoint,
     pub(crate) headers: HeaderMap,
@@ -119,85 +123,6 @@ pub(crate) enum Frames {
     /// Messages of a gRPC server stream.
     #[cfg(feature = "grpc")]
     Grpc(Box<tonic::codec::Streaming<StreamResponse>>),
-}
-
-/// The error for a binding this build does not speak.
-#[cfg(not(feature = "grpc"))]
-fn disabled(binding: Binding) -> Error {
-    crate::error::ClientError::BindingDisabled {
-        binding: binding.as_str(),
-        feature: "grpc",
-    }
-    .into_error()
-}
-
-/// A unary call.
-pub(crate) async fn unary<Req: Wire, Resp: WireReply>(
-    call: &Call<'_>,
-    req: &Req,
-) -> Result<Resp, Error> {
-    match call.endpoint.binding {
-        Binding::JsonRpc => jsonrpc::unary(call, req).await,
-        Binding::HttpJson => rest::unary(call, req).await,
-        #[cfg(feature = "grpc")]
-        Binding::Grpc => grpc::unary(call, req).await,
-        #[cfg(not(feature = "grpc"))]
-        binding @ Binding::Grpc => Err(disabled(binding)),
-    }
-}
-
-/// Opens an event stream; `last_event_id` resumes one the server numbered (SSE only).
-///
-/// Errors the server finds before the stream starts come back as ordinary error responses
-/// and are returned here.
-pub(crate) async fn open_stream<Req: Wire>(
-    call: &Call<'_>,
-    req: &Req,
-    last_event_id: Option<&str>,
-) -> Result<Connection, Error> {
-    let mut request = match call.endpoint.binding {
-        Binding::JsonRpc => jsonrpc::request(call, req)?,
-        Binding::HttpJson => rest::request(call, req)?,
-        #[cfg(feature = "grpc")]
-        Binding::Grpc => return grpc::open_stream(call, req).await,
-        #[cfg(not(feature = "grpc"))]
-        binding @ Binding::Grpc => return Err(disabled(binding)),
-    }
-    .header(reqwest::header::ACCEPT, "text/event-stream");
-    if let Some(id) = last_event_id {
-        request = request.header("last-event-id", id);
-    }
-    // The whole-call timeout does not apply to a stream: only waiting for its head does.
-    let timeout = call.config.request_timeout;
-    let url = call.endpoint.url.to_string();
-    let response = match tokio::time::timeout(timeout, request.send()).await {
-        Ok(sent) => sent.map_err(|e| request_error(&url, e, timeout))?,
-        Err(_) => return Err(Error::Timeout(timeout)),
-    };
-    let status = response.status();
-    if status.is_success() && is_event_stream(&response) {
-        let url = response.url().to_string();
-        return Ok(Connection {
-            body: Frames::Sse(Box::pin(response.bytes_stream())),
-            url,
-        });
-    }
-    let body = read_capped(
-        response,
-        call.config.max_response_bytes,
-        "response body",
-        timeout,
-    )
-    .await?;
-    let error = error_from_response(&url, status.as_u16(), &body);
-    if status.is_success() && !matches!(error, Error::Protocol(_)) {
-        return Err(invalid_response(format!(
-            "{} answered a streaming call with something other than an event stream: {}",
-            call.method.json_rpc_name(),
-            snippet(&body)
-        )));
-    }
-    Err(error)
 }
 
 /// One SSE event of a stream as the binding frames it: a JSON-RPC response (JSON-RPC) or a

@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use super::{Call, parse_result, request_fields};
+use crate::body::read_capped;
 use crate::error::{error_from_response, invalid_response, request_error, snippet};
-use crate::http::read_capped;
 
 /// The request of a call, ready to send.
 pub(super) fn request<Req: Serialize>(

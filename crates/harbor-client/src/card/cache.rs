@@ -21,9 +21,9 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::ResolvedCard;
+use crate::body::read_capped;
 use crate::config::ClientConfig;
 use crate::error::{ClientError, request_error, snippet};
-use crate::http::read_capped;
 use crate::url_policy;
 
 /// A cached card and what revalidating it needs.

@@ -11,8 +11,11 @@
 //! wait for that one fetch.
 
 pub(crate) mod cache;
+mod jwks;
 mod signature;
-mod verify;
+// Crate-visible so that the config names its signature settings where they are defined,
+// not through this module (which imports the config).
+pub(crate) mod verify;
 
 use harbor_a2a::{AgentCard, AgentInterface};
 use url::Url;
@@ -21,8 +24,8 @@ use crate::config::{Binding, ClientConfig};
 use crate::error::ClientError;
 use crate::url_policy;
 
+pub use jwks::fetch_jwks;
 pub use signature::{CardSignature, SignatureError};
-pub use verify::fetch_jwks;
 pub use verify::{
     CardSignatureConfig, SignaturePolicy, TrustedKeys, Verified, VerifyError,
     apply as apply_signature_policy,

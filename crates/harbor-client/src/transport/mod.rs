@@ -9,16 +9,14 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use harbor_a2a::{GetTaskRequest, Method, SubscribeToTaskRequest, Task};
-use harbor_distributed::{CallContext, Error, EventStream, Peer};
+use harbor_distributed::{CallContext, Error, Peer};
 use reqwest::header::HeaderMap;
 use tracing::Instrument;
 
 use crate::binding::{self, Call, Connection, Wire, WireReply};
-use crate::builder::A2aTransportBuilder;
 use crate::card::ResolvedCard;
 use crate::card::cache::{CardCache, FetchContext};
 use crate::config::{Binding, ClientConfig};
-use crate::events::{EventSource, StreamKind};
 use crate::http::{PeerSettings, call_headers};
 use crate::tracker::Tracker;
 use crate::url_policy;
@@ -40,7 +38,7 @@ pub(crate) struct Inner {
     pub(crate) config: ClientConfig,
     pub(crate) http: reqwest::Client,
     #[cfg(feature = "grpc")]
-    grpc: binding::grpc::Channels,
+    grpc: binding::channels::Channels,
     cards: CardCache,
     tracker: Arc<Tracker>,
     ids: AtomicU64,
@@ -55,11 +53,6 @@ struct Prepared {
 }
 
 impl A2aTransport {
-    /// A builder with [`ClientConfig::default`].
-    pub fn builder() -> A2aTransportBuilder {
-        A2aTransportBuilder::default()
-    }
-
     pub(crate) fn from_parts(config: ClientConfig, http: reqwest::Client) -> Result<Self, Error> {
         let default_peer = PeerSettings::new(&config.default_peer)?;
         let peers = config
@@ -77,7 +70,7 @@ impl A2aTransport {
                 config,
                 http,
                 #[cfg(feature = "grpc")]
-                grpc: binding::grpc::Channels::default(),
+                grpc: binding::channels::Channels::default(),
                 cards: CardCache::default(),
                 tracker: Arc::new(Tracker::default()),
                 ids: AtomicU64::new(0),
@@ -201,7 +194,14 @@ impl Inner {
         let mut headers = call_headers(ctx, settings)?;
         let card = self.card(peer, settings).await?;
         if let Some((grant, cache)) = &settings.oauth2 {
-            let token = cache.authorization(&self.http, grant, &self.config).await?;
+            let token = cache
+                .authorization(
+                    &self.http,
+                    grant,
+                    self.config.allow_insecure_http,
+                    self.config.card_timeout,
+                )
+                .await?;
             headers.insert(reqwest::header::AUTHORIZATION, token);
         }
         tracing::Span::current().record("binding", card.endpoint().binding.as_str());
@@ -260,43 +260,6 @@ impl Inner {
         {
             cache.invalidate().await;
         }
-    }
-
-    pub(super) async fn stream<Req: Wire>(
-        self: &Arc<Self>,
-        peer: &Peer,
-        ctx: &CallContext,
-        (method, kind): (Method, StreamKind),
-        req: &Req,
-        task_id: Option<String>,
-    ) -> Result<EventStream, Error> {
-        let span = call_span(peer, method);
-        let opened = async {
-            self.admit(ctx)?;
-            self.tracker
-                .run(async {
-                    let prepared = self.prepare(peer, ctx).await?;
-                    let connection =
-                        binding::open_stream(&self.call(&prepared, method), req, None).await?;
-                    Ok((connection, prepared.card.endpoint().binding))
-                })
-                .await
-        }
-        .instrument(span.clone())
-        .await;
-        let (connection, binding) = opened.inspect_err(|error| {
-            tracing::debug!(%error, %peer, method = method.json_rpc_name(), "stream not opened");
-        })?;
-        let source = EventSource::new(
-            Arc::clone(self),
-            peer.clone(),
-            ctx.clone(),
-            kind,
-            binding,
-            connection,
-            task_id,
-        );
-        Ok(Box::pin(self.tracker.track(source.into_stream(span))))
     }
 
     /// Opens `SubscribeToTask` again for a stream that dropped.

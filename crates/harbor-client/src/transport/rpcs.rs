@@ -1,5 +1,7 @@
 //! The 11 RPCs and `close`: each a unary call or a stream of the shared state.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use harbor_a2a::{
     AgentCard, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest,
@@ -11,9 +13,9 @@ use harbor_a2a::{
 use harbor_distributed::{CallContext, Error, EventStream, Peer, RemoteTransport};
 use tracing::Instrument;
 
-use super::A2aTransport;
-use crate::binding::Ignored;
-use crate::events::StreamKind;
+use super::{A2aTransport, Inner, call_span};
+use crate::binding::{self, Ignored, Wire};
+use crate::events::{EventSource, StreamKind};
 
 #[async_trait]
 impl RemoteTransport for A2aTransport {
@@ -145,5 +147,47 @@ impl RemoteTransport for A2aTransport {
         }
         .instrument(span)
         .await
+    }
+}
+
+// Opening a stream lives here, beside its two callers, rather than in the parent module:
+// the stream machinery (`crate::events`) reads the shared state, so the state's own module
+// does not import it back.
+impl Inner {
+    async fn stream<Req: Wire>(
+        self: &Arc<Self>,
+        peer: &Peer,
+        ctx: &CallContext,
+        (method, kind): (Method, StreamKind),
+        req: &Req,
+        task_id: Option<String>,
+    ) -> Result<EventStream, Error> {
+        let span = call_span(peer, method);
+        let opened = async {
+            self.admit(ctx)?;
+            self.tracker
+                .run(async {
+                    let prepared = self.prepare(peer, ctx).await?;
+                    let connection =
+                        binding::open_stream(&self.call(&prepared, method), req, None).await?;
+                    Ok((connection, prepared.card.endpoint().binding))
+                })
+                .await
+        }
+        .instrument(span.clone())
+        .await;
+        let (connection, binding) = opened.inspect_err(|error| {
+            tracing::debug!(%error, %peer, method = method.json_rpc_name(), "stream not opened");
+        })?;
+        let source = EventSource::new(
+            Arc::clone(self),
+            peer.clone(),
+            ctx.clone(),
+            kind,
+            binding,
+            connection,
+            task_id,
+        );
+        Ok(Box::pin(self.tracker.track(source.into_stream(span))))
     }
 }
