@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::rpc::Rpc;
 use super::{Binding, CaseFailure};
 
 /// How the suite may treat a target. Data only.
@@ -169,21 +168,6 @@ impl ServerTarget {
             .pointer(&format!("/capabilities/{capability}"))
             .and_then(Value::as_bool)
             == Some(true)
-    }
-
-    /// A caller of `binding`, or a skip when the card does not declare it.
-    pub fn rpc(&self, binding: Binding) -> Result<Rpc<'_>, CaseFailure> {
-        Rpc::new(self, binding)
-    }
-
-    /// A caller of `binding` when the card declares `capabilities.streaming`, else a skip.
-    pub fn streaming_rpc(&self, binding: Binding) -> Result<Rpc<'_>, CaseFailure> {
-        if !self.declares("streaming") {
-            return Err(CaseFailure::skipped(
-                "the card does not declare capabilities.streaming",
-            ));
-        }
-        self.rpc(binding)
     }
 
     /// The HTTP client the suite uses (no proxy, no redirects, TCP_NODELAY).

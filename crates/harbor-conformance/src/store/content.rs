@@ -5,7 +5,7 @@ use std::sync::Arc;
 use harbor_a2a::{Message, Part, Role, TaskState};
 use harbor_distributed::{Error, TaskStore};
 
-use super::{base_time, owner, push_config, task_at, unique};
+use super::fixtures::{base_time, owner, push_config, task_at, unique};
 
 /// Push configs: create, read, upsert by id, list, idempotent delete, typed not-found.
 pub async fn push_config_crud(store: Arc<dyn TaskStore>) {

@@ -9,8 +9,8 @@ use harbor_a2a::{StreamResponse, Task, TaskState};
 use harbor_distributed::store::project;
 use harbor_distributed::{Error, Fence, Leases, Owner, TaskLog};
 
+use super::fixtures::{base_time, owner, task_at, unique};
 use super::log::{snapshot, status};
-use super::{base_time, owner, task_at, unique};
 
 /// Long enough never to expire during a case.
 const LONG: Duration = Duration::from_secs(600);
@@ -289,7 +289,7 @@ pub async fn push_holds_pass_on_once_they_expire(store: Arc<dyn TaskLog>) {
     let (a, b, c) = (unique("a"), unique("b"), unique("c"));
     for config in ["held", "never-held"] {
         store
-            .track(&me, &super::push_config(&task.id, config), 1)
+            .track(&me, &super::fixtures::push_config(&task.id, config), 1)
             .await
             .expect("track");
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use harbor_a2a::TaskState;
 use harbor_distributed::{Error, TaskQuery, TaskStore};
 
-use super::{base_time, owner, query, task_at, unique};
+use super::fixtures::{base_time, owner, query, task_at, unique};
 
 /// ListTasks shows only the owner's tasks, newest status first, and counts them.
 pub async fn list_is_owner_only_newest_first(store: Arc<dyn TaskStore>) {

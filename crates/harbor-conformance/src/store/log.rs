@@ -10,7 +10,7 @@ use harbor_a2a::{
 use harbor_distributed::store::{project, replay};
 use harbor_distributed::{Error, TaskLog};
 
-use super::{base_time, owner, task_at, unique};
+use super::fixtures::{base_time, owner, task_at, unique};
 
 pub(super) fn snapshot(task: &Task) -> StreamResponse {
     StreamResponse {

@@ -6,7 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use harbor_a2a::{StreamResponse, TaskState};
 use harbor_distributed::{Error, PushCursor, PushFailure, TaskLog};
 
-use super::{base_time, owner, push_config, task_at, unique};
+use super::fixtures::{base_time, owner, push_config, task_at, unique};
 
 /// Tracking stores a config with its cursor, which saves and reads back; a deleted config
 /// takes its cursor along; another owner's task is not found.

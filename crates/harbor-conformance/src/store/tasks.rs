@@ -5,7 +5,7 @@ use std::sync::Arc;
 use harbor_a2a::{TaskState, TaskStatus};
 use harbor_distributed::{Error, Owner, TaskStore};
 
-use super::{base_time, owner, push_config, query, task_at, unique};
+use super::fixtures::{base_time, owner, push_config, query, task_at, unique};
 
 /// A created task reads back identical, at version 1.
 pub async fn create_then_get(store: Arc<dyn TaskStore>) {

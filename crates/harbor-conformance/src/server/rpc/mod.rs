@@ -6,18 +6,18 @@
 
 pub(crate) mod reply;
 mod rpcs;
+mod streams;
 pub mod wire;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 
 pub(crate) use reply::check_error;
 pub use reply::{Reply, WireError};
 pub use wire::RawResponse;
 
-use super::sse::EventStream;
 use super::{At, Binding, CaseFailure, ServerTarget};
 
 static NEXT_ID: AtomicI64 = AtomicI64::new(1);
@@ -49,6 +49,25 @@ pub struct Rpc<'a> {
     version: Option<String>,
     extensions: Option<String>,
     last_event_id: Option<String>,
+}
+
+// Written here rather than in `target.rs`: an `Rpc` borrows its target, so the target's
+// module does not import this one back.
+impl ServerTarget {
+    /// A caller of `binding`, or a skip when the card does not declare it.
+    pub fn rpc(&self, binding: Binding) -> Result<Rpc<'_>, CaseFailure> {
+        Rpc::new(self, binding)
+    }
+
+    /// A caller of `binding` when the card declares `capabilities.streaming`, else a skip.
+    pub fn streaming_rpc(&self, binding: Binding) -> Result<Rpc<'_>, CaseFailure> {
+        if !self.declares("streaming") {
+            return Err(CaseFailure::skipped(
+                "the card does not declare capabilities.streaming",
+            ));
+        }
+        self.rpc(binding)
+    }
 }
 
 impl<'a> Rpc<'a> {
@@ -197,44 +216,6 @@ impl<'a> Rpc<'a> {
         Ok(Reply { at, result })
     }
 
-    /// Calls a streaming JSON-RPC method: an SSE stream, or an error answered before it.
-    pub async fn json_rpc_stream(
-        &self,
-        method: &str,
-        params: Value,
-    ) -> Result<Reply<EventStream>, CaseFailure> {
-        let at = self.at(method);
-        let id = json!(NEXT_ID.fetch_add(1, Ordering::Relaxed));
-        let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        let builder = self
-            .request(reqwest::Method::POST, self.url)
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, "text/event-stream")
-            .body(body.to_string());
-        let response = self.send(&at, builder).await?;
-        if is_event_stream(&response) {
-            at.ensure(response.status() == 200, || {
-                format!("an SSE answer with HTTP {}", response.status())
-            })?;
-            let stream =
-                EventStream::new(at.clone(), Some(id), response, self.target.options.deadline);
-            return Ok(Reply {
-                at,
-                result: Ok(stream),
-            });
-        }
-        let raw = self.read(&at, response).await?;
-        match wire::json_rpc_answer(&at, &raw, &id)? {
-            Ok(result) => Err(at.fail(format!(
-                "expected text/event-stream, got a plain JSON result: {result}"
-            ))),
-            Err(error) => Ok(Reply {
-                at,
-                result: Err(error),
-            }),
-        }
-    }
-
     fn rest_request(
         &self,
         verb: reqwest::Method,
@@ -281,41 +262,6 @@ impl<'a> Rpc<'a> {
         let raw = self.read(&at, response).await?;
         let result = wire::rest_answer(&at, &raw)?;
         Ok(Reply { at, result })
-    }
-
-    /// Calls a streaming HTTP+JSON route: an SSE stream, or an error answered before it.
-    pub async fn rest_stream(
-        &self,
-        rpc: &str,
-        verb: reqwest::Method,
-        path: &str,
-        body: RestBody,
-    ) -> Result<Reply<EventStream>, CaseFailure> {
-        let at = self.at(rpc);
-        let builder = self
-            .rest_request(verb, path, &[], body)
-            .header(ACCEPT, "text/event-stream");
-        let response = self.send(&at, builder).await?;
-        if is_event_stream(&response) {
-            at.ensure(response.status() == 200, || {
-                format!("an SSE answer with HTTP {}", response.status())
-            })?;
-            let stream = EventStream::new(at.clone(), None, response, self.target.options.deadline);
-            return Ok(Reply {
-                at,
-                result: Ok(stream),
-            });
-        }
-        let raw = self.read(&at, response).await?;
-        match wire::rest_answer(&at, &raw)? {
-            Ok(result) => Err(at.fail(format!(
-                "expected text/event-stream, got a plain JSON result: {result}"
-            ))),
-            Err(error) => Ok(Reply {
-                at,
-                result: Err(error),
-            }),
-        }
     }
 }
 
