@@ -45,6 +45,7 @@ mod model;
 mod resolve;
 mod scan;
 mod sources;
+mod tokens;
 mod use_tree;
 mod workspace;
 
