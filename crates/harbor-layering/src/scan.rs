@@ -261,6 +261,13 @@ impl Scanner<'_> {
                 }
                 TokenTree::Ident(word) if !after_path_sep(tokens, i) => {
                     let word = unraw(&word.to_string());
+                    // `pub(in super::super)` names where an item is visible, not an import.
+                    if word == "pub"
+                        && matches!(tokens.get(i + 1), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis)
+                    {
+                        i += 2;
+                        continue;
+                    }
                     if word == "use" {
                         let end = (i + 1..tokens.len())
                             .find(|&j| is_punct(tokens.get(j), ';'))

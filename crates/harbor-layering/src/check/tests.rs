@@ -188,6 +188,21 @@ fn path_attributes_and_macros_are_followed() {
 }
 
 #[test]
+fn a_visibility_path_is_not_an_import() {
+    let sources = MemorySources::new()
+        .with("src/lib.rs", "mod m;\n")
+        .with(
+            "src/m/mod.rs",
+            "mod child;\npub fn run() { child::go(); }\n",
+        )
+        .with(
+            "src/m/child.rs",
+            "pub(in super::super) struct Hidden;\npub(super) fn go() {}\n",
+        );
+    assert!(loops_of(&sources).is_empty());
+}
+
+#[test]
 fn a_missing_module_file_is_reported() {
     let sources = MemorySources::new().with("src/lib.rs", "mod gone;\n");
     let report = crate_loops("src/lib.rs".as_ref(), &sources).map_err(|e| e.to_string());
