@@ -20,6 +20,7 @@
 pub mod admin;
 pub mod agent;
 pub mod auth;
+mod call;
 pub mod card_signing;
 mod executor;
 #[cfg(feature = "grpc")]

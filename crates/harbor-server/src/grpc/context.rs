@@ -10,7 +10,7 @@ use harbor_distributed::{CallContext, Identity};
 use tonic::metadata::MetadataMap;
 
 use crate::auth::{Auth, ClientCertificate, is_credential_header};
-use crate::http::context::{Connection, context_from_headers, identify};
+use crate::call::{Connection, context_from_headers, identify};
 
 /// Builds the context of a call from its metadata (no authentication: tests of the
 /// metadata mapping).

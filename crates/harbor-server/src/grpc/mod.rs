@@ -96,7 +96,7 @@ impl Default for GrpcConfig {
             max_header_list_bytes: 16 * 1024,
             keep_alive_interval: Duration::from_secs(30),
             keep_alive_timeout: Duration::from_secs(20),
-            anonymous: crate::http::context::anonymous(),
+            anonymous: crate::call::anonymous(),
             trust_identity_headers: false,
             auth: crate::auth::Auth::default(),
             client_ca: None,

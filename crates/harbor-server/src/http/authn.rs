@@ -14,7 +14,8 @@ use harbor_a2a::A2aError;
 use serde_json::json;
 
 use super::Shared;
-use super::context::{Caller, Connection, identify};
+use super::context::Caller;
+use crate::call::{Connection, identify};
 use crate::telemetry::Binding;
 
 /// The middleware: finds the caller and hands the request on with it, or answers.

@@ -20,8 +20,8 @@ use axum::routing::{get, post};
 use harbor_distributed::{A2aHandler, Identity};
 use tokio_util::sync::CancellationToken;
 
+pub use crate::call::IDENTITY_HEADERS;
 pub use card::AGENT_CARD_PATH;
-pub use context::IDENTITY_HEADERS;
 pub use serve::serve;
 
 /// Settings of the HTTP bindings. Data only.
@@ -90,7 +90,7 @@ impl Default for HttpConfig {
             rest_prefix: "/a2a/rest".into(),
             max_body_bytes: 8 * 1024 * 1024,
             body_timeout: Duration::from_secs(30),
-            anonymous: context::anonymous(),
+            anonymous: crate::call::anonymous(),
             trust_identity_headers: false,
             auth: crate::auth::Auth::default(),
             tls: None,

@@ -39,8 +39,8 @@ use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use super::HttpConfig;
-use super::context::Connection;
 use crate::auth::ClientCertificate;
+use crate::call::Connection;
 
 /// How long a connection being closed (idle, or too slow) may take to finish before it is
 /// dropped.
