@@ -9,6 +9,8 @@
 //! - [`Registry`]: drivers by name and URL scheme.
 //! - In-process drivers: the [`memory`] bus and the [`loopback`] transport; and the
 //!   [`idempotency`] helper consumers use to dedupe on `(task_id, edge, event_id)`.
+//! - The [`kit`] every bus driver shares: its life cycle, poison-tolerant locks and the
+//!   in-flight count `close` waits on.
 
 pub mod batch;
 pub mod bus;
@@ -18,6 +20,7 @@ mod error;
 pub mod frame;
 pub mod idempotency;
 mod identity;
+pub mod kit;
 pub mod loopback;
 pub mod memory;
 pub mod registry;
