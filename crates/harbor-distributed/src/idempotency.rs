@@ -29,7 +29,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::{DedupKey, Delivery, Envelope, Error};
@@ -147,7 +147,7 @@ impl Deduplicator {
     }
 
     fn lock(&self) -> MutexGuard<'_, Lru> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::kit::lock(&self.inner)
     }
 
     /// The most keys remembered.

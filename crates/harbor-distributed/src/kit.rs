@@ -33,4 +33,4 @@ mod lock;
 
 pub use in_flight::{InFlight, InFlightGuard, OwnedInFlightGuard};
 pub use lifecycle::{CloseGuard, Lifecycle, Phase};
-pub use lock::{lock, read, write};
+pub use lock::{get_mut, lock, read, wait, wait_timeout, write};

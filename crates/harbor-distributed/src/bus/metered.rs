@@ -24,7 +24,7 @@
 //! shown as current.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -36,6 +36,7 @@ use super::{
     Acknowledger, Capabilities, Delivery, MessageBus, PublishReceipt, Settle, SubscribeOptions,
     Subscription,
 };
+use crate::kit;
 use crate::{Envelope, Error};
 
 /// Envelopes published.
@@ -165,7 +166,7 @@ impl MeteredBus {
     }
 
     fn lag_groups(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Option<Gauge>>> {
-        self.lag.lock().unwrap_or_else(PoisonError::into_inner)
+        kit::lock(&self.lag)
     }
 }
 
@@ -260,9 +261,7 @@ struct MeteredAcker {
 
 impl MeteredAcker {
     fn take(&self) -> Result<Settle, Error> {
-        self.settle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        kit::lock(&self.settle)
             .take()
             .ok_or_else(|| Error::DeliveryExpired("the delivery was already settled".into()))
     }
@@ -302,10 +301,7 @@ impl Acknowledger for MeteredAcker {
 impl Drop for MeteredAcker {
     fn drop(&mut self) {
         // Dropped unsettled: the driver's visibility timeout takes it back.
-        let settle = self
-            .settle
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
+        let settle = kit::get_mut(&mut self.settle);
         if let Some(settle) = settle {
             self.meters.unsettled.decrement(1.0);
             if self.meters.is_last(settle) {

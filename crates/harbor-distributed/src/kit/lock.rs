@@ -6,7 +6,10 @@
 //! data behind a poisoned lock is as good as any other: one panicking task must not turn
 //! every later publish, ack or close of the bus into a second panic.
 
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{
+    Condvar, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
+use std::time::Duration;
 
 /// Locks `mutex`, taking its data even if a panic poisoned it.
 ///
@@ -44,6 +47,46 @@ pub fn read<T: ?Sized>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
 /// ```
 pub fn write<T: ?Sized>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The data of `mutex`, which is not shared while borrowed mutably, even if a panic
+/// poisoned it.
+///
+/// ```
+/// use std::sync::Mutex;
+///
+/// let mut held = Mutex::new(Some(1));
+/// assert_eq!(harbor_distributed::kit::get_mut(&mut held).take(), Some(1));
+/// ```
+pub fn get_mut<T: ?Sized>(mutex: &mut Mutex<T>) -> &mut T {
+    mutex.get_mut().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Waits on `condvar` with `guard`, taking the data back even if a panic poisoned it.
+pub fn wait<'a, T>(condvar: &Condvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+    condvar.wait(guard).unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Waits on `condvar` with `guard` for at most `timeout`, taking the data back even if a
+/// panic poisoned it.
+///
+/// ```
+/// use std::sync::{Condvar, Mutex};
+/// use std::time::Duration;
+///
+/// let (plan, wake) = (Mutex::new(0), Condvar::new());
+/// let guard = harbor_distributed::kit::wait_timeout(&wake, harbor_distributed::kit::lock(&plan), Duration::from_millis(1));
+/// assert_eq!(*guard, 0);
+/// ```
+pub fn wait_timeout<'a, T>(
+    condvar: &Condvar,
+    guard: MutexGuard<'a, T>,
+    timeout: Duration,
+) -> MutexGuard<'a, T> {
+    condvar
+        .wait_timeout(guard, timeout)
+        .unwrap_or_else(PoisonError::into_inner)
+        .0
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
+use crate::kit;
 use crate::{A2aHandler, Error, Peer};
 
 use super::LoopbackTransport;
@@ -47,7 +48,7 @@ impl LoopbackNetwork {
                 "a loopback peer needs a non-empty url".to_owned(),
             ));
         }
-        let mut routes = self.routes.write().unwrap_or_else(PoisonError::into_inner);
+        let mut routes = kit::write(&self.routes);
         if routes.contains_key(&peer) {
             return Err(Error::InvalidArgument(format!(
                 "loopback peer {peer} is already registered"
@@ -61,13 +62,13 @@ impl LoopbackNetwork {
     /// Removes the route to `peer`; returns whether there was one. Calls already running
     /// keep their handler.
     pub fn deregister(&self, peer: &Peer) -> bool {
-        let mut routes = self.routes.write().unwrap_or_else(PoisonError::into_inner);
+        let mut routes = kit::write(&self.routes);
         routes.remove(peer).is_some()
     }
 
     /// Every registered peer, in URL order.
     pub fn peers(&self) -> Vec<Peer> {
-        let routes = self.routes.read().unwrap_or_else(PoisonError::into_inner);
+        let routes = kit::read(&self.routes);
         routes.keys().cloned().collect()
     }
 
@@ -78,7 +79,7 @@ impl LoopbackNetwork {
 
     /// The handler serving `peer`.
     pub(super) fn handler(&self, peer: &Peer) -> Option<Arc<dyn A2aHandler>> {
-        let routes = self.routes.read().unwrap_or_else(PoisonError::into_inner);
+        let routes = kit::read(&self.routes);
         routes.get(peer).cloned()
     }
 }

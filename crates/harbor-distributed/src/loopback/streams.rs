@@ -8,23 +8,19 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::task::AtomicWaker;
 use futures::{Stream, StreamExt};
 use harbor_a2a::{A2aError, StreamResponse};
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::Span;
 
+use crate::kit::{InFlight, lock};
 use crate::{Error, HandlerStream};
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// One handler stream, endable from both sides.
 struct Slot {
@@ -46,8 +42,8 @@ pub(super) struct Tracker {
     closed: CancellationToken,
     streams: Mutex<HashMap<u64, Arc<Slot>>>,
     next_stream: AtomicU64,
-    calls: AtomicUsize,
-    idle: Notify,
+    /// In-flight calls; its waiters also wake when a stream closes.
+    calls: InFlight,
 }
 
 impl Tracker {
@@ -56,8 +52,7 @@ impl Tracker {
             closed: CancellationToken::new(),
             streams: Mutex::new(HashMap::new()),
             next_stream: AtomicU64::new(0),
-            calls: AtomicUsize::new(0),
-            idle: Notify::new(),
+            calls: InFlight::new(),
         })
     }
 
@@ -70,7 +65,7 @@ impl Tracker {
     }
 
     pub(super) fn open_calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
+        self.calls.count()
     }
 
     /// Runs one handler call; `close` makes it return [`Error::Closed`] and drops it.
@@ -78,7 +73,7 @@ impl Tracker {
         &self,
         call: impl Future<Output = Result<T, A2aError>>,
     ) -> Result<T, Error> {
-        let _call = CallGuard::enter(self);
+        let _call = self.calls.enter();
         tokio::select! {
             biased;
             () = self.closed.cancelled() => Err(Error::Closed),
@@ -123,49 +118,22 @@ impl Tracker {
         for slot in slots {
             slot.end();
         }
-        self.idle.notify_waiters();
+        self.calls.wake();
     }
 
     /// Waits until no call or stream is open, for at most `deadline`.
     pub(super) async fn wait_idle(&self, deadline: Duration) -> Result<(), Error> {
-        let idle = async {
-            loop {
-                let notified = self.idle.notified();
-                tokio::pin!(notified);
-                notified.as_mut().enable();
-                if self.open_calls() == 0 && self.open_streams() == 0 {
-                    return;
-                }
-                notified.await;
-            }
-        };
-        tokio::time::timeout(deadline, idle)
+        self.calls
+            .wait_until(deadline, || {
+                self.open_calls() == 0 && self.open_streams() == 0
+            })
             .await
-            .map_err(|_| Error::Timeout(deadline))
     }
 
     fn forget(&self, id: u64) {
         let removed = lock(&self.streams).remove(&id);
         if removed.is_some() {
-            self.idle.notify_waiters();
-        }
-    }
-}
-
-/// Counts one in-flight call for as long as it lives.
-struct CallGuard<'a>(&'a Tracker);
-
-impl<'a> CallGuard<'a> {
-    fn enter(tracker: &'a Tracker) -> Self {
-        tracker.calls.fetch_add(1, Ordering::SeqCst);
-        Self(tracker)
-    }
-}
-
-impl Drop for CallGuard<'_> {
-    fn drop(&mut self) {
-        if self.0.calls.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.idle.notify_waiters();
+            self.calls.wake();
         }
     }
 }

@@ -2,8 +2,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use tokio::sync::Notify;
@@ -11,12 +11,13 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::config::MemoryBusConfig;
-use super::core::{DRAINING, ENDED, OPEN, Router};
+use super::core::Router;
 use super::group::Group;
 use super::groups::GroupList;
 use super::publish::Publish;
 use super::subscription::DeliveryStream;
 use super::timer;
+use crate::kit::{self, Lifecycle};
 use crate::{
     Capabilities, Envelope, Error, MessageBus, PublishReceipt, StartPosition, SubscribeOptions,
     Subscription,
@@ -42,12 +43,11 @@ impl MemoryBus {
             router: Arc::new(Router {
                 config: config.normalized(),
                 groups: GroupList::default(),
-                phase: AtomicU8::new(OPEN),
+                life: Lifecycle::new(),
                 sequence: AtomicU64::new(0),
                 drain: Arc::new(Notify::new()),
                 timers: Mutex::new(Vec::new()),
                 cancel: CancellationToken::new(),
-                closing: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -67,7 +67,7 @@ impl Default for MemoryBus {
 
 impl Drop for MemoryBus {
     fn drop(&mut self) {
-        if self.router.phase.swap(ENDED, Ordering::AcqRel) != ENDED {
+        if self.router.life.close() {
             for group in self.router.snapshot().iter() {
                 group.end();
             }
@@ -82,7 +82,7 @@ impl Router {
         let edges = Group::normalize_edges(options);
         let mut groups = self.groups.write();
         // Checked under the lock `close` reads the groups with, so no group escapes it.
-        if self.phase.load(Ordering::Acquire) != OPEN {
+        if !self.life.is_open() {
             return Err(Error::Closed);
         }
         if let Some(group) = groups
@@ -117,7 +117,7 @@ impl Router {
             Arc::downgrade(self),
             self.cancel.child_token(),
         ));
-        let mut timers = self.timers.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut timers = kit::lock(&self.timers);
         timers.retain(|t| !t.is_finished());
         timers.push(task);
         drop(groups);
@@ -156,7 +156,7 @@ impl MessageBus for MemoryBus {
         )
         .entered();
         options.validate()?;
-        if self.router.phase.load(Ordering::Acquire) != OPEN {
+        if !self.router.life.is_open() {
             return Err(Error::Closed);
         }
         let group = self.router.open_group(&options)?;
@@ -182,23 +182,22 @@ impl MessageBus for MemoryBus {
 
     async fn close(&self) -> Result<(), Error> {
         let router = &self.router;
-        let _closing = router.closing.lock().await;
-        if router.phase.load(Ordering::Acquire) == ENDED {
+        let _closing = router.life.lock_close().await;
+        if router.life.is_closed() {
             return Ok(());
         }
         async {
-            router.phase.store(DRAINING, Ordering::Release);
+            router.life.begin_drain();
             for group in router.snapshot().iter() {
                 group.start_drain();
             }
             router.drain().await;
-            router.phase.store(ENDED, Ordering::Release);
+            router.life.close();
             for group in router.snapshot().iter() {
                 group.end();
             }
             router.cancel.cancel();
-            let timers =
-                std::mem::take(&mut *router.timers.lock().unwrap_or_else(PoisonError::into_inner));
+            let timers = std::mem::take(&mut *kit::lock(&router.timers));
             for task in timers {
                 if let Err(error) = task.await {
                     tracing::warn!(%error, "memory bus timer task failed");

@@ -6,7 +6,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
@@ -19,15 +19,11 @@ use super::groups::GroupList;
 use crate::Envelope;
 use crate::Error;
 use crate::bus::dead_letter;
+use crate::kit::Lifecycle;
 
 /// Where a publish has to wait: the admitting groups from the first full one on, and the
 /// envelope still to store in them.
 pub(super) type Blocked = (Vec<Arc<Group>>, Arc<Envelope>);
-
-/// Where the bus is in its life (`Router::phase`).
-pub(super) const OPEN: u8 = 0;
-pub(super) const DRAINING: u8 = 1;
-pub(super) const ENDED: u8 = 2;
 
 /// The shared part of a bus: its groups and its life cycle.
 #[derive(Debug)]
@@ -35,12 +31,12 @@ pub(super) struct Router {
     pub(super) config: MemoryBusConfig,
     /// Append-only: publishers read it on every envelope without a lock.
     pub(super) groups: GroupList,
-    pub(super) phase: AtomicU8,
+    /// Open, draining or closed, and the lock that serializes `close`.
+    pub(super) life: Lifecycle,
     pub(super) sequence: AtomicU64,
     pub(super) drain: Arc<Notify>,
     pub(super) timers: Mutex<Vec<JoinHandle<()>>>,
     pub(super) cancel: CancellationToken,
-    pub(super) closing: tokio::sync::Mutex<()>,
 }
 
 impl Router {
@@ -121,7 +117,7 @@ impl Router {
         &self,
         envelope: Arc<Envelope>,
     ) -> Result<(u64, Option<Blocked>), Error> {
-        if self.phase.load(Ordering::Acquire) != OPEN {
+        if !self.life.is_open() {
             return Err(Error::Closed);
         }
         envelope.check_publishable(self.config.max_payload)?;

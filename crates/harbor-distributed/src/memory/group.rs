@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 
 use super::leases::{Entry, Lease, LeaseKey};
 use super::state::{GroupState, Phase};
+use crate::kit;
 use crate::{Envelope, Error, IdentityScope, SubscribeOptions};
 
 /// How long `Group::lock` spins (doubling pauses up to this many) before it parks. The
@@ -131,7 +132,7 @@ impl Group {
                 }
             }
         }
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        kit::lock(&self.state)
     }
 
     /// Whether an envelope belongs in this group.

@@ -6,9 +6,10 @@
 //! shares. Writers (subscribe, close) serialize on a mutex.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use super::group::Group;
+use crate::kit;
 
 /// Segment `k` holds `1 << k` groups: 32 segments hold more groups than memory does.
 const SEGMENTS: usize = 32;
@@ -51,7 +52,7 @@ impl GroupList {
     pub(super) fn write(&self) -> Writer<'_> {
         Writer {
             list: self,
-            _guard: self.writer.lock().unwrap_or_else(PoisonError::into_inner),
+            _guard: kit::lock(&self.writer),
         }
     }
 }

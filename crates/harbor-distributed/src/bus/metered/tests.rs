@@ -5,6 +5,7 @@ use std::time::Duration;
 use metrics_exporter_prometheus::PrometheusBuilder;
 
 use super::*;
+use crate::kit;
 use crate::memory::{MemoryBus, MemoryBusConfig};
 use crate::{Identity, IdentityScope};
 
@@ -210,7 +211,7 @@ impl MessageBus for Scripted {
         self.inner.subscribe(options).await
     }
     async fn backlog(&self, _group: &str) -> Result<Option<u64>, Error> {
-        let answer = *self.answer.lock().unwrap_or_else(PoisonError::into_inner);
+        let answer = *kit::lock(&self.answer);
         match answer {
             Answer::Lag(n) => Ok(Some(n)),
             Answer::Fail => Err(Error::Backend {
@@ -245,12 +246,7 @@ async fn a_lag_that_cannot_be_read_is_nan_never_stale_and_never_blocks() {
         ))
         .await
         .expect("subscribe");
-    let set = |answer| {
-        *scripted
-            .answer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = answer
-    };
+    let set = |answer| *kit::lock(&scripted.answer) = answer;
     let lag = r#"harbor_bus_consumer_lag{driver="scripted",group="g"}"#;
     let timeout = Duration::from_secs(1);
 
