@@ -1,8 +1,9 @@
 //! A group's backlog, from its own state: what it has read and not settled (waiting, in
 //! flight, nacked), plus what the log holds past its read position that it admits.
 
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 
+use harbor_distributed::kit;
 use harbor_distributed::{Envelope, Error, IdentityScope};
 use redb::{Database, ReadableDatabase};
 
@@ -55,11 +56,7 @@ impl EmbeddedBus {
 
     fn snapshot(&self, group: &Group) -> Snapshot {
         let st = group.lock();
-        let tail = self
-            .shared
-            .tail
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let tail = kit::read(&self.shared.tail);
         let cached_from = st.scan.max(tail.start());
         let cached = (cached_from..tail.end())
             .filter_map(|seq| tail.get(seq).cloned())

@@ -4,10 +4,10 @@
 //! `timer`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock, mpsc};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, mpsc};
 use std::time::Instant;
 
+use harbor_distributed::kit::{self, Lifecycle};
 use harbor_distributed::{Envelope, Error, PublishReceipt, StartPosition};
 use redb::Database;
 use tokio::sync::{Notify, oneshot};
@@ -15,11 +15,6 @@ use tokio::sync::{Notify, oneshot};
 use super::config::BusConfig;
 use super::group::Group;
 use super::tail::Tail;
-
-/// Where the bus is in its life (`Shared::phase`).
-pub(super) const OPEN: u8 = 0;
-pub(super) const DRAINING: u8 = 1;
-pub(super) const ENDED: u8 = 2;
 
 /// The shared state of one bus.
 #[derive(Debug)]
@@ -33,28 +28,24 @@ pub(super) struct Shared {
     pub(super) appended: Notify,
     /// Every consumer group, by key. The writer adds new ones.
     pub(super) groups: Mutex<HashMap<String, Arc<Group>>>,
-    pub(super) phase: AtomicU8,
+    /// Open, draining or closed, and the lock that serializes `close`.
+    pub(super) life: Lifecycle,
     /// Notified while `close` drains, whenever a group may have become drained.
     pub(super) drain: Notify,
     /// Serializes group creation, so concurrent first subscribers make one group.
     pub(super) creating: tokio::sync::Mutex<()>,
     /// Visibility timeouts and nack delays.
     pub(super) timer: Timer,
-    /// Serializes `close`.
-    pub(super) closing: tokio::sync::Mutex<()>,
 }
 
 impl Shared {
     pub(super) fn groups(&self) -> MutexGuard<'_, HashMap<String, Arc<Group>>> {
-        self.groups.lock().unwrap_or_else(PoisonError::into_inner)
+        kit::lock(&self.groups)
     }
 
     /// The log's head: one past the newest committed sequence.
     pub(super) fn head(&self) -> u64 {
-        self.tail
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .end()
+        kit::read(&self.tail).end()
     }
 
     /// Queues `op` with the writer.
@@ -85,7 +76,7 @@ impl Shared {
 
     /// Tells a draining `close` to look again.
     pub(super) fn poke_drain(&self) {
-        if self.phase.load(Ordering::Acquire) == DRAINING {
+        if self.life.is_draining() {
             self.drain.notify_waiters();
         }
     }
@@ -141,7 +132,7 @@ pub(super) struct Timer {
 
 impl Timer {
     fn plan(&self) -> MutexGuard<'_, Plan> {
-        self.plan.lock().unwrap_or_else(PoisonError::into_inner)
+        kit::lock(&self.plan)
     }
 
     /// Makes sure the thread looks at `at` or earlier.
@@ -167,18 +158,14 @@ impl Timer {
                 return false;
             }
             match plan.next {
-                None => plan = self.wake.wait(plan).unwrap_or_else(PoisonError::into_inner),
+                None => plan = kit::wait(&self.wake, plan),
                 Some(at) => {
                     let now = Instant::now();
                     if at <= now {
                         plan.next = None;
                         return true;
                     }
-                    plan = self
-                        .wake
-                        .wait_timeout(plan, at - now)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0;
+                    plan = kit::wait_timeout(&self.wake, plan, at - now);
                 }
             }
         }

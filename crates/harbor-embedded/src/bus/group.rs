@@ -3,9 +3,10 @@
 
 use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use harbor_distributed::kit;
 use harbor_distributed::{Envelope, IdentityScope};
 use tokio::sync::Notify;
 
@@ -161,7 +162,7 @@ impl Group {
     }
 
     pub(super) fn lock(&self) -> MutexGuard<'_, GroupState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        kit::lock(&self.state)
     }
 
     /// Marks a write as queued; true when the caller must queue it.

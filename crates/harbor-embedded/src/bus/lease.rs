@@ -4,6 +4,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use harbor_distributed::bus::dead_letter;
+use harbor_distributed::kit;
 use harbor_distributed::{Envelope, Error};
 
 use super::core::Timer;
@@ -36,8 +37,7 @@ pub(super) enum Take {
 }
 
 fn read_lock(tail: &RwLock<Tail>) -> std::sync::RwLockReadGuard<'_, Tail> {
-    tail.read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    kit::read(tail)
 }
 
 impl Group {

@@ -1,16 +1,16 @@
 //! The [`MessageBus`] implementation: publish, subscribe, close.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
+use harbor_distributed::kit;
 use harbor_distributed::{
     Capabilities, Envelope, Error, MessageBus, PublishReceipt, SubscribeOptions, Subscription,
 };
 use tokio::sync::oneshot;
 use tracing::Instrument;
 
-use super::core::{DRAINING, ENDED, OPEN, Op};
+use super::core::Op;
 use super::group::{Group, Phase};
 use super::lease::Terms;
 use super::tables::{GroupRow, group_key};
@@ -31,7 +31,7 @@ impl MessageBus for EmbeddedBus {
     async fn publish(&self, envelope: Envelope) -> Result<PublishReceipt, Error> {
         let span = tracing::debug_span!("bus.publish", edge = %envelope.edge);
         async {
-            if self.shared.phase.load(Ordering::Acquire) != OPEN {
+            if !self.shared.life.is_open() {
                 return Err(Error::Closed);
             }
             envelope.check_publishable(self.shared.config.max_payload)?;
@@ -58,7 +58,7 @@ impl MessageBus for EmbeddedBus {
         );
         async {
             options.validate()?;
-            if self.shared.phase.load(Ordering::Acquire) != OPEN {
+            if !self.shared.life.is_open() {
                 return Err(Error::Closed);
             }
             let group = self.open_group(&options).await?;
@@ -76,7 +76,7 @@ impl MessageBus for EmbeddedBus {
     }
 
     async fn backlog(&self, group: &str) -> Result<Option<u64>, Error> {
-        if self.shared.phase.load(Ordering::Acquire) == ENDED {
+        if self.shared.life.is_closed() {
             return Err(Error::Closed);
         }
         let span = tracing::debug_span!("bus.backlog", group);
@@ -85,12 +85,12 @@ impl MessageBus for EmbeddedBus {
 
     async fn close(&self) -> Result<(), Error> {
         let shared = &self.shared;
-        let _closing = shared.closing.lock().await;
-        if shared.phase.load(Ordering::Acquire) == ENDED {
+        let _closing = shared.life.lock_close().await;
+        if shared.life.is_closed() {
             return Ok(());
         }
         async {
-            shared.phase.store(DRAINING, Ordering::Release);
+            shared.life.begin_drain();
             for group in self.group_list() {
                 let mut st = group.lock();
                 if st.phase == Phase::Open {
@@ -98,7 +98,7 @@ impl MessageBus for EmbeddedBus {
                 }
             }
             self.drain().await;
-            shared.phase.store(ENDED, Ordering::Release);
+            shared.life.close();
             self.end_groups();
             // Store every group as it ends (cursors of deliveries not yet written).
             let mut outcome = Ok(());
@@ -188,11 +188,7 @@ impl EmbeddedBus {
         let read_ahead = self.shared.config.read_ahead;
         self.group_list().iter().all(|group| {
             let mut st = group.lock();
-            let tail = self
-                .shared
-                .tail
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let tail = kit::read(&self.shared.tail);
             // Read ahead through entries of other groups, so an idle group counts as done.
             while st.live_subs > 0 && st.fresh.is_empty() && st.scan < tail.end() {
                 let before = st.scan;

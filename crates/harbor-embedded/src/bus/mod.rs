@@ -89,11 +89,11 @@
 //! [`StartPosition::Sequence`]: harbor_distributed::StartPosition::Sequence
 
 use std::fmt;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock, mpsc};
+use std::sync::{Arc, Mutex, RwLock, mpsc};
 use std::thread::JoinHandle;
 
 use harbor_distributed::Error;
+use harbor_distributed::kit::{self, Lifecycle};
 use redb::Database;
 use tokio::sync::Notify;
 
@@ -117,7 +117,7 @@ mod writer;
 pub use config::BusConfig;
 pub use record::RecordError;
 
-use self::core::{ENDED, OPEN, Op, Shared, Timer};
+use self::core::{Op, Shared, Timer};
 use group::Phase;
 use tail::Tail;
 use writer::Writer;
@@ -158,11 +158,10 @@ impl EmbeddedBus {
             queue,
             appended: Notify::new(),
             groups: Mutex::new(recovered.groups),
-            phase: AtomicU8::new(OPEN),
+            life: Lifecycle::new(),
             drain: Notify::new(),
             timer: Timer::default(),
             creating: tokio::sync::Mutex::new(()),
-            closing: tokio::sync::Mutex::new(()),
         });
         let writer = Writer {
             db,
@@ -181,10 +180,7 @@ impl EmbeddedBus {
             .name("harbor-bus-timer".into())
             .spawn(move || timer::run(&shared))
             .map_err(failure)?;
-        bus.threads
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(time);
+        kit::lock(&bus.threads).push(time);
         Ok(bus)
     }
 
@@ -215,12 +211,11 @@ impl EmbeddedBus {
 
 impl Drop for EmbeddedBus {
     fn drop(&mut self) {
-        self.shared.phase.store(ENDED, Ordering::Release);
+        self.shared.life.close();
         self.end_groups();
         let _ = self.shared.send(Op::Stop);
         self.shared.timer.stop();
-        let threads =
-            std::mem::take(&mut *self.threads.lock().unwrap_or_else(PoisonError::into_inner));
+        let threads = std::mem::take(&mut *kit::lock(&self.threads));
         for thread in threads {
             if thread.join().is_err() {
                 tracing::error!("an embedded bus thread panicked");

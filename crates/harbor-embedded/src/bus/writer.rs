@@ -9,10 +9,11 @@
 //! Between batches (at most every `prune_interval`) it deletes what retention allows.
 //! What it is sent, [`Op`], is in `core` with the queue it travels on.
 
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
+use harbor_distributed::kit;
 use harbor_distributed::{Envelope, Error, PublishReceipt, StartPosition};
 use redb::{Database, ReadableTable};
 use tokio::sync::oneshot;
@@ -141,11 +142,7 @@ impl Writer {
             Ok(()) => {
                 self.next = appender.next;
                 if !appender.appended.is_empty() {
-                    self.shared
-                        .tail
-                        .write()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .extend(first, appender.appended);
+                    kit::write(&self.shared.tail).extend(first, appender.appended);
                     self.shared.appended.notify_waiters();
                 }
                 for reply in replies {
