@@ -26,7 +26,10 @@ use harbor_distributed::PushCursor;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::DefaultHandler;
+use harbor_a2a::TaskState;
+use metrics::gauge;
+
+use crate::{DefaultHandler, telemetry};
 
 /// The largest page of dead letters.
 const MAX_PAGE: usize = 1000;
@@ -96,7 +99,7 @@ async fn readyz(State(handler): State<DefaultHandler>) -> Response {
 
 /// The gauges read from the handler now, then everything rendered.
 async fn scrape(handler: &DefaultHandler, render: &Metrics) -> Response {
-    crate::telemetry::record_handler_gauges(handler, COUNT_TIMEOUT).await;
+    record_handler_gauges(handler, COUNT_TIMEOUT).await;
     let text = render().await;
     (
         [(
@@ -106,6 +109,29 @@ async fn scrape(handler: &DefaultHandler, render: &Metrics) -> Response {
         text,
     )
         .into_response()
+}
+
+/// Sets the gauges read from `handler` and its store (call before rendering); the store's
+/// count waits at most `timeout`.
+async fn record_handler_gauges(handler: &DefaultHandler, timeout: Duration) {
+    gauge!(telemetry::RUNNING_EXECUTIONS).set(handler.running_executions() as f64);
+    gauge!(telemetry::LOG_READERS).set(handler.open_streams() as f64);
+    let counts = match handler.tasks_by_state(timeout).await {
+        Ok(Some(counts)) => counts,
+        // A store that keeps no count shows no series.
+        Ok(None) => return,
+        Err(why) => {
+            tracing::warn!(%why, "tasks by state: the store did not count");
+            for state in TaskState::ALL {
+                gauge!(telemetry::TASKS, "state" => state.as_str_name()).set(f64::NAN);
+            }
+            return;
+        }
+    };
+    for state in TaskState::ALL {
+        let count = counts.iter().find(|(s, _)| *s == state).map_or(0, |c| c.1);
+        gauge!(telemetry::TASKS, "state" => state.as_str_name()).set(count as f64);
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -129,29 +129,6 @@ pub fn describe() {
     );
 }
 
-/// Sets the gauges read from `handler` and its store (call before rendering); the store's
-/// count waits at most `timeout`.
-pub async fn record_handler_gauges(handler: &crate::DefaultHandler, timeout: Duration) {
-    gauge!(RUNNING_EXECUTIONS).set(handler.running_executions() as f64);
-    gauge!(LOG_READERS).set(handler.open_streams() as f64);
-    let counts = match handler.tasks_by_state(timeout).await {
-        Ok(Some(counts)) => counts,
-        // A store that keeps no count shows no series.
-        Ok(None) => return,
-        Err(why) => {
-            tracing::warn!(%why, "tasks by state: the store did not count");
-            for state in TaskState::ALL {
-                gauge!(TASKS, "state" => state.as_str_name()).set(f64::NAN);
-            }
-            return;
-        }
-    };
-    for state in TaskState::ALL {
-        let count = counts.iter().find(|(s, _)| *s == state).map_or(0, |c| c.1);
-        gauge!(TASKS, "state" => state.as_str_name()).set(count as f64);
-    }
-}
-
 /// Times one RPC; [`finish`](Self::finish) records it.
 pub(crate) struct RpcTimer {
     method: Method,

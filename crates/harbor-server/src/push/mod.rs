@@ -50,7 +50,7 @@ mod worker;
 
 use std::time::Duration;
 
-pub use core::Counters;
+pub use self::core::Counters;
 pub use target::{TargetPolicy, check_target};
 
 /// The header carrying a config's `token`.

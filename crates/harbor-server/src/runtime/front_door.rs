@@ -11,8 +11,10 @@ use harbor_a2a::{
 use harbor_distributed::{CallContext, LogEntry, Owner};
 use tracing::debug;
 
+use super::apply::{self, now};
+use super::core::{Runtime, Started};
 use super::feed::FeedHold;
-use super::{Runtime, Started, apply, now, store_error};
+use super::store_error;
 use crate::executor::AgentEvent;
 
 impl Runtime {

@@ -22,7 +22,8 @@ use harbor_distributed::{Error, Fence, Leases, Owner, TaskLog};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::{Runtime, lock};
+use super::core::{Runtime, lock};
+use super::leasing::Leasing;
 
 /// The status message of a task whose execution was lost with its lease.
 pub(super) const LEASE_EXPIRED: &str =
@@ -31,57 +32,23 @@ pub(super) const LEASE_EXPIRED: &str =
 /// How many expired tasks one sweep reads at a time.
 const SWEEP_PAGE: usize = 256;
 
-/// This process's side of the leases.
-pub(crate) struct Leasing {
-    /// This process run's name as a lease holder: the replica name and a random suffix,
-    /// so a restarted replica never mistakes its predecessor's leases for its own.
-    pub(super) holder: Arc<str>,
-    /// How long a lease lives without renewal.
-    pub(super) ttl: Duration,
-    /// Stops the heartbeat and the sweeper.
-    stop: CancellationToken,
-}
-
-impl Leasing {
-    pub(super) fn new(replica: &str, ttl: Duration) -> Self {
-        let suffix = uuid::Uuid::new_v4().simple().to_string();
-        Self {
-            holder: format!("{replica}-{}", &suffix[..12]).into(),
-            ttl,
-            stop: CancellationToken::new(),
-        }
-    }
-
-    /// A new task's first lease.
-    pub(super) fn first(&self) -> Fence {
-        Fence {
-            holder: Arc::clone(&self.holder),
-            epoch: 1,
-        }
-    }
-
-    /// Starts the heartbeat and the sweeper of `rt` (which needs a tokio runtime); they
-    /// end with [`stop`](Self::stop) or when `rt` is dropped.
-    pub(super) fn start(&self, rt: &Arc<Runtime>) {
-        let renew_every = (self.ttl / 3).max(Duration::from_millis(10));
-        let sweep_every = (self.ttl / 2).max(Duration::from_millis(10));
-        tokio::spawn(every(
-            renew_every,
-            Arc::downgrade(rt),
-            self.stop.clone(),
-            |rt| Box::pin(async move { rt.renew_leases().await }),
-        ));
-        tokio::spawn(every(
-            sweep_every,
-            Arc::downgrade(rt),
-            self.stop.clone(),
-            |rt| Box::pin(async move { rt.sweep().await }),
-        ));
-    }
-
-    pub(super) fn stop(&self) {
-        self.stop.cancel();
-    }
+/// Starts the heartbeat and the sweeper of `rt` under `leasing` (which needs a tokio
+/// runtime); they end with [`Leasing::stop`] or when `rt` is dropped.
+pub(super) fn start(leasing: &Leasing, rt: &Arc<Runtime>) {
+    let renew_every = (leasing.ttl / 3).max(Duration::from_millis(10));
+    let sweep_every = (leasing.ttl / 2).max(Duration::from_millis(10));
+    tokio::spawn(every(
+        renew_every,
+        Arc::downgrade(rt),
+        leasing.stopper().clone(),
+        |rt| Box::pin(async move { rt.renew_leases().await }),
+    ));
+    tokio::spawn(every(
+        sweep_every,
+        Arc::downgrade(rt),
+        leasing.stopper().clone(),
+        |rt| Box::pin(async move { rt.sweep().await }),
+    ));
 }
 
 /// [`TaskLog::append`], under `lease` (a fence and its time to live) when given and the

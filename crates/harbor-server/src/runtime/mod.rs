@@ -17,16 +17,17 @@
 //! gives the stored task back.
 
 pub(crate) mod apply;
+mod core;
 mod fanout;
 pub(crate) mod feed;
 mod front_door;
 mod lease;
+mod leasing;
 mod run;
 pub(crate) mod work;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use harbor_a2a::{
@@ -40,71 +41,17 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument, debug, warn};
 
+pub use self::core::EventObserver;
+use self::core::{Kind, lock};
+pub(crate) use self::core::{Runtime, Started};
 use crate::push::dispatch::Dispatcher;
-pub(crate) use apply::{is_shown, limit_history, now};
+pub(crate) use apply::{is_shown, limit_history};
 use fanout::Fanout;
-use feed::{FeedHold, FeedReader, Feeds, Next};
-use lease::Leasing;
+use feed::{FeedHold, Feeds, Next};
+use leasing::Leasing;
 use run::Run;
 
 use crate::executor::{AgentExecutor, RequestContext};
-
-/// Told about every event appended to a task's log that streams show (a user's follow-up
-/// message is not one), once it is durable.
-pub trait EventObserver: Send + Sync + 'static {
-    /// `entry` was appended to `owner`'s task `task_id`. Must not block.
-    fn on_event(&self, owner: &Owner, task_id: &str, entry: &LogEntry);
-}
-
-/// How a send started.
-#[allow(
-    clippy::large_enum_variant,
-    reason = "returned once per send, never stored"
-)]
-pub(crate) enum Started {
-    /// The agent answered with a message; no task.
-    Reply(Message),
-    /// A task runs: what a stream shows first when the reader does not start at the
-    /// task's first entry (the task and its version), and a reader of every later entry.
-    Task {
-        head: Option<(Task, u64)>,
-        reader: FeedReader,
-    },
-}
-
-/// What an execution does.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Kind {
-    Execute,
-    Cancel,
-}
-
-/// Everything executions share.
-pub(crate) struct Runtime {
-    executor: Arc<dyn AgentExecutor>,
-    observer: Option<Arc<dyn EventObserver>>,
-    /// Push delivery, when the agent offers it.
-    push: Option<Arc<Dispatcher>>,
-    feeds: Arc<Feeds>,
-    /// The bus that carries log notices between processes, if any.
-    fanout: Option<Fanout>,
-    /// The execution leases, when the store is shared and has them.
-    leasing: Option<Leasing>,
-    /// The cancel token of each running execution, by task id.
-    runs: Mutex<HashMap<String, CancellationToken>>,
-    tracker: TaskTracker,
-    /// Whether this is a front door: no agent runs here; work for workers is published
-    /// on the bus instead (see [`work`]).
-    front_door: bool,
-    /// Set when the server starts stopping: new executions are refused.
-    draining: AtomicBool,
-    shutdown: CancellationToken,
-    cancel_timeout: Duration,
-}
-
-pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 pub(crate) fn store_error(e: Error) -> A2aError {
     e.to_a2a()
@@ -151,7 +98,7 @@ impl Runtime {
             );
         }
         if let Some(leasing) = &rt.leasing {
-            leasing.start(&rt);
+            lease::start(leasing, &rt);
         }
         rt
     }
@@ -678,9 +625,6 @@ const FINAL_WRITES: Duration = Duration::from_secs(5);
 
 /// The status message of a task whose execution died with an earlier process.
 const LOST: &str = "the execution of this task was lost: the server stopped while it ran";
-
-/// The status message of a task a stopping server cancelled.
-pub(super) const STOPPED: &str = "the server stopped before the task finished";
 
 /// What [`DefaultHandler::recover`](crate::DefaultHandler::recover) did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -23,8 +23,9 @@ use harbor_distributed::{Error, Fence, LogEntry, Owner};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{info, warn};
 
+use super::apply::{self, now};
+use super::core::{Kind, Runtime, STOPPED, Started, lock};
 use super::feed::FeedHold;
-use super::{Kind, Runtime, Started, apply, lock, now};
 use crate::executor::{AgentEvent, EventSink, RequestContext, text_part};
 
 /// Events the agent may emit ahead of the execution before `emit` waits.
@@ -331,7 +332,7 @@ impl Run {
             if self.rt.executor.retry_safe() || !state.is_active() {
                 return;
             }
-            super::STOPPED.to_owned()
+            STOPPED.to_owned()
         } else {
             match outcome {
                 Err(error) => format!("the agent failed: {}", error.message()),

@@ -18,9 +18,9 @@ use harbor_a2a::{Role, Task};
 use harbor_distributed::{CallContext, Envelope, Error, Fence, Identity, Owner, StoredTask};
 use tracing::{Instrument, info, warn};
 
+use super::core::{Kind, Runtime};
 use super::feed::FeedHold;
 use super::run::Run;
-use super::{Kind, Runtime};
 
 /// The edge work envelopes are published on.
 pub const EDGE: &str = "harbor.work";
