@@ -9,7 +9,7 @@ use bytes::Bytes;
 use harbor_distributed::{Acknowledger, Envelope, Error};
 use tracing::Instrument;
 
-use crate::core::{Core, ENDED};
+use crate::core::Core;
 use crate::credit::Credit;
 use crate::errors;
 
@@ -32,7 +32,7 @@ pub(crate) struct NatsAcker {
 
 impl NatsAcker {
     fn check(&self) -> Result<(), Error> {
-        if self.core.phase() == ENDED {
+        if self.core.life.is_closed() {
             return Err(Error::Closed);
         }
         if Instant::now() >= self.expires || !self.credit.is_latest(self.sequence, self.attempt) {

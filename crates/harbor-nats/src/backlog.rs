@@ -5,14 +5,14 @@
 use futures::TryStreamExt;
 use harbor_distributed::Error;
 
-use crate::core::{Core, ENDED};
+use crate::core::Core;
 use crate::errors;
 use crate::layout;
 
 /// The backlog of `group`: summed over its consumers, one per scope it was subscribed in
 /// (by any process), found among the stream's consumers by name and description.
 pub(crate) async fn backlog(core: &Core, group: &str) -> Result<u64, Error> {
-    if core.phase() == ENDED {
+    if core.life.is_closed() {
         return Err(Error::Closed);
     }
     let js = async_nats::jetstream::new(core.client.clone());

@@ -1,7 +1,6 @@
 //! The JetStream bus: connecting, publishing, subscribing, closing.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use async_nats::{ConnectOptions, Event};
 use async_trait::async_trait;
@@ -13,7 +12,7 @@ use tracing::Instrument;
 
 use crate::backlog;
 use crate::config::NatsBusConfig;
-use crate::core::{Core, DRAINING, ENDED, OPEN, reconnect_delay};
+use crate::core::{Core, reconnect_delay};
 use crate::credit::Credit;
 use crate::errors;
 use crate::pulls::Pulls;
@@ -87,7 +86,7 @@ impl NatsBus {
 
 impl Drop for NatsBus {
     fn drop(&mut self) {
-        self.core.phase.store(ENDED, Ordering::Release);
+        self.core.life.close();
         self.core.ended.cancel();
     }
 }
@@ -128,12 +127,12 @@ impl MessageBus for NatsBus {
 
     async fn close(&self) -> Result<(), Error> {
         let core = &self.core;
-        let _closing = core.closing.lock().await;
-        if core.phase() == ENDED {
+        let _closing = core.life.lock_close().await;
+        if core.life.is_closed() {
             return Ok(());
         }
         async {
-            core.phase.store(DRAINING, Ordering::Release);
+            core.life.begin_drain();
             core.draining.cancel();
             let deadline = tokio::time::Instant::now() + core.config.drain_timeout;
             let mut unfinished = Vec::new();
@@ -156,7 +155,7 @@ impl MessageBus for NatsBus {
                 }
                 unfinished.push(pump);
             }
-            core.phase.store(ENDED, Ordering::Release);
+            core.life.close();
             core.ended.cancel();
             for pump in unfinished {
                 log_join(pump.await);
@@ -183,7 +182,7 @@ impl NatsBus {
     async fn open_subscription(&self, options: SubscribeOptions) -> Result<Subscription, Error> {
         options.validate()?;
         let core = &self.core;
-        if core.phase() != OPEN {
+        if !core.life.is_open() {
             return Err(Error::Closed);
         }
         let group = setup::ensure_consumer(core, &options).await?;

@@ -1,8 +1,7 @@
 //! What a bus and its subscriptions share: the connection, the layout, the life cycle, and
 //! the publish path.
 
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use async_nats::client::Request;
@@ -10,6 +9,7 @@ use async_nats::jetstream::publish::PublishAck;
 use async_nats::jetstream::response::Response;
 use async_nats::{Client, HeaderMap};
 use harbor_distributed::bus::dead_letter;
+use harbor_distributed::kit::{self, Lifecycle, Phase};
 use harbor_distributed::{Envelope, Error, PublishReceipt};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -20,10 +20,6 @@ use crate::errors;
 use crate::layout::{self, Layout};
 use harbor_distributed::frame;
 
-pub(crate) const OPEN: u8 = 0;
-pub(crate) const DRAINING: u8 = 1;
-pub(crate) const ENDED: u8 = 2;
-
 /// The shared state of one bus.
 pub(crate) struct Core {
     pub(crate) config: NatsBusConfig,
@@ -32,7 +28,8 @@ pub(crate) struct Core {
     pub(crate) max_payload: usize,
     /// Most bytes the server takes in one message.
     server_max: usize,
-    pub(crate) phase: AtomicU8,
+    /// Open, draining or closed, and the lock that serializes `close`.
+    pub(crate) life: Lifecycle,
     /// Cancelled when `close` starts: subscriptions stop waiting and drain their backlog.
     pub(crate) draining: CancellationToken,
     /// Cancelled when the bus ends: subscriptions stop at once.
@@ -40,7 +37,6 @@ pub(crate) struct Core {
     /// Raised on every (re)connection: the server forgets pull requests with a connection.
     pub(crate) connected: watch::Receiver<u64>,
     pub(crate) pumps: Mutex<Vec<JoinHandle<()>>>,
-    pub(crate) closing: tokio::sync::Mutex<()>,
 }
 
 impl Core {
@@ -61,17 +57,12 @@ impl Core {
             client,
             max_payload,
             server_max,
-            phase: AtomicU8::new(OPEN),
+            life: Lifecycle::new(),
             draining: CancellationToken::new(),
             ended: CancellationToken::new(),
             connected,
             pumps: Mutex::new(Vec::new()),
-            closing: tokio::sync::Mutex::new(()),
         }
-    }
-
-    pub(crate) fn phase(&self) -> u8 {
-        self.phase.load(Ordering::Acquire)
     }
 
     /// Stores `envelope` durably: returns once the stream acknowledged it. `force` is for
@@ -81,8 +72,8 @@ impl Core {
         envelope: &Envelope,
         force: bool,
     ) -> Result<PublishReceipt, Error> {
-        let phase = self.phase();
-        if phase == ENDED || (phase == DRAINING && !force) {
+        let phase = self.life.phase();
+        if phase == Phase::Closed || (phase == Phase::Draining && !force) {
             return Err(Error::Closed);
         }
         envelope.check_publishable(self.max_payload)?;
@@ -134,13 +125,13 @@ impl Core {
 
     /// Remembers a subscription's task so `close` can wait for it.
     pub(crate) fn track(&self, task: JoinHandle<()>) {
-        let mut pumps = self.pumps.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut pumps = kit::lock(&self.pumps);
         pumps.retain(|t| !t.is_finished());
         pumps.push(task);
     }
 
     pub(crate) fn take_pumps(&self) -> Vec<JoinHandle<()>> {
-        std::mem::take(&mut *self.pumps.lock().unwrap_or_else(PoisonError::into_inner))
+        std::mem::take(&mut *kit::lock(&self.pumps))
     }
 }
 

@@ -2,9 +2,10 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 
 use async_nats::Subject;
+use harbor_distributed::kit;
 use tokio::sync::Notify;
 
 /// Shared by a subscription's deliveries and its pull task.
@@ -101,7 +102,7 @@ impl Credit {
     }
 
     fn book(&self) -> MutexGuard<'_, Book> {
-        self.book.lock().unwrap_or_else(PoisonError::into_inner)
+        kit::lock(&self.book)
     }
 }
 

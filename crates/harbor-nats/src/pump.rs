@@ -2,8 +2,8 @@
 //! the subscription, dead-letters the ones that used up their attempts, and drains on
 //! `close`.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_nats::{Message, StatusCode, Subscriber};
@@ -18,6 +18,7 @@ use crate::layout::Matcher;
 use crate::pulls::Pulls;
 use crate::stream::Pending;
 use harbor_distributed::frame;
+use harbor_distributed::kit;
 
 /// How long a subscription waits before pulling again after the server refused a pull.
 const BACKOFF: Duration = Duration::from_millis(250);
@@ -280,11 +281,7 @@ impl Pump {
             // The subscription is gone: `finish` gives the envelope back.
             let reply = pending.acker.reply.clone();
             drop(pending);
-            self.credit
-                .returned
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(reply);
+            kit::lock(&self.credit.returned).push(reply);
             return Next::Stop;
         }
         Next::Continue
@@ -345,13 +342,7 @@ impl Pump {
     }
 
     fn take_returned(&self) -> Vec<async_nats::Subject> {
-        std::mem::take(
-            &mut *self
-                .credit
-                .returned
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        )
+        std::mem::take(&mut *kit::lock(&self.credit.returned))
     }
 }
 

@@ -1,12 +1,13 @@
 //! The subscription's delivery stream.
 
 use std::pin::Pin;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use async_nats::Subject;
 
 use futures::Stream;
+use harbor_distributed::kit;
 use harbor_distributed::{Delivery, Envelope, Error};
 use tokio::sync::mpsc;
 
@@ -65,11 +66,7 @@ impl Drop for DeliveryStream {
 impl DeliveryStream {
     fn give_back(&self, replies: &mut Vec<Subject>) {
         if !replies.is_empty() {
-            self.credit
-                .returned
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .append(replies);
+            kit::lock(&self.credit.returned).append(replies);
         }
     }
 }
