@@ -2,8 +2,8 @@
 //! starting the acker, publisher and trimmer), publishing, subscribing, closing.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, RwLock};
 
 use async_trait::async_trait;
 use harbor_distributed::{
@@ -18,10 +18,11 @@ use tracing::Instrument;
 use crate::acker;
 use crate::backend::{backend, with_retry};
 use crate::config::{Config, redact};
-use crate::core::{DRAINING, ENDED, Inner, OPEN, Sub, connect, lock};
+use crate::core::{Inner, Sub, connect};
 use crate::publisher::{self, PublishRequest};
 use crate::{keys, reply, subscription, trim};
 use harbor_distributed::frame;
+use harbor_distributed::kit::{self, Lifecycle, lock};
 
 /// At-least-once delivery over Redis Streams; see the [crate docs](crate).
 #[derive(Debug)]
@@ -65,7 +66,7 @@ impl RedisBus {
             acks: Mutex::new(Some(tx)),
             publishes,
             stop_publishing,
-            phase: AtomicU8::new(OPEN),
+            life: Lifecycle::new(),
             cancel: CancellationToken::new(),
             drained: Notify::new(),
             consumer,
@@ -76,7 +77,6 @@ impl RedisBus {
             publisher,
             streams: Mutex::new(HashSet::new()),
             persistent,
-            closing: tokio::sync::Mutex::new(()),
             config,
         });
         if !inner.config.trim_interval.is_zero() {
@@ -137,7 +137,7 @@ impl Drop for RedisBus {
     fn drop(&mut self) {
         // Dropped without close: stop every task; unsettled entries stay pending and come
         // back after their visibility timeout.
-        self.inner.phase.store(ENDED, Ordering::Release);
+        self.inner.life.close();
         self.inner.cancel.cancel();
         self.inner.stop_publishing.cancel();
     }
@@ -169,7 +169,7 @@ impl MessageBus for RedisBus {
     }
 
     async fn backlog(&self, group: &str) -> Result<Option<u64>, Error> {
-        if self.inner.phase() == ENDED {
+        if self.inner.life.is_closed() {
             return Err(Error::Closed);
         }
         let span = tracing::debug_span!("bus.backlog", group);
@@ -186,7 +186,7 @@ impl MessageBus for RedisBus {
 }
 
 async fn publish(inner: &Inner, envelope: &Envelope) -> Result<PublishReceipt, Error> {
-    if inner.phase() != OPEN {
+    if !inner.life.is_open() {
         return Err(Error::Closed);
     }
     envelope.check_publishable(inner.config.max_payload)?;
@@ -227,11 +227,12 @@ async fn publish(inner: &Inner, envelope: &Envelope) -> Result<PublishReceipt, E
 }
 
 async fn close(inner: &Arc<Inner>) -> Result<(), Error> {
-    let _closing = inner.closing.lock().await;
-    if inner.phase() == ENDED && lock(&inner.acks).is_none() {
+    let _closing = inner.life.lock_close().await;
+    // A close cancelled after the bus ended still has the acker and connection to stop.
+    if inner.life.is_closed() && lock(&inner.acks).is_none() {
         return Ok(());
     }
-    inner.phase.store(DRAINING, Ordering::Release);
+    inner.life.begin_drain();
     let subs: Vec<Arc<Sub>> = lock(&inner.subs).clone();
     for sub in &subs {
         sub.wake();
@@ -249,7 +250,7 @@ async fn close(inner: &Arc<Inner>) -> Result<(), Error> {
             break;
         }
     }
-    inner.phase.store(ENDED, Ordering::Release);
+    inner.life.close();
     inner.cancel.cancel();
     for sub in &subs {
         sub.wake();
@@ -273,10 +274,6 @@ async fn close(inner: &Arc<Inner>) -> Result<(), Error> {
     if let Some(acker) = acker {
         let _ = acker.await;
     }
-    inner
-        .conn
-        .write()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take();
+    kit::write(&inner.conn).take();
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! What a bus and its subscriptions share: the connection, the ack queue and the life
-//! cycle ([`Inner`], its phase [`OPEN`], [`DRAINING`] or [`ENDED`]), and each
+//! cycle ([`Inner`], its [`Lifecycle`]), and each
 //! subscription's state ([`Sub`]: its place in a consumer group, the entries it fetched and
 //! its in-flight window, with the [`Lease`] of each delivery it handed out).
 //!
@@ -9,10 +9,11 @@
 //! ([`RedisBus`](crate::RedisBus)) builds the [`Inner`] and closes it.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use harbor_distributed::kit::{self, Lifecycle, lock};
 use harbor_distributed::{Envelope, Error, IdentityScope, SubscribeOptions};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
@@ -26,10 +27,6 @@ use crate::publisher::PublishRequest;
 use crate::reply::Entry;
 use harbor_distributed::frame;
 
-pub(crate) const OPEN: u8 = 0;
-pub(crate) const DRAINING: u8 = 1;
-pub(crate) const ENDED: u8 = 2;
-
 /// What the bus's tasks share.
 pub(crate) struct Inner {
     pub(crate) config: Config,
@@ -42,7 +39,8 @@ pub(crate) struct Inner {
     /// Cancelled at close: the publisher stores what is queued and ends.
     pub(crate) stop_publishing: CancellationToken,
     pub(crate) publisher: TaskTracker,
-    pub(crate) phase: AtomicU8,
+    /// Open, draining or closed, and the lock that serializes `close`.
+    pub(crate) life: Lifecycle,
     /// Cancelled when the bus has ended: every task stops.
     pub(crate) cancel: CancellationToken,
     /// A subscription finished draining.
@@ -55,7 +53,6 @@ pub(crate) struct Inner {
     /// Streams read through this bus: the trimmer's work list.
     pub(crate) streams: Mutex<HashSet<String>>,
     pub(crate) persistent: bool,
-    pub(crate) closing: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -68,22 +65,10 @@ impl std::fmt::Debug for Inner {
     }
 }
 
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl Inner {
-    pub(crate) fn phase(&self) -> u8 {
-        self.phase.load(Ordering::Acquire)
-    }
-
     /// The shared connection (multiplexed, reconnecting), or `Closed` after close.
     pub(crate) fn conn(&self) -> Result<ConnectionManager, Error> {
-        self.conn
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-            .ok_or(Error::Closed)
+        kit::read(&self.conn).clone().ok_or(Error::Closed)
     }
 
     /// Queues an ack for the batcher; `None` once the bus has ended.

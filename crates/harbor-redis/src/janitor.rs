@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use redis::Value;
 
-use crate::core::{OPEN, Sub, lock};
+use crate::core::Sub;
 use crate::reader::claim;
 use crate::{reply, scripts};
+use harbor_distributed::kit::lock;
 
 /// Most entries one claim scan looks at per stream.
 const CLAIM_BATCH: usize = 100;
@@ -31,7 +32,7 @@ pub(crate) async fn run(sub: Arc<Sub>) {
             () = sub.dropped.cancelled() => return,
             () = sub.bus.cancel.cancelled() => return,
         }
-        if sub.bus.phase() != OPEN {
+        if !sub.bus.life.is_open() {
             return;
         }
         if let Err(error) = tick(&sub, &mut conn).await {

@@ -11,8 +11,9 @@ use redis::Value;
 use redis::aio::ConnectionManager;
 
 use crate::backend::{backend, with_retry};
-use crate::core::{DRAINING, ENDED, Sub, lock};
+use crate::core::Sub;
 use crate::{reply, scripts};
+use harbor_distributed::kit::{Phase, lock};
 
 /// Most pending entries of its own a consumer takes back per stream and round.
 const RECOVER_BATCH: usize = 1000;
@@ -25,8 +26,8 @@ pub(crate) async fn run(sub: Arc<Sub>, mut conn: ConnectionManager) {
     let mut recover = true;
     let mut pause = Duration::from_millis(20);
     loop {
-        let phase = sub.bus.phase();
-        if sub.dropped.is_cancelled() || phase == ENDED {
+        let phase = sub.bus.life.phase();
+        if sub.dropped.is_cancelled() || phase == Phase::Closed {
             break;
         }
         if recover {
@@ -61,7 +62,7 @@ pub(crate) async fn run(sub: Arc<Sub>, mut conn: ConnectionManager) {
             }
         }
         let room = sub.room();
-        let draining = phase == DRAINING;
+        let draining = phase == Phase::Draining;
         let mut cmd = redis::cmd("XREADGROUP");
         cmd.arg("GROUP")
             .arg(&*sub.group)

@@ -11,9 +11,10 @@ use tokio::sync::oneshot;
 use tracing::Instrument;
 
 use crate::backend::with_retry;
-use crate::core::{AckRequest, ENDED, Fetched, Lease, Sub, lock};
+use crate::core::{AckRequest, Fetched, Lease, Sub};
 use crate::{keys, scripts};
 use harbor_distributed::frame;
+use harbor_distributed::kit::lock;
 
 /// The acknowledger of one delivery.
 pub(crate) struct Settler {
@@ -80,7 +81,7 @@ impl Settler {
                 "the delivery was already settled".into(),
             ));
         }
-        if self.sub.bus.phase() == ENDED {
+        if self.sub.bus.life.is_closed() {
             return Err(Error::Closed);
         }
         Ok(())

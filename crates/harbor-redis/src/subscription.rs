@@ -7,9 +7,10 @@ use std::sync::atomic::Ordering;
 use harbor_distributed::{Delivery, Error, StartPosition, SubscribeOptions, Subscription};
 
 use crate::backend::backend;
-use crate::core::{Inner, Lease, OPEN, Sub, lock};
+use crate::core::{Inner, Lease, Sub};
 use crate::settle::Settler;
 use crate::{janitor, keys, reader, reply};
+use harbor_distributed::kit::lock;
 
 /// Joins (or creates) the consumer group of `options`, starts the subscription's reader and
 /// janitor, and returns its stream of deliveries.
@@ -18,7 +19,7 @@ pub(crate) async fn open(
     options: SubscribeOptions,
 ) -> Result<Subscription, Error> {
     options.validate()?;
-    if bus.phase() != OPEN {
+    if !bus.life.is_open() {
         return Err(Error::Closed);
     }
     let prefix = &bus.config.prefix;

@@ -9,7 +9,8 @@ use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
 
 use crate::backend::backend;
-use crate::core::{Inner, lock};
+use crate::core::Inner;
+use harbor_distributed::kit::lock;
 
 pub(crate) async fn run(bus: Weak<Inner>, cancel: CancellationToken) {
     loop {
