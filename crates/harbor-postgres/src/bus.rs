@@ -3,14 +3,13 @@
 //! listening tasks around the shared [`Inner`], and closes them.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use harbor_distributed::{
     Capabilities, Envelope, Error, MessageBus, PublishReceipt, SubscribeOptions, Subscription,
 };
-use tokio::sync::{Mutex, oneshot};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
@@ -20,6 +19,7 @@ use crate::core::{Db, Inner, PublishOp, build_pool};
 use crate::groups::{self, Groups};
 use crate::statements::Statements;
 use harbor_distributed::batch;
+use harbor_distributed::kit::Lifecycle;
 
 use crate::{codec, errors, listener, publish, schema, settle, subscription};
 
@@ -86,7 +86,7 @@ impl PostgresBus {
         let inner = Arc::new(Inner {
             db,
             groups: Groups::default(),
-            accepting: AtomicBool::new(true),
+            life: Lifecycle::new(),
             draining: CancellationToken::new(),
             ended: CancellationToken::new(),
             stopped: CancellationToken::new(),
@@ -96,7 +96,6 @@ impl PostgresBus {
             settler,
             subscriptions: TaskTracker::new(),
             tasks,
-            closed: Mutex::new(false),
         });
         inner.tasks.spawn(listener::run(Arc::clone(&inner)));
         inner.tasks.spawn(sweep(Arc::clone(&inner)));
@@ -151,7 +150,7 @@ impl MessageBus for PostgresBus {
         async {
             envelope.check_publishable(self.inner.db.config.max_payload)?;
             codec::check_storable(&envelope)?;
-            if !self.inner.accepting.load(Ordering::SeqCst) {
+            if !self.inner.life.is_open() {
                 return Err(Error::Closed);
             }
             let (reply, answer) = oneshot::channel();
@@ -169,7 +168,7 @@ impl MessageBus for PostgresBus {
         let span =
             tracing::debug_span!("bus.subscribe", group = %options.group, edges = ?options.edges);
         async {
-            if !self.inner.accepting.load(Ordering::SeqCst) {
+            if !self.inner.life.is_open() {
                 return Err(Error::Closed);
             }
             options.validate()?;
@@ -196,13 +195,14 @@ impl MessageBus for PostgresBus {
 
     async fn close(&self) -> Result<(), Error> {
         let inner = &self.inner;
-        let mut closed = inner.closed.lock().await;
-        if *closed {
+        // A close cancelled part way runs again in full; one that finished is not repeated.
+        let mut closing = inner.life.lock_close().await;
+        if closing.is_finished() {
             return Ok(());
         }
         let span = tracing::debug_span!("bus.close", schema = %inner.db.config.schema);
         async {
-            inner.accepting.store(false, Ordering::SeqCst);
+            inner.life.begin_drain();
             // Publishes already queued are stored; later ones fail with `Closed`.
             inner.stop_publishing.cancel();
             inner.draining.cancel();
@@ -213,6 +213,7 @@ impl MessageBus for PostgresBus {
             if drained.is_err() {
                 tracing::warn!("bus close: subscriptions did not drain in time; ending them");
             }
+            inner.life.close();
             inner.ended.cancel();
             inner.subscriptions.wait().await;
             inner.stop_settling.cancel();
@@ -224,7 +225,7 @@ impl MessageBus for PostgresBus {
         }
         .instrument(span)
         .await;
-        *closed = true;
+        closing.finish();
         Ok(())
     }
 }

@@ -1,5 +1,5 @@
 //! What a bus shares with its tasks, subscriptions and deliveries: the connection pools
-//! and statements ([`Db`]), the life cycle ([`Inner`]'s flags and tokens), and the items
+//! and statements ([`Db`]), the life cycle ([`Inner`]'s [`Lifecycle`] and tokens), and the items
 //! of the publish and settle queues ([`PublishOp`], [`SettleOp`]).
 //!
 //! The bottom of the bus: it imports only the configuration, the statements and the
@@ -7,11 +7,11 @@
 //! import it, and the facade ([`PostgresBus`](crate::PostgresBus)) builds it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use harbor_distributed::kit::Lifecycle;
 use harbor_distributed::{Envelope, Error, PublishReceipt};
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::NoTls;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -76,7 +76,9 @@ pub(crate) enum SettleOp {
 pub(crate) struct Inner {
     pub(crate) db: Arc<Db>,
     pub(crate) groups: Groups,
-    pub(crate) accepting: AtomicBool,
+    /// Open (publishes and subscriptions taken), draining or closed; its close lock
+    /// remembers a close that ran to its end.
+    pub(crate) life: Lifecycle,
     /// `close` began: subscriptions drain and end once nothing is left.
     pub(crate) draining: CancellationToken,
     /// Subscriptions end now.
@@ -89,7 +91,6 @@ pub(crate) struct Inner {
     pub(crate) settler: mpsc::UnboundedSender<SettleOp>,
     pub(crate) subscriptions: TaskTracker,
     pub(crate) tasks: TaskTracker,
-    pub(crate) closed: Mutex<bool>,
 }
 
 impl Inner {
@@ -103,7 +104,7 @@ impl Inner {
 
     /// Stops everything at once, without draining (the bus was dropped unclosed).
     pub(crate) fn abandon(&self) {
-        self.accepting.store(false, Ordering::SeqCst);
+        self.life.close();
         self.draining.cancel();
         self.ended.cancel();
         self.stopped.cancel();

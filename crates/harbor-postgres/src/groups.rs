@@ -1,9 +1,10 @@
 //! Consumer groups: their rows in the database and their wake-ups in this process.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use deadpool_postgres::Pool;
+use harbor_distributed::kit::lock;
 use harbor_distributed::{Error, IdentityScope, StartPosition, SubscribeOptions};
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -25,7 +26,7 @@ pub(crate) struct Group {
 impl Group {
     /// Remembers that something becomes claimable at `at`.
     pub(crate) fn wake_at(&self, at: Instant) {
-        let mut timers = self.timers.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut timers = lock(&self.timers);
         if timers.len() < 1024 {
             timers.push(at);
         }
@@ -33,7 +34,7 @@ impl Group {
 
     /// The earliest pending timer, forgetting the ones that passed.
     pub(crate) fn next_timer(&self, now: Instant) -> Option<Instant> {
-        let mut timers = self.timers.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut timers = lock(&self.timers);
         let mut fired = false;
         timers.retain(|t| {
             fired |= *t <= now;
@@ -55,7 +56,7 @@ pub(crate) struct Groups {
 
 impl Groups {
     pub(crate) fn get_or_insert(&self, id: i32, name: &str) -> Arc<Group> {
-        let mut map = self.by_id.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut map = lock(&self.by_id);
         Arc::clone(map.entry(id).or_insert_with(|| {
             Arc::new(Group {
                 id,
@@ -69,7 +70,7 @@ impl Groups {
     /// Wakes every group: on a notification (something was stored; any group may want
     /// it), and after a reconnect, when notifications may have been missed.
     pub(crate) fn wake_all(&self) {
-        let map = self.by_id.lock().unwrap_or_else(PoisonError::into_inner);
+        let map = lock(&self.by_id);
         for group in map.values() {
             group.wake.notify_one();
         }
