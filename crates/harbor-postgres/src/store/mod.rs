@@ -18,15 +18,16 @@
 //! clock is the database's, so replicas agree on it, and several replicas pruning at once
 //! skip each other's rows.
 
+mod db;
 mod log;
+mod options;
 mod retention;
 mod schema;
 
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use async_trait::async_trait;
-use deadpool_postgres::Pool;
 use harbor_a2a::{Task, TaskPushNotificationConfig, TaskState};
 use harbor_distributed::store::{
     PageCursor, check_page_size, decode_task, fits_page, snapshot, sort_key, unreadable,
@@ -37,65 +38,15 @@ use tokio_postgres::types::ToSql;
 use tokio_util::sync::CancellationToken;
 
 use crate::Config;
-use crate::errors;
-
-/// The default [`StoreOptions::log_retention`], as the embedded store's.
-pub const DEFAULT_LOG_RETENTION: Duration = Duration::from_secs(5 * 60);
-
-/// How a [`PostgresTaskStore`] keeps finished tasks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreOptions {
-    /// How long the log of a finished task is kept (counted from when it was first stored
-    /// finished), then compacted to the task itself. Default [`DEFAULT_LOG_RETENTION`];
-    /// `None` keeps logs as long as their tasks.
-    pub log_retention: Option<Duration>,
-    /// How long a finished task is kept at all, then deleted with its log and push configs.
-    /// Default `None`: until deleted by hand.
-    pub terminal_task_ttl: Option<Duration>,
-    /// How often retention runs: this, at most a quarter of the shorter retention, at least
-    /// 1 s. Default 60 s.
-    pub prune_interval: Duration,
-}
-
-impl Default for StoreOptions {
-    fn default() -> Self {
-        Self {
-            log_retention: Some(DEFAULT_LOG_RETENTION),
-            terminal_task_ttl: None,
-            prune_interval: Duration::from_secs(60),
-        }
-    }
-}
-
-impl StoreOptions {
-    /// The interval between two retention runs, `None` when nothing is to be pruned.
-    fn prune_every(&self) -> Option<Duration> {
-        let shortest = [self.terminal_task_ttl, self.log_retention]
-            .into_iter()
-            .flatten()
-            .min()?;
-        Some(
-            self.prune_interval
-                .min(shortest / 4)
-                .max(Duration::from_secs(1)),
-        )
-    }
-}
+use db::Db;
+use db::{to_i64, to_u64};
+pub use options::{DEFAULT_LOG_RETENTION, StoreOptions};
 
 /// The tasks, logs and push cursors of every replica, in a PostgreSQL schema.
 pub struct PostgresTaskStore {
     db: Arc<Db>,
     /// Stops the retention task when the store is dropped.
     stop: CancellationToken,
-}
-
-/// What the store's statements need.
-struct Db {
-    pool: Pool,
-    /// The schema, checked by [`Config::validate`] (safe to put in SQL).
-    schema: String,
-    options: StoreOptions,
-    config: Config,
 }
 
 impl std::fmt::Debug for PostgresTaskStore {
@@ -167,45 +118,6 @@ impl PostgresTaskStore {
     }
 }
 
-impl Db {
-    /// The statement text with `{s}` replaced by the schema.
-    fn sql(&self, text: &str) -> String {
-        text.replace("{s}", &self.schema)
-    }
-
-    async fn client(&self) -> Result<deadpool_postgres::Object, Error> {
-        self.pool.get().await.map_err(errors::pool)
-    }
-
-    /// One statement's rows.
-    async fn query(
-        &self,
-        text: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<Vec<tokio_postgres::Row>, Error> {
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached(&self.sql(text))
-            .await
-            .map_err(errors::backend)?;
-        client
-            .query(&statement, params)
-            .await
-            .map_err(errors::backend)
-    }
-
-    /// The version of `owner`'s task `task_id`, if there is one.
-    async fn version(&self, owner: &Owner, task_id: &str) -> Result<Option<u64>, Error> {
-        let rows = self
-            .query(
-                "SELECT version FROM {s}.tasks WHERE id = $1 AND tenant = $2 AND user_id = $3",
-                &[&task_id, &&*owner.tenant, &&*owner.user],
-            )
-            .await?;
-        Ok(rows.first().map(|r| to_u64(r.get(0))))
-    }
-}
-
 /// The parameters of a statement built piece by piece.
 #[derive(Default)]
 struct Params(Vec<Box<dyn ToSql + Sync + Send>>);
@@ -263,15 +175,6 @@ fn split_nanos(total: i128) -> (i64, i32) {
 
 fn join_nanos(secs: i64, nanos: i32) -> i128 {
     i128::from(secs) * 1_000_000_000 + i128::from(nanos)
-}
-
-/// A u64 (version, sequence) as the bigint it is stored as.
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn to_u64(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
 }
 
 fn not_found(task_id: &str) -> Error {
@@ -546,27 +449,5 @@ mod tests {
             assert_eq!(join_nanos(s, n), total);
             assert!((0..1_000_000_000).contains(&n));
         }
-    }
-
-    #[test]
-    fn retention_runs_a_quarter_of_the_shorter_retention_apart() {
-        let options = |logs: Option<u64>, ttl: Option<u64>| StoreOptions {
-            log_retention: logs.map(Duration::from_secs),
-            terminal_task_ttl: ttl.map(Duration::from_secs),
-            ..StoreOptions::default()
-        };
-        assert_eq!(
-            StoreOptions::default().prune_every(),
-            Some(Duration::from_secs(60))
-        );
-        assert_eq!(
-            options(Some(10), Some(20)).prune_every(),
-            Some(Duration::from_millis(2_500))
-        );
-        assert_eq!(
-            options(None, Some(2)).prune_every(),
-            Some(Duration::from_secs(1))
-        );
-        assert_eq!(options(None, None).prune_every(), None);
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use harbor_distributed::Error;
 use tokio_util::sync::CancellationToken;
 
-use super::Db;
+use super::db::Db;
 
 /// Rows one retention statement handles, so a backlog never holds locks for long.
 const BATCH: i64 = 512;
