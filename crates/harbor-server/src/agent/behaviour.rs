@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use harbor_a2a::{A2aError, Artifact, Message, Part, TaskState, part::Content};
 
-use super::{message_text, say};
+use super::text::{message_text, say};
 use crate::executor::{EventSink, RequestContext, text_part};
 
 /// What the agent does with one message.

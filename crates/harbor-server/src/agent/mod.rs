@@ -4,15 +4,16 @@
 
 mod behaviour;
 pub mod exec;
+mod text;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use harbor_a2a::{A2aError, Part};
+use harbor_a2a::A2aError;
 
 pub use behaviour::{Behaviour, CANCEL_WAIT};
 
-use crate::executor::{AgentExecutor, EventSink, RequestContext, text_part};
+use crate::executor::{AgentExecutor, EventSink, RequestContext};
 
 /// The conformance agent. Stateless: everything it needs is in the request.
 #[derive(Debug, Clone)]
@@ -37,21 +38,4 @@ impl AgentExecutor for ConformanceAgent {
         tracing::debug!(message_id = %ctx.message.message_id, ?behaviour, "conformance agent");
         behaviour.run(&ctx, &events, self.resubscribe_delay).await
     }
-}
-
-/// The text of a message's text parts, joined by spaces.
-pub(crate) fn message_text(parts: &[Part]) -> String {
-    parts
-        .iter()
-        .filter_map(|p| match &p.content {
-            Some(harbor_a2a::part::Content::Text(t)) => Some(t.as_str()),
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// An agent message with one text part.
-pub(crate) fn say(events: &EventSink, text: &str) -> harbor_a2a::Message {
-    events.agent_message(vec![text_part(text)])
 }
