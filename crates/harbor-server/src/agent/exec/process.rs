@@ -9,7 +9,7 @@ use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::ExecConfig;
+use super::config::ExecConfig;
 use super::lines::BoundedLines;
 use super::protocol::CANCEL_LINE;
 use crate::executor::RequestContext;
