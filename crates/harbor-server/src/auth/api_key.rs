@@ -11,7 +11,7 @@ use harbor_a2a::SecurityScheme;
 use harbor_a2a::pb::security_scheme::Scheme;
 use sha2::{Digest, Sha256};
 
-use super::{AuthRequest, Authenticator, Principal, Verdict};
+use super::scheme::{AuthRequest, Authenticator, Principal, Verdict};
 
 /// The header that carries the key unless configured otherwise.
 pub const DEFAULT_HEADER: &str = "x-api-key";

@@ -13,7 +13,7 @@ use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, Validation};
 use serde_json::Value;
 
 use super::jwks::{Key, Remote, RemoteKeys, discovery_url};
-use super::{AuthRequest, Authenticator, Principal, Verdict};
+use super::scheme::{AuthRequest, Authenticator, Principal, Verdict};
 
 /// Where the verification keys come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
