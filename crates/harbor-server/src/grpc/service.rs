@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
-use super::GrpcConfig;
+use super::config::GrpcConfig;
 use super::context::authenticated_context;
 use super::status::to_status;
 use super::stream::{GrpcEventStream, grpc_stream};
