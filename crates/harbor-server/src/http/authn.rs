@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use harbor_a2a::A2aError;
 use serde_json::json;
 
-use super::Shared;
 use super::context::Caller;
+use super::core::{Shared, auth_headers};
 use crate::call::{Connection, identify};
 use crate::telemetry::Binding;
 
@@ -66,6 +66,6 @@ fn refusal(shared: &Shared, error: &A2aError, jsonrpc: bool) -> Response {
         body.to_string(),
     )
         .into_response();
-    super::auth_headers(&mut response, shared, error);
+    auth_headers(&mut response, shared, error);
     response
 }

@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::Shared;
-use super::rest::error_response;
+use super::core::Shared;
+use super::media::error_response;
 
 /// The well-known path of the public card.
 pub const AGENT_CARD_PATH: &str = "/.well-known/agent-card.json";

@@ -5,7 +5,7 @@
 use axum::http::HeaderMap;
 use harbor_distributed::{CallContext, Identity};
 
-use super::Shared;
+use super::core::Shared;
 use crate::auth::is_credential_header;
 use crate::call::context_from_headers;
 

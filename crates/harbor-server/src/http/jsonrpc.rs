@@ -10,10 +10,12 @@ use futures::StreamExt;
 use harbor_a2a::{A2aError, ErrorKind, Method};
 use serde_json::{Value, json};
 
+use super::context;
 use super::context::Caller;
+use super::core::{Body, Shared, body_error};
 use super::dispatch::{Reply, dispatch};
+use super::media::is_json_content_type;
 use super::sse::sse_response;
-use super::{Body, Shared, body_error, context};
 
 /// A JSON-RPC response body with the right content type.
 fn json_response(body: Value) -> Response {
@@ -40,24 +42,6 @@ fn error_response(id: &Value, error: &A2aError) -> Response {
 fn refusal(id: &Value, error: &A2aError) -> Response {
     crate::telemetry::refused(crate::telemetry::Binding::JsonRpc, error);
     error_response(id, error)
-}
-
-/// Whether a Content-Type names JSON (`application/json`, `application/a2a+json`, with
-/// parameters). A missing Content-Type is accepted.
-pub(crate) fn is_json_content_type(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(header::CONTENT_TYPE) else {
-        return true;
-    };
-    let Ok(value) = value.to_str() else {
-        return false;
-    };
-    let mime = value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    mime == "application/json" || mime == "application/a2a+json"
 }
 
 /// `POST <jsonrpc path>`.

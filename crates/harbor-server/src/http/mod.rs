@@ -1,12 +1,17 @@
 //! The JSON bindings on axum: JSON-RPC 2.0 and HTTP+JSON (REST), both with SSE streaming,
 //! and the well-known agent card.
+//!
+//! This module wires the router on top of its files: the state and helpers every route
+//! shares are in `core`, the JSON media types and AIP-193 error bodies in `media`.
 
 mod authn;
 mod card;
 pub(crate) mod context;
+mod core;
 mod deadline;
 mod dispatch;
 mod jsonrpc;
+mod media;
 mod rest;
 mod serve;
 mod sse;
@@ -23,6 +28,8 @@ use tokio_util::sync::CancellationToken;
 pub use crate::call::IDENTITY_HEADERS;
 pub use card::AGENT_CARD_PATH;
 pub use serve::serve;
+
+use self::core::Shared;
 
 /// Settings of the HTTP bindings. Data only.
 #[derive(Debug, Clone)]
@@ -107,64 +114,6 @@ impl Default for HttpConfig {
             http2_max_pending_reset_streams: 20,
         }
     }
-}
-
-/// A request body, or why it could not be read (too large, too slow).
-pub(crate) type Body = Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>;
-
-/// The error for an unreadable body, with the HTTP status to answer it with.
-pub(crate) fn body_error(
-    rejection: &axum::extract::rejection::BytesRejection,
-) -> (axum::http::StatusCode, harbor_a2a::A2aError) {
-    let error =
-        harbor_a2a::A2aError::new(harbor_a2a::ErrorKind::InvalidRequest, rejection.body_text());
-    if deadline::is_deadline(rejection) {
-        return (axum::http::StatusCode::REQUEST_TIMEOUT, error);
-    }
-    (rejection.status(), error)
-}
-
-/// Adds what an authentication failure's answer needs: the challenges with a 401, the
-/// wait with a 429.
-pub(crate) fn auth_headers(
-    response: &mut axum::response::Response,
-    shared: &Shared,
-    error: &harbor_a2a::A2aError,
-) {
-    use axum::http::{HeaderValue, header};
-    let headers = response.headers_mut();
-    match error.kind() {
-        harbor_a2a::ErrorKind::Unauthenticated => {
-            for challenge in shared.auth.challenges() {
-                if let Ok(value) = HeaderValue::from_str(&challenge) {
-                    headers.append(header::WWW_AUTHENTICATE, value);
-                }
-            }
-        }
-        harbor_a2a::ErrorKind::RateLimited => {
-            if let Some(value) = error
-                .metadata()
-                .get("retryAfterSeconds")
-                .and_then(|s| HeaderValue::from_str(s).ok())
-            {
-                headers.insert(header::RETRY_AFTER, value);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// What every route shares.
-pub(crate) struct Shared {
-    shutdown: CancellationToken,
-    handler: Arc<dyn A2aHandler>,
-    identity: Identity,
-    trust_identity_headers: bool,
-    auth: crate::auth::Auth,
-    keep_alive: Duration,
-    max_event_bytes: usize,
-    card_max_age: Duration,
-    started: SystemTime,
 }
 
 /// The router of both JSON bindings and the agent card, for `handler`.
