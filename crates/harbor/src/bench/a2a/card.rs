@@ -3,7 +3,7 @@
 use anyhow::Context as _;
 use serde::Deserialize;
 
-use super::BindingChoice;
+use super::args::BindingChoice;
 use super::endpoint::Endpoint;
 
 /// The well-known card path (A2A v1.0 §8.2).

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::super::latency::Percentiles;
 use super::super::report::thousands;
-use super::A2aArgs;
+use super::args::A2aArgs;
 use super::card::Interfaces;
 use super::endpoint::{Endpoint, Mode};
 use super::load::{Budget, Stats};
