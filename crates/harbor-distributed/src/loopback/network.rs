@@ -7,8 +7,6 @@ use std::sync::{Arc, OnceLock, RwLock};
 use crate::kit;
 use crate::{A2aHandler, Error, Peer};
 
-use super::LoopbackTransport;
-
 type Routes = BTreeMap<Peer, Arc<dyn A2aHandler>>;
 
 /// A set of in-process A2A handlers, each reachable at its own URL.
@@ -70,11 +68,6 @@ impl LoopbackNetwork {
     pub fn peers(&self) -> Vec<Peer> {
         let routes = kit::read(&self.routes);
         routes.keys().cloned().collect()
-    }
-
-    /// A new transport whose calls go to this network's handlers.
-    pub fn open(&self) -> LoopbackTransport {
-        LoopbackTransport::new(self.clone())
     }
 
     /// The handler serving `peer`.

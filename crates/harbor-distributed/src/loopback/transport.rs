@@ -34,8 +34,15 @@ pub struct LoopbackTransport {
     close_deadline: Duration,
 }
 
+impl LoopbackNetwork {
+    /// A new transport whose calls go to this network's handlers.
+    pub fn open(&self) -> LoopbackTransport {
+        LoopbackTransport::new(self.clone())
+    }
+}
+
 impl LoopbackTransport {
-    pub(super) fn new(network: LoopbackNetwork) -> Self {
+    fn new(network: LoopbackNetwork) -> Self {
         Self {
             network,
             tracker: Tracker::new(),
