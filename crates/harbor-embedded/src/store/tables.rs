@@ -322,26 +322,26 @@ impl<'txn> Tables<'txn> {
             return Ok(());
         }
         if let Some(state) = from {
-            let count = self
-                .states
-                .get(state)
-                .map_err(backend)?
-                .map_or(0, |g| g.value());
-            if count <= 1 {
-                self.states.remove(state).map_err(backend)?;
-            } else {
-                self.states.insert(state, count - 1).map_err(backend)?;
+            match self.in_state(state)? {
+                0 | 1 => self.states.remove(state).map(drop),
+                n => self.states.insert(state, n - 1).map(drop),
             }
+            .map_err(backend)?;
         }
         if let Some(state) = to {
-            let count = self
-                .states
-                .get(state)
-                .map_err(backend)?
-                .map_or(0, |g| g.value());
-            self.states.insert(state, count + 1).map_err(backend)?;
+            let n = self.in_state(state)?;
+            self.states.insert(state, n + 1).map_err(backend)?;
         }
         Ok(())
+    }
+
+    /// How many tasks are in `state`.
+    fn in_state(&self, state: i32) -> Result<u64, Error> {
+        Ok(self
+            .states
+            .get(state)
+            .map_err(backend)?
+            .map_or(0, |g| g.value()))
     }
 
     /// The row of `id`, without decoding the task.
