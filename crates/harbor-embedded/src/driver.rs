@@ -15,7 +15,7 @@ use crate::engine::{Embedded, EmbeddedConfig};
 /// - `embedded:///var/lib/harbor` opens an absolute directory;
 /// - `embedded://./data` or `embedded://../data` a directory relative to the working
 ///   directory (`%XX` escapes in the path are decoded);
-/// - query parameters set [`EmbeddedConfig`] and [`BusConfig`](crate::BusConfig) fields:
+/// - query parameters set [`EmbeddedConfig`] and [`EmbeddedBusConfig`](crate::EmbeddedBusConfig) fields:
 ///   `cache_size` (bytes), `max_payload` (bytes), `max_batch`, `tail_cache`, `read_ahead`,
 ///   `retain_for_ms`, `retain_max`, `prune_interval_ms`, `drain_timeout_ms`, e.g.
 ///   `embedded:///srv/harbor?max_payload=65536&retain_for_ms=600000`.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use harbor_distributed::Error;
 use redb::{Database, DatabaseError, ReadableDatabase, StorageError, TableDefinition, TableError};
 
-use crate::bus::{BusConfig, EmbeddedBus};
+use crate::bus::{EmbeddedBus, EmbeddedBusConfig};
 use crate::errors::backend;
 use crate::store::{EmbeddedTaskStore, StoreConfig};
 
@@ -28,7 +28,7 @@ pub struct EmbeddedConfig {
     /// Memory redb may use as its page cache, in bytes. Default is 64 MiB.
     pub cache_size: usize,
     /// Settings of the bus.
-    pub bus: BusConfig,
+    pub bus: EmbeddedBusConfig,
     /// Settings of the task store.
     pub store: StoreConfig,
 }
@@ -38,7 +38,7 @@ impl Default for EmbeddedConfig {
         Self {
             data_dir: PathBuf::from("harbor-data"),
             cache_size: 64 * 1024 * 1024,
-            bus: BusConfig::default(),
+            bus: EmbeddedBusConfig::default(),
             store: StoreConfig::default(),
         }
     }

@@ -9,7 +9,7 @@
 //! envelope is on disk (concurrent publishes share one fsync'd commit), acks are durable
 //! when `ack` returns, unsettled deliveries come back after a restart or a crash with
 //! their attempt counters continuing, and settled entries are kept for replay as long as
-//! [`BusConfig`] says. Its [module docs](bus) describe the log, the tables and the
+//! [`EmbeddedBusConfig`] says. Its [module docs](bus) describe the log, the tables and the
 //! guarantees; [`raw`] holds the plain-redb baselines `harbor bench bus` compares it with.
 //!
 //! Capabilities, all of them true: `persistent` (everything is in the redb file),
@@ -18,13 +18,13 @@
 //! `dead-letter.<group>.<edge>` in the transaction that settles it), `publish_dedup`
 //! (`(task_id, edge, event_id)` is indexed for as long as the log keeps the entry) and
 //! `ordered_per_edge` (one subscriber gets a group's envelopes in log order, redeliveries
-//! excepted). `max_payload` is [`BusConfig::max_payload`], 1 MiB by default.
+//! excepted). `max_payload` is [`EmbeddedBusConfig::max_payload`], 1 MiB by default.
 //!
 //! The registry driver [`EmbeddedBusDriver`] (name and scheme `embedded`) opens a
 //! directory by URL: `embedded` (`./harbor-data`), `embedded:///abs/dir` or
 //! `embedded://./relative/dir`, with query parameters `cache_size`, `max_payload`,
 //! `max_batch`, `tail_cache`, `read_ahead`, `retain_for_ms`, `retain_max`,
-//! `prune_interval_ms` and `drain_timeout_ms` (see [`BusConfig`]).
+//! `prune_interval_ms` and `drain_timeout_ms` (see [`EmbeddedBusConfig`]).
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), harbor_distributed::Error> {
@@ -62,7 +62,11 @@ pub mod store;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 
-pub use bus::{BusConfig, EmbeddedBus};
+pub use bus::{EmbeddedBus, EmbeddedBusConfig};
+
+/// The old name of [`EmbeddedBusConfig`].
+#[deprecated(note = "renamed `EmbeddedBusConfig`, as every driver's config is `<Engine>BusConfig`")]
+pub type BusConfig = EmbeddedBusConfig;
 pub use driver::EmbeddedBusDriver;
 pub use engine::{Embedded, EmbeddedConfig, FILE_NAME};
 pub use store::{EmbeddedTaskStore, StoreConfig};

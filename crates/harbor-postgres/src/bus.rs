@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::config::Config;
+use crate::config::PostgresBusConfig;
 use crate::core::{Db, Inner, PublishOp, build_pool};
 use crate::groups::{self, Groups};
 use crate::statements::Statements;
@@ -38,13 +38,13 @@ impl std::fmt::Debug for PostgresBus {
 
 impl PostgresBus {
     /// Opens a bus at `url` (see the crate docs for the query parameters).
-    pub async fn connect(url: &str) -> Result<Self, Error> {
-        Self::with_config(Config::from_url(url)?).await
+    pub async fn connect_url(url: &str) -> Result<Self, Error> {
+        Self::connect(PostgresBusConfig::from_url(url)?).await
     }
 
     /// Opens a bus with `config`: creates or migrates its schema, then starts the
     /// publishing, settling and listening tasks.
-    pub async fn with_config(config: Config) -> Result<Self, Error> {
+    pub async fn connect(config: PostgresBusConfig) -> Result<Self, Error> {
         config.validate()?;
         let server = config.server_config()?;
         let pool = build_pool(&config, server.clone())?;
@@ -103,7 +103,7 @@ impl PostgresBus {
     }
 
     /// The configuration the bus was opened with.
-    pub fn config(&self) -> &Config {
+    pub fn config(&self) -> &PostgresBusConfig {
         &self.inner.db.config
     }
 }

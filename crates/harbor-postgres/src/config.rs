@@ -6,9 +6,9 @@ use std::time::Duration;
 use harbor_distributed::Error;
 
 /// How a [`PostgresBus`](crate::PostgresBus) behaves. Plain data: start from [`Default`]
-/// and change fields, or parse a URL with [`Config::from_url`].
+/// and change fields, or parse a URL with [`PostgresBusConfig::from_url`].
 #[derive(Clone, PartialEq, Eq)]
-pub struct Config {
+pub struct PostgresBusConfig {
     /// The server URL without the driver's own query parameters (it may hold a password,
     /// so it never appears in `Debug` output or logs). Default is
     /// `postgres://postgres@127.0.0.1:5432/postgres`.
@@ -47,7 +47,7 @@ pub struct Config {
     pub retention: Duration,
 }
 
-impl Default for Config {
+impl Default for PostgresBusConfig {
     fn default() -> Self {
         Self {
             server: "postgres://postgres@127.0.0.1:5432/postgres".into(),
@@ -66,9 +66,9 @@ impl Default for Config {
     }
 }
 
-impl fmt::Debug for Config {
+impl fmt::Debug for PostgresBusConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
+        f.debug_struct("PostgresBusConfig")
             .field("server", &redact(&self.server))
             .field("schema", &self.schema)
             .field("pool_size", &self.pool_size)
@@ -119,7 +119,7 @@ const CLIENT: &[&str] = &[
     "load_balance_hosts",
 ];
 
-impl Config {
+impl PostgresBusConfig {
     /// Reads `postgres://user:password@host:port/db?schema=…&pool_size=…` (or
     /// `postgresql://…`). The driver's parameters are listed in the crate docs; the
     /// PostgreSQL client's own (`sslmode`, `application_name`, …) pass through.
@@ -301,7 +301,7 @@ mod tests {
 
     #[test]
     fn parameters_parse_and_pass_through() {
-        let c = Config::from_url(
+        let c = PostgresBusConfig::from_url(
             "postgres://u:secret@db:5433/app?schema=bus_1&pool_size=4&poll_interval=2s&sslmode=disable",
         )
         .expect("valid");
@@ -323,7 +323,7 @@ mod tests {
             ("postgres://h/db?colour=red", "colour"),
             ("mysql://h/db", "scheme"),
         ] {
-            match Config::from_url(url) {
+            match PostgresBusConfig::from_url(url) {
                 Err(Error::InvalidConfig(msg)) => assert!(msg.contains(needle), "{msg}"),
                 other => panic!("{url}: expected InvalidConfig, got {other:?}"),
             }
@@ -332,7 +332,7 @@ mod tests {
 
     #[test]
     fn passwords_never_show() {
-        let msg = match Config::from_url("postgres://u:hunter2@h/db?colour=red") {
+        let msg = match PostgresBusConfig::from_url("postgres://u:hunter2@h/db?colour=red") {
             Err(e) => e.to_string(),
             Ok(_) => panic!("accepted"),
         };

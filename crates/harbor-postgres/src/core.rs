@@ -16,14 +16,14 @@ use tokio_postgres::NoTls;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::Config;
+use crate::config::PostgresBusConfig;
 use crate::groups::Groups;
 use crate::statements::Statements;
 
 /// What every part of a bus reaches the database with.
 #[derive(Debug)]
 pub(crate) struct Db {
-    pub(crate) config: Config,
+    pub(crate) config: PostgresBusConfig,
     /// Durable commits: publishes, group registration, the schema.
     pub(crate) pool: Pool,
     /// `synchronous_commit = off`: claims, acks, nacks and releases.
@@ -31,7 +31,10 @@ pub(crate) struct Db {
     pub(crate) sql: Statements,
 }
 
-pub(crate) fn build_pool(config: &Config, server: tokio_postgres::Config) -> Result<Pool, Error> {
+pub(crate) fn build_pool(
+    config: &PostgresBusConfig,
+    server: tokio_postgres::Config,
+) -> Result<Pool, Error> {
     let manager = Manager::from_config(
         server,
         NoTls,

@@ -29,9 +29,9 @@ impl BusDriver for PostgresBusDriver {
 
     async fn open(&self, target: &str) -> Result<Arc<dyn MessageBus>, Error> {
         let bus = if target.contains("://") {
-            PostgresBus::connect(target).await?
+            PostgresBus::connect_url(target).await?
         } else {
-            PostgresBus::with_config(crate::Config::default()).await?
+            PostgresBus::connect(crate::PostgresBusConfig::default()).await?
         };
         Ok(Arc::new(bus))
     }

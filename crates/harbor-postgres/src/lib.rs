@@ -57,7 +57,7 @@
 //! # URL
 //!
 //! `postgres://user:password@host:5432/database?schema=harbor` (or `postgresql://`).
-//! The driver's query parameters, each optional ([`Config`] documents the defaults):
+//! The driver's query parameters, each optional ([`PostgresBusConfig`] documents the defaults):
 //! `schema`, `pool_size`, `publish_batch`, `publish_pipeline`, `claim_batch`, `ack_batch`,
 //! `poll_interval`, `drain_timeout`, `connect_timeout`, `max_payload`, `retention`
 //! (durations as `250ms`, `2s`, `5m`, `1h`). The PostgreSQL client's own parameters
@@ -87,7 +87,7 @@
 //! use harbor_postgres::PostgresBus;
 //!
 //! # async fn demo() -> Result<(), harbor_distributed::Error> {
-//! let bus = PostgresBus::connect("postgres://postgres@127.0.0.1:5432/test?schema=harbor").await?;
+//! let bus = PostgresBus::connect_url("postgres://postgres@127.0.0.1:5432/test?schema=harbor").await?;
 //! let scope = IdentityScope::Tenant("acme".into());
 //! let mut sub = bus
 //!     .subscribe(SubscribeOptions::new(["planner.*"], "planners", scope))
@@ -127,6 +127,10 @@ mod store;
 mod subscription;
 
 pub use bus::PostgresBus;
-pub use config::Config;
+pub use config::PostgresBusConfig;
+
+/// The old name of [`PostgresBusConfig`].
+#[deprecated(note = "renamed `PostgresBusConfig`, as every driver's config is `<Engine>BusConfig`")]
+pub type Config = PostgresBusConfig;
 pub use driver::PostgresBusDriver;
 pub use store::{DEFAULT_LOG_RETENTION, PostgresTaskStore, StoreOptions};

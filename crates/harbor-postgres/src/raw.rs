@@ -27,7 +27,7 @@ use futures::future::try_join_all;
 use harbor_distributed::Error;
 use tokio_postgres::{Client, NoTls, Row};
 
-use crate::config::Config;
+use crate::config::PostgresBusConfig;
 use crate::errors;
 
 /// Rows per claim: the driver's default claim batch (its subscriptions claim no more).
@@ -42,7 +42,7 @@ const TASK: &str = "bench-task";
 
 /// A connection whose driving task ends when the client is dropped.
 async fn connect(url: &str) -> Result<Client, Error> {
-    let config = Config::from_url(url)?.server_config()?;
+    let config = PostgresBusConfig::from_url(url)?.server_config()?;
     let (client, connection) = config.connect(NoTls).await.map_err(errors::backend)?;
     tokio::spawn(async move {
         let _ = connection.await;
@@ -204,7 +204,7 @@ pub async fn publish(
     window: usize,
 ) -> Result<Duration, Error> {
     let scratch = Scratch::new(url).await?;
-    let defaults = Config::default();
+    let defaults = PostgresBusConfig::default();
     let window = window.max(1);
     let connections = window.min(defaults.publish_pipeline.max(1));
     let chunk = (window / connections).clamp(1, defaults.publish_batch);
@@ -249,7 +249,7 @@ fn read_row(row: &Row) -> Option<usize> {
 pub async fn consume(url: &str, messages: u64, payload: usize) -> Result<Duration, Error> {
     let scratch = Scratch::new(url).await?;
     let body = vec![0x5a_u8; payload];
-    let preload = Config::default().publish_batch;
+    let preload = PostgresBusConfig::default().publish_batch;
     insert_range(
         &scratch.admin,
         &scratch.insert_sql(),

@@ -12,7 +12,7 @@ use harbor_postgres::PostgresBus;
 use support::server::{PgServer, unavailable};
 
 async fn open(url: String) -> Arc<dyn MessageBus> {
-    match PostgresBus::connect(&url).await {
+    match PostgresBus::connect_url(&url).await {
         Ok(bus) => Arc::new(bus),
         Err(error) => panic!("cannot open a bus on the test cluster: {error}"),
     }

@@ -17,7 +17,7 @@ use tracing::Instrument;
 
 use crate::acker;
 use crate::backend::{backend, with_retry};
-use crate::config::{Config, redact};
+use crate::config::{RedisBusConfig, redact};
 use crate::core::{Inner, Sub, connect};
 use crate::publisher::{self, PublishRequest};
 use crate::{keys, reply, subscription, trim};
@@ -32,7 +32,7 @@ pub struct RedisBus {
 
 impl RedisBus {
     /// Connects with `config`; fails when the server cannot be reached.
-    pub async fn connect(config: Config) -> Result<Self, Error> {
+    pub async fn connect(config: RedisBusConfig) -> Result<Self, Error> {
         let client = redis::Client::open(config.server.as_str()).map_err(|e| {
             Error::InvalidConfig(format!("redis bus URL {}: {e}", redact(&config.server)))
         })?;
@@ -85,13 +85,19 @@ impl RedisBus {
         Ok(Self { inner })
     }
 
-    /// Connects to a `redis://` URL (see [`Config::from_url`]).
+    /// Connects to a `redis://` URL (see [`RedisBusConfig::from_url`]).
+    pub async fn connect_url(url: &str) -> Result<Self, Error> {
+        Self::connect(RedisBusConfig::from_url(url)?).await
+    }
+
+    /// The old name of [`connect_url`](Self::connect_url).
+    #[deprecated(note = "renamed `connect_url`, as in every driver")]
     pub async fn open(url: &str) -> Result<Self, Error> {
-        Self::connect(Config::from_url(url)?).await
+        Self::connect_url(url).await
     }
 
     /// The configuration in use.
-    pub fn config(&self) -> &Config {
+    pub fn config(&self) -> &RedisBusConfig {
         &self.inner.config
     }
 

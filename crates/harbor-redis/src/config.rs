@@ -10,11 +10,11 @@ const KNOWN: &str = "prefix, dedup, dedup_window_ms, max_payload, block_ms, clai
                      drain_timeout_ms, response_timeout_ms, retry_ms, ack_batch, trim_interval_ms, consumer";
 
 /// How a [`RedisBus`](crate::RedisBus) behaves. Plain data: build it from [`Default`] and set
-/// the fields, or parse it from a URL with [`Config::from_url`].
+/// the fields, or parse it from a URL with [`RedisBusConfig::from_url`].
 ///
 /// `Debug` never shows the password of [`server`](Self::server).
 #[derive(Clone, PartialEq, Eq)]
-pub struct Config {
+pub struct RedisBusConfig {
     /// The server URL handed to redis-rs (`redis://[user:password@]host[:port][/db]`), without
     /// the driver's query parameters. Default is `redis://127.0.0.1:6379`.
     pub server: String,
@@ -59,7 +59,7 @@ pub struct Config {
     pub consumer: Option<String>,
 }
 
-impl Default for Config {
+impl Default for RedisBusConfig {
     fn default() -> Self {
         Self {
             server: "redis://127.0.0.1:6379".to_owned(),
@@ -79,9 +79,9 @@ impl Default for Config {
     }
 }
 
-impl fmt::Debug for Config {
+impl fmt::Debug for RedisBusConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
+        f.debug_struct("RedisBusConfig")
             .field("server", &redact(&self.server))
             .field("prefix", &self.prefix)
             .field("dedup", &self.dedup)
@@ -111,7 +111,7 @@ pub(crate) fn redact(server: &str) -> String {
     }
 }
 
-impl Config {
+impl RedisBusConfig {
     /// Parses `redis://[user:password@]host[:port][/db][?param=value&...]`. The query
     /// parameters set the fields of the same name (durations in milliseconds, `_ms`):
     /// `prefix`, `dedup` (`true`/`false`), `dedup_window_ms`, `max_payload`, `block_ms`,
@@ -210,8 +210,9 @@ mod tests {
 
     #[test]
     fn urls_parse_into_fields() {
-        let c = Config::from_url("redis://u:secret@h:7000/2?prefix=p&dedup=false&block_ms=100")
-            .expect("valid");
+        let c =
+            RedisBusConfig::from_url("redis://u:secret@h:7000/2?prefix=p&dedup=false&block_ms=100")
+                .expect("valid");
         assert_eq!(c.prefix, "p");
         assert!(!c.dedup);
         assert_eq!(c.block, Duration::from_millis(100));
@@ -219,7 +220,7 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("secret"), "{shown}");
         assert_eq!(
-            Config::from_url("redis://h").expect("valid").server,
+            RedisBusConfig::from_url("redis://h").expect("valid").server,
             "redis://h"
         );
     }
@@ -233,12 +234,12 @@ mod tests {
             ("rediss://h", "TLS"),
             ("nats://h", "nats"),
         ] {
-            match Config::from_url(bad) {
+            match RedisBusConfig::from_url(bad) {
                 Err(Error::InvalidConfig(m)) => assert!(m.contains(needle), "{bad}: {m}"),
                 other => panic!("{bad}: {other:?}"),
             }
         }
-        match Config::from_url("redis://u:pw@h?x=1") {
+        match RedisBusConfig::from_url("redis://u:pw@h?x=1") {
             Err(Error::InvalidConfig(m)) => assert!(!m.contains("pw@"), "{m}"),
             other => panic!("{other:?}"),
         }

@@ -22,14 +22,14 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::backend::backend;
-use crate::config::{Config, redact};
+use crate::config::{RedisBusConfig, redact};
 use crate::publisher::PublishRequest;
 use crate::reply::Entry;
 use harbor_distributed::frame;
 
 /// What the bus's tasks share.
 pub(crate) struct Inner {
-    pub(crate) config: Config,
+    pub(crate) config: RedisBusConfig,
     pub(crate) client: redis::Client,
     pub(crate) conn: RwLock<Option<ConnectionManager>>,
     pub(crate) acks: Mutex<Option<mpsc::UnboundedSender<AckRequest>>>,

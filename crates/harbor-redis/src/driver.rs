@@ -5,9 +5,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use harbor_distributed::{BusDriver, Error, MessageBus};
 
-use crate::{Config, RedisBus};
+use crate::{RedisBus, RedisBusConfig};
 
-/// Opens [`RedisBus`]es: name `redis`, scheme `redis://` (see [`Config::from_url`]).
+/// Opens [`RedisBus`]es: name `redis`, scheme `redis://` (see [`RedisBusConfig::from_url`]).
 ///
 /// The bare name connects to `redis://127.0.0.1:6379` with the default configuration.
 /// `rediss://` (TLS) is not served: the driver is built without a TLS stack.
@@ -26,9 +26,9 @@ impl BusDriver for RedisBusDriver {
 
     async fn open(&self, target: &str) -> Result<Arc<dyn MessageBus>, Error> {
         let config = if target == "redis" {
-            Config::default()
+            RedisBusConfig::default()
         } else {
-            Config::from_url(target)?
+            RedisBusConfig::from_url(target)?
         };
         Ok(Arc::new(RedisBus::connect(config).await?))
     }

@@ -8,7 +8,7 @@
 //! `redis://[user:password@]host[:port][/db][?param=value&...]`, registered by the name
 //! `redis` (which means `redis://127.0.0.1:6379`) and the scheme `redis`. `rediss://` (TLS) is
 //! **not** supported: redis-rs needs an extra TLS stack for it, which this crate does not
-//! pull in. Every query parameter sets the [`Config`] field of the same name; durations
+//! pull in. Every query parameter sets the [`RedisBusConfig`] field of the same name; durations
 //! are in milliseconds:
 //!
 //! | parameter | default | meaning |
@@ -133,7 +133,7 @@
 //! use harbor_redis::RedisBus;
 //!
 //! # async fn run() -> Result<(), harbor_distributed::Error> {
-//! let bus = RedisBus::open("redis://127.0.0.1:6379?prefix=demo").await?;
+//! let bus = RedisBus::connect_url("redis://127.0.0.1:6379?prefix=demo").await?;
 //! let scope = IdentityScope::Tenant("acme".into());
 //! let mut sub = bus
 //!     .subscribe(SubscribeOptions::new(["planner.*"], "planners", scope))
@@ -174,5 +174,9 @@ mod subscription;
 mod trim;
 
 pub use bus::RedisBus;
-pub use config::Config;
+pub use config::RedisBusConfig;
+
+/// The old name of [`RedisBusConfig`].
+#[deprecated(note = "renamed `RedisBusConfig`, as every driver's config is `<Engine>BusConfig`")]
+pub type Config = RedisBusConfig;
 pub use driver::RedisBusDriver;

@@ -67,7 +67,7 @@ return out
 });
 
 async fn connect(url: &str) -> Result<ConnectionManager, Error> {
-    let config = crate::Config::from_url(url)?;
+    let config = crate::RedisBusConfig::from_url(url)?;
     let client = redis::Client::open(config.server.as_str())
         .map_err(|e| Error::InvalidConfig(format!("redis URL: {e}")))?;
     let manager = redis::aio::ConnectionManagerConfig::new()
@@ -91,7 +91,7 @@ impl Scratch {
         Self {
             stream: format!("{prefix}:s"),
             prefix,
-            window_ms: crate::Config::default().dedup_window.as_millis() as u64,
+            window_ms: crate::RedisBusConfig::default().dedup_window.as_millis() as u64,
         }
     }
 

@@ -15,7 +15,7 @@ fn factory(url: String) -> impl Fn() -> futures::future::BoxFuture<'static, Arc<
     move || {
         let url = url.clone();
         Box::pin(async move {
-            match RedisBus::open(&url).await {
+            match RedisBus::connect_url(&url).await {
                 Ok(bus) => Arc::new(bus) as Arc<dyn MessageBus>,
                 Err(error) => panic!("cannot open the redis bus: {error}"),
             }

@@ -114,7 +114,8 @@ where
     let schema = format!("harbor_test_{}", uuid::Uuid::new_v4().simple());
     let sep = if url.contains('?') { '&' } else { '?' };
     let config =
-        harbor_postgres::Config::from_url(&format!("{url}{sep}schema={schema}")).expect("config");
+        harbor_postgres::PostgresBusConfig::from_url(&format!("{url}{sep}schema={schema}"))
+            .expect("config");
     let store: Arc<dyn TaskLog> = Arc::new(
         harbor_postgres::PostgresTaskStore::with_config(config, Default::default())
             .await

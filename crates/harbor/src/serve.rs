@@ -284,8 +284,8 @@ async fn open_shared_store(args: &ServeArgs, url: &str) -> anyhow::Result<Storag
         terminal_task_ttl: args.task_retention,
         ..harbor_postgres::StoreOptions::default()
     };
-    let config =
-        harbor_postgres::Config::from_url(url).map_err(|e| anyhow::anyhow!("--store: {e}"))?;
+    let config = harbor_postgres::PostgresBusConfig::from_url(url)
+        .map_err(|e| anyhow::anyhow!("--store: {e}"))?;
     let description = format!(
         "{} schema {} (PostgreSQL, shared; finished tasks' logs kept {:?}, the tasks {})",
         config.redacted_server(),

@@ -100,7 +100,7 @@ pub(crate) async fn run(args: WorkerArgs) -> anyhow::Result<()> {
 impl WorkerArgs {
     fn store_redacted(&self) -> String {
         #[cfg(feature = "postgres")]
-        if let Ok(config) = harbor_postgres::Config::from_url(&self.store) {
+        if let Ok(config) = harbor_postgres::PostgresBusConfig::from_url(&self.store) {
             return format!(
                 "{} schema {} (PostgreSQL)",
                 config.redacted_server(),
@@ -113,8 +113,8 @@ impl WorkerArgs {
 
 #[cfg(feature = "postgres")]
 async fn open_store(url: &str) -> anyhow::Result<Arc<dyn harbor_distributed::TaskLog>> {
-    let config =
-        harbor_postgres::Config::from_url(url).map_err(|e| anyhow::anyhow!("--store: {e}"))?;
+    let config = harbor_postgres::PostgresBusConfig::from_url(url)
+        .map_err(|e| anyhow::anyhow!("--store: {e}"))?;
     // Retention is the front doors' job.
     let options = harbor_postgres::StoreOptions {
         log_retention: None,

@@ -5,7 +5,7 @@ use std::time::Duration;
 /// How an [`EmbeddedBus`](super::EmbeddedBus) behaves. Plain data: build it with struct
 /// update syntax from [`Default`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BusConfig {
+pub struct EmbeddedBusConfig {
     /// Largest payload accepted, in bytes. Default is 1 MiB.
     pub max_payload: usize,
     /// Most operations (publishes, acks, group updates) one durable transaction commits.
@@ -31,7 +31,7 @@ pub struct BusConfig {
     pub drain_timeout: Duration,
 }
 
-impl Default for BusConfig {
+impl Default for EmbeddedBusConfig {
     fn default() -> Self {
         Self {
             max_payload: 1024 * 1024,
@@ -46,7 +46,7 @@ impl Default for BusConfig {
     }
 }
 
-impl BusConfig {
+impl EmbeddedBusConfig {
     /// The configuration with zero sizes raised to their minimum of 1.
     pub(super) fn normalized(mut self) -> Self {
         self.max_batch = self.max_batch.max(1);

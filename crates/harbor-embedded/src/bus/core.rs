@@ -12,14 +12,14 @@ use harbor_distributed::{Envelope, Error, PublishReceipt, StartPosition};
 use redb::Database;
 use tokio::sync::{Notify, oneshot};
 
-use super::config::BusConfig;
+use super::config::EmbeddedBusConfig;
 use super::group::Group;
 use super::tail::Tail;
 
 /// The shared state of one bus.
 #[derive(Debug)]
 pub(super) struct Shared {
-    pub(super) config: BusConfig,
+    pub(super) config: EmbeddedBusConfig,
     pub(super) db: Arc<Database>,
     pub(super) queue: mpsc::Sender<Op>,
     /// The newest committed envelopes; its end is the log's head.

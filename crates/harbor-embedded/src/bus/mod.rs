@@ -30,10 +30,10 @@
 //!   before a crash may come back with the same attempt number when the crash beat the
 //!   writer to storing it; nack delays are not kept across restarts.
 //! - **Retention.** Entries every group has settled stay for replay for
-//!   [`BusConfig::retain_for`] and up to [`BusConfig::retain_max`] entries, then go (with
-//!   their dedup keys); see [`BusConfig`].
+//!   [`EmbeddedBusConfig::retain_for`] and up to [`EmbeddedBusConfig::retain_max`] entries, then go (with
+//!   their dedup keys); see [`EmbeddedBusConfig`].
 //! - **Reading.** Subscribers read the newest committed envelopes from an in-memory tail
-//!   ([`BusConfig::tail_cache`]) and older ones from the file in batches, off the runtime's
+//!   ([`EmbeddedBusConfig::tail_cache`]) and older ones from the file in batches, off the runtime's
 //!   worker threads. They wait on notifications (a commit, an ack, a timeout), never poll.
 //! - **Backlog.** [`backlog`](harbor_distributed::MessageBus::backlog) is exact: per group
 //!   of that name (one per scope), the envelopes it has read and not settled (waiting, in
@@ -43,7 +43,7 @@
 //!   excepted.
 //! - **Close.** [`close`](harbor_distributed::MessageBus::close) refuses new envelopes and subscriptions, lets
 //!   subscribers finish what they hold and what is waiting for them (up to
-//!   [`BusConfig::drain_timeout`]), ends every subscription and stores every group. The
+//!   [`EmbeddedBusConfig::drain_timeout`]), ends every subscription and stores every group. The
 //!   bus spawns no tokio task; dropping it stops its writer thread after the queued
 //!   writes.
 //!
@@ -114,7 +114,7 @@ mod tail;
 mod timer;
 mod writer;
 
-pub use config::BusConfig;
+pub use config::EmbeddedBusConfig;
 pub use record::RecordError;
 
 use self::core::{Op, Shared, Timer};
@@ -147,7 +147,7 @@ impl EmbeddedBus {
     ///
     /// [`Error::Backend`] when the tables cannot be read, a stored group or an unsettled
     /// envelope does not decode, or the thread cannot start.
-    pub fn new(db: Arc<Database>, config: BusConfig) -> Result<Self, Error> {
+    pub fn new(db: Arc<Database>, config: EmbeddedBusConfig) -> Result<Self, Error> {
         let config = config.normalized();
         let recovered = recover::recover(&db)?;
         let (queue, ops) = mpsc::channel();
@@ -185,7 +185,7 @@ impl EmbeddedBus {
     }
 
     /// The settings in use.
-    pub fn config(&self) -> &BusConfig {
+    pub fn config(&self) -> &EmbeddedBusConfig {
         &self.shared.config
     }
 

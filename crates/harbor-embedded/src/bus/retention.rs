@@ -2,8 +2,8 @@
 //! them.
 //!
 //! An entry is deleted when every group has settled it (it is below every group's stored
-//! floor) and it is either older than [`BusConfig::retain_for`] or more than
-//! [`BusConfig::retain_max`] entries behind the head. The newest entry is always kept: its
+//! floor) and it is either older than [`EmbeddedBusConfig::retain_for`] or more than
+//! [`EmbeddedBusConfig::retain_max`] entries behind the head. The newest entry is always kept: its
 //! sequence tells a reopened bus where to continue numbering. The entry's dedup key goes
 //! with it, so publish dedup covers what the log retains.
 
@@ -11,7 +11,7 @@ use redb::{Database, ReadableTable};
 
 use harbor_distributed::Error;
 
-use super::config::BusConfig;
+use super::config::EmbeddedBusConfig;
 use super::record;
 use super::tables::{DEDUP, LOG};
 use crate::errors::backend;
@@ -23,7 +23,7 @@ const PRUNE_BATCH: usize = 8192;
 /// `next` the sequence the next envelope will get. Returns how many entries went.
 pub(super) fn prune(
     db: &Database,
-    config: &BusConfig,
+    config: &EmbeddedBusConfig,
     floor: u64,
     next: u64,
 ) -> Result<u64, Error> {

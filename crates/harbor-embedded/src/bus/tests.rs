@@ -7,7 +7,7 @@ use harbor_distributed::{
     Envelope, Identity, IdentityScope, MessageBus, StartPosition, SubscribeOptions, Subscription,
 };
 
-use crate::{BusConfig, Embedded, EmbeddedConfig};
+use crate::{Embedded, EmbeddedBusConfig, EmbeddedConfig};
 
 fn envelope(id: &str) -> Envelope {
     let identity = Identity::new("acme", "ada", "s").expect("identity");
@@ -26,7 +26,7 @@ async fn next(sub: &mut Subscription) -> harbor_distributed::Delivery {
         .expect("no error")
 }
 
-fn open(dir: &std::path::Path, bus: BusConfig) -> Embedded {
+fn open(dir: &std::path::Path, bus: EmbeddedBusConfig) -> Embedded {
     Embedded::open(EmbeddedConfig {
         bus,
         ..EmbeddedConfig::new(dir)
@@ -38,7 +38,7 @@ fn open(dir: &std::path::Path, bus: BusConfig) -> Embedded {
 async fn unsettled_deliveries_come_back_after_a_restart_with_their_attempts() {
     let dir = tempfile::tempdir().expect("tempdir");
     {
-        let engine = open(dir.path(), BusConfig::default());
+        let engine = open(dir.path(), EmbeddedBusConfig::default());
         let bus = engine.bus();
         let mut sub = bus.subscribe(options("g")).await.expect("subscribe");
         for id in ["a", "b", "c", "d"] {
@@ -56,7 +56,7 @@ async fn unsettled_deliveries_come_back_after_a_restart_with_their_attempts() {
         drop((b, c, sub));
         bus.close().await.expect("close");
     }
-    let engine = open(dir.path(), BusConfig::default());
+    let engine = open(dir.path(), EmbeddedBusConfig::default());
     let bus = engine.bus();
     let mut sub = bus.subscribe(options("g")).await.expect("resubscribe");
     let mut got = Vec::new();
@@ -79,11 +79,11 @@ async fn unsettled_deliveries_come_back_after_a_restart_with_their_attempts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_deletes_what_every_group_settled() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = BusConfig {
+    let config = EmbeddedBusConfig {
         retain_for: Duration::ZERO,
         retain_max: 0,
         prune_interval: Duration::from_millis(10),
-        ..BusConfig::default()
+        ..EmbeddedBusConfig::default()
     };
     let engine = open(dir.path(), config);
     let bus = engine.bus();
@@ -106,7 +106,7 @@ async fn retention_deletes_what_every_group_settled() {
     drop((bus, engine));
 
     // Without the slow groups, everything but the newest entry goes.
-    let engine = open(dir.path(), BusConfig::default());
+    let engine = open(dir.path(), EmbeddedBusConfig::default());
     let db = Arc::clone(&engine.bus().shared.db);
     let remaining = super::retention::prune(&db, &config_zero(), 5, 5).expect("prune");
     assert_eq!(remaining, 4, "e0..e3 deleted, the newest kept");
@@ -115,11 +115,11 @@ async fn retention_deletes_what_every_group_settled() {
     assert_eq!(receipt.sequence, Some(5), "numbering continues");
 }
 
-fn config_zero() -> BusConfig {
-    BusConfig {
+fn config_zero() -> EmbeddedBusConfig {
+    EmbeddedBusConfig {
         retain_for: Duration::ZERO,
         retain_max: 0,
-        ..BusConfig::default()
+        ..EmbeddedBusConfig::default()
     }
 }
 
@@ -127,9 +127,9 @@ fn config_zero() -> BusConfig {
 async fn the_backlog_of_a_group_far_behind_is_counted_from_the_file_and_survives_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
     // A cache of two: the group's envelopes are only in the file by the time it is asked.
-    let config = BusConfig {
+    let config = EmbeddedBusConfig {
         tail_cache: 2,
-        ..BusConfig::default()
+        ..EmbeddedBusConfig::default()
     };
     {
         let engine = open(dir.path(), config.clone());

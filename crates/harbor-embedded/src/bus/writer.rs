@@ -1,7 +1,7 @@
 //! Group commit: one thread makes every change of the bus durable, many per transaction.
 //!
 //! redb has one writer at a time and each durable commit costs an fsync. The writer thread
-//! takes whatever is queued (up to [`BusConfig::max_batch`](super::BusConfig::max_batch)
+//! takes whatever is queued (up to [`EmbeddedBusConfig::max_batch`](super::EmbeddedBusConfig::max_batch)
 //! operations): publishes, group changes (acks, leases, dead letters) and new groups; it
 //! applies them in one write transaction, commits it with [`redb::Durability::Immediate`]
 //! and only then answers: a publish or an ack returns once it is on disk. After the

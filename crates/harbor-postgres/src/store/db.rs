@@ -6,16 +6,16 @@ use harbor_distributed::{Error, Owner};
 use tokio_postgres::types::ToSql;
 
 use super::options::StoreOptions;
-use crate::Config;
+use crate::PostgresBusConfig;
 use crate::errors;
 
 /// What the store's statements need.
 pub(super) struct Db {
     pub(super) pool: Pool,
-    /// The schema, checked by [`Config::validate`] (safe to put in SQL).
+    /// The schema, checked by [`PostgresBusConfig::validate`] (safe to put in SQL).
     pub(super) schema: String,
     pub(super) options: StoreOptions,
-    pub(super) config: Config,
+    pub(super) config: PostgresBusConfig,
 }
 
 impl Db {

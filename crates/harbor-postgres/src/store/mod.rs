@@ -37,7 +37,7 @@ use prost::Message as _;
 use tokio_postgres::types::ToSql;
 use tokio_util::sync::CancellationToken;
 
-use crate::Config;
+use crate::PostgresBusConfig;
 use db::Db;
 use db::{to_i64, to_u64};
 pub use options::{DEFAULT_LOG_RETENTION, StoreOptions};
@@ -73,7 +73,7 @@ impl PostgresTaskStore {
     /// [`Error::InvalidConfig`] for a bad URL or a schema written by a newer version;
     /// [`Error::Backend`] when the server cannot be reached.
     pub async fn connect(url: &str, options: StoreOptions) -> Result<Self, Error> {
-        Self::with_config(Config::from_url(url)?, options).await
+        Self::with_config(PostgresBusConfig::from_url(url)?, options).await
     }
 
     /// Opens the store with `config`: creates or migrates its tables, and starts retention
@@ -82,7 +82,10 @@ impl PostgresTaskStore {
     /// # Errors
     ///
     /// As [`connect`](Self::connect).
-    pub async fn with_config(config: Config, options: StoreOptions) -> Result<Self, Error> {
+    pub async fn with_config(
+        config: PostgresBusConfig,
+        options: StoreOptions,
+    ) -> Result<Self, Error> {
         config.validate()?;
         let pool = crate::core::build_pool(&config, config.server_config()?)?;
         schema::migrate(&pool, &config.schema).await?;

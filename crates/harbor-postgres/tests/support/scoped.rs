@@ -34,7 +34,7 @@ pub(crate) async fn open_in(url: &str, schema: &str, params: &str) -> Arc<dyn Me
     if !params.is_empty() {
         target = format!("{target}&{params}");
     }
-    match PostgresBus::connect(&target).await {
+    match PostgresBus::connect_url(&target).await {
         Ok(bus) => Arc::new(bus),
         Err(error) => panic!("cannot open a postgres bus at the test server: {error}"),
     }

@@ -25,7 +25,7 @@ pub fn with_prefix(url: &str, prefix: &str, extra: &str) -> String {
 /// Opens a bus on `url` in a fresh prefix; it deletes every key under it after `close`.
 pub async fn open_purging(url: &str) -> Arc<dyn MessageBus> {
     let url = with_prefix(url, &random_prefix(), "");
-    let bus = match RedisBus::open(&url).await {
+    let bus = match RedisBus::connect_url(&url).await {
         Ok(bus) => Arc::new(bus),
         Err(error) => panic!("cannot open the redis bus: {error}"),
     };

@@ -207,7 +207,10 @@ url_engine!(
     |bus: &str| {
         let bus = bus.to_owned();
         async move {
-            harbor_redis::RedisBus::open(&bus).await?.purge().await?;
+            harbor_redis::RedisBus::connect_url(&bus)
+                .await?
+                .purge()
+                .await?;
             anyhow::Ok(())
         }
     }
@@ -220,7 +223,7 @@ url_engine!(
     |bus: &str| {
         let bus = bus.to_owned();
         async move {
-            let schema = harbor_postgres::Config::from_url(&bus)?.schema;
+            let schema = harbor_postgres::PostgresBusConfig::from_url(&bus)?.schema;
             harbor_postgres::raw::drop_schema(&bus, &schema).await?;
             anyhow::Ok(())
         }
