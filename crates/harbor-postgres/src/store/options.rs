@@ -5,7 +5,7 @@ use std::time::Duration;
 /// The default [`StoreOptions::log_retention`], as the embedded store's.
 pub const DEFAULT_LOG_RETENTION: Duration = Duration::from_secs(5 * 60);
 
-/// How a [`PostgresTaskStore`] keeps finished tasks.
+/// How a [`PostgresTaskStore`](super::PostgresTaskStore) keeps finished tasks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreOptions {
     /// How long the log of a finished task is kept (counted from when it was first stored
