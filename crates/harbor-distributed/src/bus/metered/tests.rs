@@ -23,6 +23,14 @@ async fn next(sub: &mut Subscription) -> Delivery {
     }
 }
 
+/// A memory bus counted as driver `memory` (by the recorder set when it is called).
+fn metered_memory_bus() -> MeteredBus {
+    MeteredBus::new(
+        Arc::new(MemoryBus::new(MemoryBusConfig::default())),
+        "memory",
+    )
+}
+
 fn sample(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
@@ -36,10 +44,7 @@ async fn publishes_deliveries_and_settlements_are_counted_per_driver_and_group()
     // The handles are taken while this thread's recorder is set; the test's runtime
     // is single-threaded, so everything after runs here too.
     let _local = metrics::set_default_local_recorder(&recorder);
-    let bus = MeteredBus::new(
-        Arc::new(MemoryBus::new(MemoryBusConfig::default())),
-        "memory",
-    );
+    let bus = metered_memory_bus();
     let options = SubscribeOptions::new(["jobs.*"], "workers", IdentityScope::Tenant("t".into()))
         .max_attempts(2);
     let mut sub = bus.subscribe(options).await.expect("subscribe");
@@ -92,10 +97,7 @@ async fn a_delivery_dropped_unsettled_leaves_the_gauge() {
     let recorder = PrometheusBuilder::new().build_recorder();
     let handle = recorder.handle();
     let _local = metrics::set_default_local_recorder(&recorder);
-    let bus = MeteredBus::new(
-        Arc::new(MemoryBus::new(MemoryBusConfig::default())),
-        "memory",
-    );
+    let bus = metered_memory_bus();
     let options = SubscribeOptions::new(["jobs.*"], "g", IdentityScope::Tenant("t".into()));
     let mut sub = bus.subscribe(options).await.expect("subscribe");
     bus.publish(envelope("e1")).await.expect("publish");
@@ -113,10 +115,7 @@ async fn last_attempts_given_up_by_timeout_count_as_dead_letters() {
     let recorder = PrometheusBuilder::new().build_recorder();
     let handle = recorder.handle();
     let _local = metrics::set_default_local_recorder(&recorder);
-    let bus = MeteredBus::new(
-        Arc::new(MemoryBus::new(MemoryBusConfig::default())),
-        "memory",
-    );
+    let bus = metered_memory_bus();
     let options = SubscribeOptions::new(["jobs.*"], "g", IdentityScope::Tenant("t".into()))
         .max_attempts(2)
         .visibility_timeout(Duration::from_secs(1));
