@@ -72,6 +72,8 @@ nats="${HARBOR_NATS_URL:-nats://127.0.0.1:4222}"
 redis="${HARBOR_REDIS_URL:-redis://127.0.0.1:6379}"
 postgres="${HARBOR_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 anchors_src="$(realpath -m "${HARBOR_ANCHORS_SRC:-$repo/../shared/anchors}")"
+# How the report names that folder: as given, or relative to the repository.
+anchors_shown="${HARBOR_ANCHORS_SRC:-../shared/anchors}"
 anchors_target="${HARBOR_ANCHORS_TARGET:-/var/tmp/anchors}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/harbor-target}"
 harbor="$CARGO_TARGET_DIR/release/harbor"
@@ -138,7 +140,7 @@ if ((do_a2a)); then
       log "building anchor $name into $anchors_target"
       if CARGO_TARGET_DIR="$anchors_target" cargo build --release --locked \
         --manifest-path "$anchors_src/$name/Cargo.toml" >"$work/build-$name.log" 2>&1; then
-        record "CARGO_TARGET_DIR=$anchors_target cargo build --release --locked --manifest-path $anchors_src/$name/Cargo.toml"
+        record "CARGO_TARGET_DIR=$anchors_target cargo build --release --locked --manifest-path $anchors_shown/$name/Cargo.toml"
       else
         note "anchor $name skipped: cargo could not build it ($(tail -n 1 "$work/build-$name.log"))"
       fi
