@@ -110,7 +110,7 @@ async fn a_delivery_dropped_unsettled_leaves_the_gauge() {
     );
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn last_attempts_given_up_by_timeout_count_as_dead_letters() {
     let recorder = PrometheusBuilder::new().build_recorder();
     let handle = recorder.handle();
@@ -133,7 +133,15 @@ async fn last_attempts_given_up_by_timeout_count_as_dead_letters() {
     bus.publish(envelope("late")).await.expect("publish");
     drop(next(&mut sub).await);
     let late = next(&mut sub).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Held past its visibility timeout: the bus dead-letters it, and the group owes nothing.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while bus.backlog("g").await.expect("backlog") != Some(0) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never dead-lettered"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let acked = late.ack().await;
     assert!(matches!(acked, Err(Error::DeliveryExpired(_))), "{acked:?}");
     let text = handle.render();
