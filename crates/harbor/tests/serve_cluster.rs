@@ -111,6 +111,20 @@ async fn rpc(client: &reqwest::Client, url: &str, method: &str, params: Value) -
     (answer["result"].clone(), replica)
 }
 
+/// Starts a task the built-in agent holds WORKING until it is cancelled (`tck-cancel`),
+/// answered at once; its id, and the replica that answered.
+async fn start_held_task(client: &reqwest::Client, url: &str) -> (String, String) {
+    let (sent, replica) = rpc(
+        client,
+        url,
+        "SendMessage",
+        json!({"message": message("tck-cancel"), "configuration": {"returnImmediately": true}}),
+    )
+    .await;
+    let id = sent["task"]["id"].as_str().expect("a task id").to_owned();
+    (id, replica)
+}
+
 /// Consecutive calls through the proxy land on different replicas, and each reads what
 /// the others wrote.
 async fn calls_spread_and_agree(cluster: &Cluster) {
@@ -181,14 +195,7 @@ async fn suite_passes(cluster: &Cluster, front_doors: bool) {
 async fn a_killed_replicas_task_fails_elsewhere(cluster: &Cluster) -> Duration {
     let client = reqwest::Client::new();
     let url = cluster.jsonrpc_url().to_owned();
-    let (sent, runner) = rpc(
-        &client,
-        &url,
-        "SendMessage",
-        json!({"message": message("tck-cancel"), "configuration": {"returnImmediately": true}}),
-    )
-    .await;
-    let id = sent["task"]["id"].as_str().expect("a task id").to_owned();
+    let (id, runner) = start_held_task(&client, &url).await;
     let killed = std::process::Command::new("kill")
         .args(["-KILL", &cluster.replica(&runner).child.id().to_string()])
         .status()
@@ -288,14 +295,7 @@ async fn front_doors_and_workers_serve_through_haproxy(bus: &str) {
 
     let client = reqwest::Client::new();
     let url = cluster.jsonrpc_url().to_owned();
-    let (sent, _) = rpc(
-        &client,
-        &url,
-        "SendMessage",
-        json!({"message": message("tck-cancel"), "configuration": {"returnImmediately": true}}),
-    )
-    .await;
-    let id = sent["task"]["id"].as_str().expect("a task id").to_owned();
+    let (id, _) = start_held_task(&client, &url).await;
     let started = Instant::now();
     let runner = loop {
         let (task, _) = rpc(&client, &url, "GetTask", json!({"id": id})).await;

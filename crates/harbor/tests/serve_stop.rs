@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 mod support;
 
+use support::jsonrpc::{answer, call};
 use support::serve::{Server, wait_with_deadline};
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -18,10 +19,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("runtime")
-}
-
-fn call(method: &str, params: Value) -> Value {
-    json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
 }
 
 fn message(prefix: &str, task_id: Option<&str>) -> Value {
@@ -36,32 +33,18 @@ fn message(prefix: &str, task_id: Option<&str>) -> Value {
     message
 }
 
-async fn rpc(server: &Server, method: &str, params: Value) -> Value {
-    let answer: Value = reqwest::Client::new()
-        .post(&server.jsonrpc_url)
-        .header("A2A-Version", "1.0")
-        .json(&call(method, params))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("JSON answer");
-    answer
-}
-
 /// Starts a slow task and returns it (WORKING) at once.
 async fn start_slow_task(server: &Server) -> Task {
     let params = json!({
         "message": message("test-resubscribe-message-id", None),
         "configuration": {"returnImmediately": true},
     });
-    let answer = rpc(server, "SendMessage", params).await;
+    let answer = answer(server, "SendMessage", params).await;
     harbor::a2a::from_json_value(answer["result"]["task"].clone()).expect("a task")
 }
 
 async fn get(server: &Server, id: &str) -> Task {
-    let answer = rpc(server, "GetTask", json!({"id": id})).await;
+    let answer = answer(server, "GetTask", json!({"id": id})).await;
     harbor::a2a::from_json_value(answer["result"].clone())
         .unwrap_or_else(|e| panic!("{e}: {answer}"))
 }
@@ -199,7 +182,7 @@ fn sigterm_fails_what_outlives_the_grace_period_and_ends_every_stream_with_a_las
         .await;
         // ...and a subscription to a task waiting for input, which no execution ends.
         let params = json!({"message": message("tck-input-required", None)});
-        let answer = rpc(&server, "SendMessage", params).await;
+        let answer = answer(&server, "SendMessage", params).await;
         let id = answer["result"]["task"]["id"]
             .as_str()
             .expect("a task")

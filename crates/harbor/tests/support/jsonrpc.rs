@@ -27,9 +27,9 @@ pub fn message(prefix: &str) -> Value {
     })
 }
 
-/// The result of one JSON-RPC call; panics on an error answer.
-pub async fn rpc(server: &Server, method: &str, params: Value) -> Value {
-    let answer: Value = reqwest::Client::new()
+/// The whole answer to one JSON-RPC call, an error answer included.
+pub async fn answer(server: &Server, method: &str, params: Value) -> Value {
+    reqwest::Client::new()
         .post(&server.jsonrpc_url)
         .header("A2A-Version", "1.0")
         .json(&call(method, params))
@@ -38,7 +38,12 @@ pub async fn rpc(server: &Server, method: &str, params: Value) -> Value {
         .expect("request")
         .json()
         .await
-        .expect("JSON answer");
+        .expect("JSON answer")
+}
+
+/// The result of one JSON-RPC call; panics on an error answer.
+pub async fn rpc(server: &Server, method: &str, params: Value) -> Value {
+    let answer = answer(server, method, params).await;
     assert!(answer.get("error").is_none(), "{method} failed: {answer}");
     answer["result"].clone()
 }
