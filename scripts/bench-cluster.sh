@@ -33,19 +33,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Waits until the agent card answers at $1.
-wait_card() {
-  for _ in $(seq 1 300); do
-    curl -sf "$1/.well-known/agent-card.json" >/dev/null && return 0
-    sleep 0.1
-  done
-  echo "no agent card at $1" >&2
-  exit 1
-}
+. scripts/lib.sh
 
 # serve NAME PORT ARGS...: a pinned `harbor serve` in the background; its pid in $served.
 serve() {

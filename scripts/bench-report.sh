@@ -107,19 +107,7 @@ else
 fi
 [[ -x "$harbor" ]] || { echo "no harbor binary at $harbor" >&2; exit 1; }
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Waits until the agent card answers at $1.
-wait_card() {
-  for _ in $(seq 1 300); do
-    curl -sf "$1/.well-known/agent-card.json" >/dev/null && return 0
-    sleep 0.1
-  done
-  echo "no agent card at $1" >&2
-  return 1
-}
+. scripts/lib.sh
 
 # Whether host:port of URL $1 accepts a TCP connection.
 reachable() {
