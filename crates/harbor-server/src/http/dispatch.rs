@@ -2,28 +2,49 @@
 //! both JSON bindings.
 
 use harbor_a2a::stream_response::Payload;
-use harbor_a2a::{A2aError, Method, StreamResponse, from_json_value, to_json};
+use harbor_a2a::{A2aError, Method, StreamResponse, from_json, from_json_value, to_json_string};
 use harbor_distributed::{A2aHandler, CallContext, HandlerStream};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tracing::Instrument;
 
 use crate::telemetry::{self, Binding, RpcTimer};
 
 /// What a call produced.
 pub(crate) enum Reply {
-    /// One response message, as ProtoJSON.
-    Unary(Value),
+    /// One response message, as ProtoJSON text (written once, straight from the message).
+    Unary(Box<RawValue>),
     /// A stream of events.
     Stream(HandlerStream),
 }
 
-fn params<T: DeserializeOwned>(value: Value) -> Result<T, A2aError> {
-    from_json_value(value)
+/// A call's request as it arrived: a JSON-RPC `params` is still text (parsed once, into the
+/// request message); HTTP+JSON fields are gathered from the path, query and body first.
+pub(crate) enum Params<'a> {
+    /// The JSON text of an object.
+    Text(&'a RawValue),
+    /// An object built from several parts of a request.
+    Value(Value),
+}
+
+fn params<T: DeserializeOwned>(params: Params<'_>) -> Result<T, A2aError> {
+    match params {
+        Params::Text(text) => from_json(text.get()),
+        Params::Value(value) => from_json_value(value),
+    }
 }
 
 fn unary<T: serde::Serialize>(message: &T) -> Result<Reply, A2aError> {
-    Ok(Reply::Unary(to_json(message)?))
+    let text = to_json_string(message)?;
+    let raw = RawValue::from_string(text)
+        .map_err(|e| A2aError::internal(format!("cannot write a response as JSON: {e}")))?;
+    Ok(Reply::Unary(raw))
+}
+
+/// The ProtoJSON of an empty response message.
+fn empty() -> Reply {
+    Reply::Unary(RawValue::from_string("{}".to_owned()).expect("`{}` is JSON"))
 }
 
 /// Calls `method` on `handler` with `value` as its request, in a span named for the RPC,
@@ -34,7 +55,7 @@ pub(crate) async fn dispatch(
     method: Method,
     binding: Binding,
     ctx: &CallContext,
-    value: Value,
+    value: Params<'_>,
     max_event_bytes: usize,
 ) -> Result<Reply, A2aError> {
     let span = tracing::info_span!(
@@ -125,7 +146,7 @@ async fn call(
     handler: &dyn A2aHandler,
     method: Method,
     ctx: &CallContext,
-    value: Value,
+    value: Params<'_>,
 ) -> Result<Reply, A2aError> {
     match method {
         Method::SendMessage => unary(&handler.send_message(ctx, params(value)?).await?),
@@ -160,7 +181,7 @@ async fn call(
             handler
                 .delete_task_push_notification_config(ctx, params(value)?)
                 .await?;
-            Ok(Reply::Unary(Value::Object(serde_json::Map::new())))
+            Ok(empty())
         }
     }
 }

@@ -8,12 +8,14 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use harbor_a2a::{A2aError, ErrorKind, Method};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::context;
 use super::context::Caller;
 use super::core::{Body, Shared, body_error};
-use super::dispatch::{Reply, dispatch};
+use super::dispatch::{Params, Reply, dispatch};
 use super::media::is_json_content_type;
 use super::sse::sse_response;
 
@@ -25,6 +27,32 @@ fn json_response(body: Value) -> Response {
         body.to_string(),
     )
         .into_response()
+}
+
+/// A successful answer: the result's ProtoJSON is written as it is, not parsed again.
+fn success_response(id: &Value, result: &RawValue) -> Response {
+    #[derive(Serialize)]
+    struct Success<'a> {
+        jsonrpc: &'static str,
+        id: &'a Value,
+        result: &'a RawValue,
+    }
+    match serde_json::to_string(&Success {
+        jsonrpc: "2.0",
+        id,
+        result,
+    }) {
+        Ok(body) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response(),
+        Err(e) => error_response(
+            id,
+            &A2aError::internal(format!("cannot write the response: {e}")),
+        ),
+    }
 }
 
 /// The answer to a notification (a request without an `id`): JSON-RPC 2.0 §4.1 says the
@@ -70,18 +98,13 @@ pub(crate) async fn endpoint(
         );
         return refusal(&Value::Null, &error);
     }
-    let request: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return refusal(
-                &Value::Null,
-                &A2aError::new(ErrorKind::JsonParse, format!("invalid JSON: {e}")),
-            );
-        }
+    let (id, parsed) = match read_request(&body) {
+        Ok(read) => read,
+        Err(error) => return refusal(&Value::Null, &error),
     };
-    let id = request.get("id").cloned().unwrap_or(Value::Null);
-    let notification = request.as_object().is_some_and(|o| !o.contains_key("id"));
-    let (method, params) = match parse_envelope(&request) {
+    let notification = id.is_none();
+    let id = id.unwrap_or(Value::Null);
+    let (method, params) = match parsed {
         Ok(parts) => parts,
         // A request that is not a valid Request object is answered even without an id.
         Err(error) if notification && error.kind() != ErrorKind::InvalidRequest => {
@@ -114,9 +137,7 @@ pub(crate) async fn endpoint(
     )
     .await
     {
-        Ok(Reply::Unary(result)) => {
-            json_response(json!({"jsonrpc": "2.0", "id": id, "result": result}))
-        }
+        Ok(Reply::Unary(result)) => success_response(&id, &result),
         Ok(Reply::Stream(stream)) => {
             let wrap_id = id.clone();
             let events = stream.map(move |item| {
@@ -137,34 +158,166 @@ pub(crate) async fn endpoint(
     }
 }
 
-/// Checks the JSON-RPC envelope and finds the method; `params` defaults to `{}`.
-fn parse_envelope(request: &Value) -> Result<(Method, Value), A2aError> {
+/// A request's envelope, its fields borrowed from the body: `params` stays JSON text, parsed
+/// once into the request message by [`dispatch`]. A body this does not read (not an object,
+/// a field given twice) goes the way of [`parse_envelope`] over a whole JSON value instead,
+/// so every refusal is the same whichever way a body went.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    jsonrpc: Option<Value>,
+    /// `Some(Value::Null)` for `"id": null`, `None` when there is no id (a notification).
+    #[serde(default, deserialize_with = "present")]
+    id: Option<Value>,
+    method: Option<Value>,
+    #[serde(borrow)]
+    params: Option<&'a RawValue>,
+}
+
+/// A field that is there, even as `null`.
+fn present<'de, D: serde::Deserializer<'de>>(field: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(field).map(Some)
+}
+
+type Parsed<'a> = Result<(Method, Params<'a>), A2aError>;
+
+/// Reads a request body: its id (`None` for a notification), then its method and params or
+/// why the envelope is not a valid request. `Err` when the body is not JSON at all.
+fn read_request(body: &[u8]) -> Result<(Option<Value>, Parsed<'_>), A2aError> {
+    if let Ok(envelope) = serde_json::from_slice::<Envelope<'_>>(body) {
+        let parsed = check_envelope(
+            envelope.jsonrpc.as_ref(),
+            envelope.id.as_ref(),
+            envelope.method.as_ref(),
+        )
+        .and_then(|method| {
+            let params = match envelope.params {
+                None => Params::Value(Value::Object(serde_json::Map::new())),
+                Some(text) if text.get().starts_with('{') => Params::Text(text),
+                Some(_) => return Err(A2aError::invalid_params("params must be an object")),
+            };
+            Ok((method, params))
+        });
+        return Ok((envelope.id, parsed));
+    }
+    let request: Value = serde_json::from_slice(body)
+        .map_err(|e| A2aError::new(ErrorKind::JsonParse, format!("invalid JSON: {e}")))?;
+    let id = match request.as_object() {
+        Some(object) => object.get("id").cloned(),
+        None => Some(Value::Null),
+    };
+    Ok((id, parse_envelope(&request)))
+}
+
+/// Checks the JSON-RPC envelope's fields and finds the method.
+fn check_envelope(
+    jsonrpc: Option<&Value>,
+    id: Option<&Value>,
+    method: Option<&Value>,
+) -> Result<Method, A2aError> {
     let invalid = |why: &str| A2aError::new(ErrorKind::InvalidRequest, why.to_owned());
-    let object = request
-        .as_object()
-        .ok_or_else(|| invalid("a JSON-RPC request must be an object"))?;
-    if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+    if jsonrpc.and_then(Value::as_str) != Some("2.0") {
         return Err(invalid("jsonrpc must be \"2.0\""));
     }
-    match object.get("id") {
+    match id {
         None | Some(Value::String(_) | Value::Number(_) | Value::Null) => {}
         Some(_) => return Err(invalid("id must be a string, a number or null")),
     }
-    let name = object
-        .get("method")
+    let name = method
         .and_then(Value::as_str)
         .ok_or_else(|| invalid("method must be a string"))?;
-    let method = Method::from_json_rpc_name(name).ok_or_else(|| {
+    Method::from_json_rpc_name(name).ok_or_else(|| {
         A2aError::new(
             ErrorKind::MethodNotFound,
             format!("method {name:?} not found"),
         )
         .with_metadata("method", name)
+    })
+}
+
+/// [`check_envelope`] over a whole JSON value; `params` defaults to `{}`.
+fn parse_envelope(request: &Value) -> Parsed<'static> {
+    let object = request.as_object().ok_or_else(|| {
+        A2aError::new(
+            ErrorKind::InvalidRequest,
+            "a JSON-RPC request must be an object",
+        )
     })?;
+    let method = check_envelope(object.get("jsonrpc"), object.get("id"), object.get("method"))?;
     let params = match object.get("params") {
         None | Some(Value::Null) => Value::Object(serde_json::Map::new()),
         Some(p @ Value::Object(_)) => p.clone(),
         Some(_) => return Err(A2aError::invalid_params("params must be an object")),
     };
-    Ok((method, params))
+    Ok((method, Params::Value(params)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a body reads as: the id, then the method and params (as a JSON value) or the
+    /// refusal's kind and message.
+    type Outcome = (Option<Value>, Result<(Method, Value), (ErrorKind, String)>);
+
+    fn outcome(read: Result<(Option<Value>, Parsed<'_>), A2aError>) -> Option<Outcome> {
+        let (id, parsed) = read.ok()?;
+        let parsed = parsed
+            .map(|(method, params)| {
+                let params = match params {
+                    Params::Text(text) => serde_json::from_str(text.get()).expect("params"),
+                    Params::Value(value) => value,
+                };
+                (method, params)
+            })
+            .map_err(|e| (e.kind(), e.message().to_owned()));
+        Some((id, parsed))
+    }
+
+    /// The whole-value reading every body could take before the borrowed one existed.
+    fn by_value(body: &str) -> Option<Outcome> {
+        let request: Value = serde_json::from_str(body).ok()?;
+        let id = match request.as_object() {
+            Some(object) => object.get("id").cloned(),
+            None => Some(Value::Null),
+        };
+        outcome(Ok((id, parse_envelope(&request))))
+    }
+
+    #[test]
+    fn the_borrowed_envelope_reads_every_body_as_the_whole_value_does() {
+        let bodies = [
+            r#"{"jsonrpc":"2.0","id":1,"method":"GetTask","params":{"id":"t"}}"#,
+            r#"{"jsonrpc":"2.0","id":"a","method":"GetTask","params": {"id":"t"} }"#,
+            r#"{"jsonrpc":"2.0","id":null,"method":"GetTask"}"#,
+            r#"{"jsonrpc":"2.0","method":"GetTask","params":null}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"GetTask","params":[1]}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"GetTask","params":"x"}"#,
+            r#"{"jsonrpc":"1.0","id":1,"method":"GetTask"}"#,
+            r#"{"id":1,"method":"GetTask"}"#,
+            r#"{"jsonrpc":"2.0","id":{},"method":"GetTask"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":7}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"Nope"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"GetTask"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"GetTask","extra":{"a":[1,2]}}"#,
+            r#"[1,2]"#,
+            r#""text""#,
+        ];
+        for body in bodies {
+            let borrowed = outcome(read_request(body.as_bytes()));
+            assert_eq!(borrowed, by_value(body), "{body}");
+            assert!(borrowed.is_some(), "{body} is JSON");
+        }
+        assert_eq!(
+            read_request(b"{").map(|_| ()).map_err(|e| e.kind()),
+            Err(ErrorKind::JsonParse)
+        );
+    }
+
+    #[test]
+    fn params_stay_text_on_the_borrowed_path() {
+        let body = br#"{"jsonrpc":"2.0","id":1,"method":"GetTask","params":{"id":"t"}}"#;
+        let (_, parsed) = read_request(body).expect("JSON");
+        let (_, params) = parsed.expect("a valid request");
+        assert!(matches!(params, Params::Text(text) if text.get() == r#"{"id":"t"}"#));
+    }
 }

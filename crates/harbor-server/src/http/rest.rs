@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use super::context;
 use super::context::Caller;
 use super::core::{Body, Shared, body_error};
-use super::dispatch::{Reply, dispatch};
+use super::dispatch::{Params as CallParams, Reply, dispatch};
 use super::media::{
     error_as, error_response, error_with_status, is_json_content_type, response_media,
 };
@@ -76,7 +76,7 @@ async fn run(
         method,
         crate::telemetry::Binding::HttpJson,
         &ctx,
-        Value::Object(fields),
+        CallParams::Value(Value::Object(fields)),
         shared.max_event_bytes,
     )
     .await
@@ -84,7 +84,7 @@ async fn run(
         Ok(Reply::Unary(body)) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, media)],
-            body.to_string(),
+            Box::<str>::from(body),
         )
             .into_response(),
         Ok(Reply::Stream(stream)) => {
