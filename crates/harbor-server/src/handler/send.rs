@@ -106,10 +106,10 @@ impl DefaultHandler {
 /// Reads until the task is terminal or interrupted, or no execution writes it any more.
 async fn wait_settled(reader: &mut FeedReader) -> Result<(), A2aError> {
     loop {
-        match reader.next(false).await {
-            Next::Entry(entry) if settles(&entry.event) => return Ok(()),
+        match reader.next(false, settles).await {
+            Next::Entry(_) => return Ok(()),
             Next::Compacted(task, _) if task.state().is_terminal() => return Ok(()),
-            Next::Entry(_) | Next::Compacted(..) => {}
+            Next::Compacted(..) => {}
             Next::Closed | Next::Idle => return Ok(()),
             Next::Failed(error) => return Err(error),
         }
@@ -151,26 +151,23 @@ pub(super) fn log_stream(
         if done {
             return None;
         }
-        loop {
-            let item = match reader.next(until == Until::Terminal).await {
-                Next::Entry(entry) if !is_shown(&entry.event) => continue,
-                Next::Entry(entry) => {
-                    let done = ends(&entry.event);
-                    let event = match entry.event.payload {
-                        Some(Payload::Task(task)) => snapshot(task, entry.sequence),
-                        _ => StreamEvent::logged(entry.event, entry.sequence),
-                    };
-                    (Ok(event), done)
-                }
-                Next::Compacted(task, version) => {
-                    let done = task.state().is_terminal();
-                    (Ok(snapshot(task, version)), done)
-                }
-                Next::Failed(error) => (Err(error), true),
-                Next::Closed | Next::Idle => return None,
-            };
-            return Some((item.0, (reader, item.1)));
-        }
+        let item = match reader.next(until == Until::Terminal, is_shown).await {
+            Next::Entry(entry) => {
+                let done = ends(&entry.event);
+                let event = match entry.event.payload {
+                    Some(Payload::Task(task)) => snapshot(task, entry.sequence),
+                    _ => StreamEvent::logged(entry.event, entry.sequence),
+                };
+                (Ok(event), done)
+            }
+            Next::Compacted(task, version) => {
+                let done = task.state().is_terminal();
+                (Ok(snapshot(task, version)), done)
+            }
+            Next::Failed(error) => (Err(error), true),
+            Next::Closed | Next::Idle => return None,
+        };
+        Some((item.0, (reader, item.1)))
     });
     futures::stream::iter(first).chain(rest).boxed()
 }

@@ -242,7 +242,11 @@ fn parse_envelope(request: &Value) -> Parsed<'static> {
             "a JSON-RPC request must be an object",
         )
     })?;
-    let method = check_envelope(object.get("jsonrpc"), object.get("id"), object.get("method"))?;
+    let method = check_envelope(
+        object.get("jsonrpc"),
+        object.get("id"),
+        object.get("method"),
+    )?;
     let params = match object.get("params") {
         None | Some(Value::Null) => Value::Object(serde_json::Map::new()),
         Some(p @ Value::Object(_)) => p.clone(),

@@ -14,7 +14,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use harbor_a2a::{A2aError, Task};
+use harbor_a2a::{A2aError, StreamResponse, Task};
 use harbor_distributed::store::fanout::Notice;
 use harbor_distributed::store::project;
 use harbor_distributed::{LogEntry, Owner, StoredTask, TaskLog};
@@ -371,13 +371,21 @@ enum Source {
 }
 
 impl FeedReader {
-    /// The next entry, or why there is none. With `wait_while_idle` an idle task is waited
-    /// on (subscribers stay through INPUT_REQUIRED); otherwise [`Next::Idle`] is returned.
-    pub(crate) async fn next(&mut self, wait_while_idle: bool) -> Next {
+    /// The next entry whose event `wanted` accepts, or why there is none: the reader moves
+    /// past the others without copying them out of the feed. With `wait_while_idle` an
+    /// idle task is waited on (subscribers stay through INPUT_REQUIRED); otherwise
+    /// [`Next::Idle`] is returned.
+    pub(crate) async fn next(
+        &mut self,
+        wait_while_idle: bool,
+        wanted: impl Fn(&StreamResponse) -> bool,
+    ) -> Next {
         loop {
-            if let Some(entry) = self.backlog.pop_front() {
+            while let Some(entry) = self.backlog.pop_front() {
                 self.after = entry.sequence;
-                return Next::Entry(entry);
+                if wanted(&entry.event) {
+                    return Next::Entry(entry);
+                }
             }
             self.changed.borrow_and_update();
             let source = {
@@ -386,11 +394,19 @@ impl FeedReader {
                     match state.recent.front().map(|e| e.sequence) {
                         Some(first) if first <= self.after + 1 => {
                             let index = usize::try_from(self.after + 1 - first).unwrap_or(0);
-                            state
-                                .recent
-                                .get(index)
-                                .cloned()
-                                .map_or(Source::Store, Source::Entry)
+                            let mut passed = state.recent.iter().skip(index).peekable();
+                            if passed.peek().is_none() {
+                                Source::Store
+                            } else {
+                                match passed.find(|e| {
+                                    self.after = e.sequence;
+                                    wanted(&e.event)
+                                }) {
+                                    Some(entry) => Source::Entry(entry.clone()),
+                                    // Every entry here was passed over: look again.
+                                    None => continue,
+                                }
+                            }
                         }
                         _ => Source::Store,
                     }
@@ -451,5 +467,77 @@ impl FeedReader {
     /// The feed read.
     pub(crate) fn feed(&self) -> &FeedHold {
         &self.hold
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use harbor_a2a::{TaskState, TaskStatus, TaskStatusUpdateEvent};
+    use harbor_distributed::Identity;
+    use harbor_distributed::MemoryTaskStore;
+
+    use super::*;
+
+    fn status(task: &Task, state: TaskState) -> StreamResponse {
+        StreamResponse::from(TaskStatusUpdateEvent {
+            task_id: task.id.clone(),
+            context_id: task.context_id.clone(),
+            status: Some(TaskStatus::now(state)),
+            ..TaskStatusUpdateEvent::default()
+        })
+    }
+
+    /// A completed task stored with four entries (snapshot, WORKING, INPUT_REQUIRED,
+    /// COMPLETED), and its feed holding the last `recent` of them.
+    async fn feed(recent: usize) -> (Arc<Feeds>, FeedHold) {
+        let store = Arc::new(MemoryTaskStore::new());
+        let owner = Identity::new("t", "u", "s").expect("identity").owner();
+        let submitted = Task::new("t1", "c1", TaskStatus::now(TaskState::Submitted));
+        let mut task = submitted.clone();
+        let events = vec![
+            StreamResponse::from(submitted),
+            status(&task, TaskState::Working),
+            status(&task, TaskState::InputRequired),
+            status(&task, TaskState::Completed),
+        ];
+        for event in &events {
+            project(&mut task, event);
+        }
+        store
+            .append(&owner, &task, 0, &events)
+            .await
+            .expect("stored");
+        let entries: Vec<LogEntry> = (1..)
+            .zip(events)
+            .map(|(sequence, event)| LogEntry { sequence, event })
+            .collect();
+        let feeds = Feeds::new(store);
+        let kept = entries[entries.len() - recent..].to_vec();
+        let hold = feeds.create(owner, &task, kept);
+        (feeds, hold)
+    }
+
+    fn sequence(next: Next) -> Option<u64> {
+        match next {
+            Next::Entry(entry) => Some(entry.sequence),
+            _ => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reader_passes_over_unwanted_entries_in_the_feed_and_from_the_store() {
+        for recent in [4, 1] {
+            let (_feeds, hold) = feed(recent).await;
+            let interrupted = |e: &StreamResponse| e.state() == Some(TaskState::InputRequired);
+            let mut reader = hold.reader(0);
+            assert_eq!(sequence(reader.next(false, interrupted).await), Some(3));
+            assert_eq!(sequence(reader.next(false, |_| true).await), Some(4));
+            assert!(matches!(reader.next(false, |_| true).await, Next::Closed));
+
+            let mut reader = hold.reader(0);
+            assert_eq!(sequence(reader.next(false, |_| true).await), Some(1));
+            assert!(matches!(reader.next(false, |_| false).await, Next::Closed));
+            assert_eq!(reader.after, 4, "every entry was passed over");
+        }
     }
 }

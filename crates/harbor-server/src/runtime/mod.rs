@@ -47,7 +47,7 @@ pub(crate) use self::core::{Runtime, Started};
 use crate::push::dispatch::Dispatcher;
 pub(crate) use apply::{is_shown, limit_history};
 use fanout::Fanout;
-use feed::{FeedHold, Feeds, Next};
+use feed::{FeedHold, Feeds};
 use leasing::Leasing;
 use run::Run;
 
@@ -336,8 +336,9 @@ impl Runtime {
             run.drive().await;
         });
         let wait = async {
-            // Read until the task is terminal (or nothing writes it any more).
-            while let Next::Entry(_) = reader.next(true).await {}
+            // Pass over every entry, copying none, until the task is terminal (or nothing
+            // writes it any more).
+            let _ = reader.next(true, |_| false).await;
         };
         if tokio::time::timeout(self.cancel_timeout, wait)
             .await
