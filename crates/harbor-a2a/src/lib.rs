@@ -11,7 +11,8 @@
 //!   history ranges), with errors that name the field;
 //! - [`state`]: the task lifecycle rules ([`TaskState::is_terminal`],
 //!   [`TaskState::can_transition_to`], [`state::check_transition`]);
-//! - [`methods`]: the 11 RPCs and their JSON-RPC names, gRPC paths and HTTP+JSON routes;
+//! - [`for_each_rpc!`]: the one list of the 11 RPCs, which every binding's per-RPC code is
+//!   generated from; [`methods`]: their JSON-RPC names, gRPC paths and HTTP+JSON routes;
 //! - [`error`]: [`A2aError`] and [`ERROR_TABLE`], the one table that maps each protocol error
 //!   to its JSON-RPC code, HTTP status, gRPC code and ErrorInfo reason, with the wire forms
 //!   (JSON-RPC `error`, AIP-193 body, `google.rpc.Status` with ErrorInfo for gRPC);
@@ -64,6 +65,7 @@ pub mod grpc_codec;
 pub mod json;
 pub mod methods;
 mod redact;
+mod rpcs;
 pub mod state;
 pub mod validate;
 
@@ -73,7 +75,7 @@ pub use error::{
     RpcAny, RpcErrorInfo, RpcStatus, VersionErrorCode,
 };
 pub use json::{from_json, from_json_slice, from_json_value, to_json, to_json_string};
-pub use methods::{HttpVerb, Method, RestRoute};
+pub use methods::{HttpVerb, Method, RestRoute, RouteFields};
 pub use pb::*;
 pub use validate::Validate;
 

@@ -2,8 +2,9 @@
 //!
 //! The JSON-RPC method name equals the gRPC method name (PascalCase); the gRPC path is
 //! `/lf.a2a.v1.A2AService/<Rpc>`; the HTTP+JSON routes come from the spec's
-//! `google.api.http` annotations. A test checks the table against the compiled proto so the
-//! two cannot drift.
+//! `google.api.http` annotations. [`Method`] and its tables are generated from the one list
+//! of RPCs, [`for_each_rpc!`](crate::for_each_rpc); a test checks them against the compiled
+//! proto so the two cannot drift.
 
 use std::fmt;
 use std::str::FromStr;
@@ -12,33 +13,6 @@ use crate::{A2aError, ErrorKind};
 
 /// The full name of the gRPC service.
 pub const SERVICE_NAME: &str = "lf.a2a.v1.A2AService";
-
-/// One RPC of the A2A service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Method {
-    /// `SendMessage`: send a message, get a task or a message back.
-    SendMessage,
-    /// `SendStreamingMessage`: send a message, get a stream of `StreamResponse`.
-    SendStreamingMessage,
-    /// `GetTask`: read a task.
-    GetTask,
-    /// `ListTasks`: list the caller's tasks, one page at a time.
-    ListTasks,
-    /// `CancelTask`: ask for a task to be canceled.
-    CancelTask,
-    /// `SubscribeToTask`: stream a task's updates from its current state.
-    SubscribeToTask,
-    /// `CreateTaskPushNotificationConfig`: register a webhook for a task.
-    CreateTaskPushNotificationConfig,
-    /// `GetTaskPushNotificationConfig`: read one webhook registration.
-    GetTaskPushNotificationConfig,
-    /// `ListTaskPushNotificationConfigs`: list a task's webhook registrations.
-    ListTaskPushNotificationConfigs,
-    /// `GetExtendedAgentCard`: the card for an authenticated caller.
-    GetExtendedAgentCard,
-    /// `DeleteTaskPushNotificationConfig`: remove a webhook registration.
-    DeleteTaskPushNotificationConfig,
-}
 
 /// An HTTP verb used by the HTTP+JSON binding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -68,16 +42,31 @@ impl fmt::Display for HttpVerb {
     }
 }
 
+/// Where the fields of a route's request come from, besides its path parameters (and the
+/// tenant, from the `/{tenant}` prefix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RouteFields {
+    /// The JSON body (`body: "*"`).
+    Body,
+    /// Query parameters (`?historyLength=2`).
+    Query,
+    /// Nowhere: the path holds every field, and the query string is not read.
+    PathOnly,
+}
+
 /// One HTTP+JSON route: a verb and a path template relative to the interface URL.
 ///
-/// Templates use `{name}` for a path parameter; `{id}:cancel` is a parameter followed by a
-/// literal suffix in the same segment.
+/// Templates use `{name}` for a path parameter, named as the proto field it fills
+/// (`{task_id}` fills `taskId`); `{id}:cancel` is a parameter followed by a literal suffix
+/// (a custom verb) in the last segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RestRoute {
     /// The HTTP verb.
     pub verb: HttpVerb,
     /// The path template, such as `/tasks/{id}:cancel`.
     pub path: &'static str,
+    /// Where the request's other fields come from.
+    pub fields: RouteFields,
 }
 
 impl RestRoute {
@@ -88,160 +77,99 @@ impl RestRoute {
     }
 }
 
-const fn route(verb: HttpVerb, path: &'static str) -> RestRoute {
-    RestRoute { verb, path }
+/// The proto name of a reply of each kind of the RPC list.
+macro_rules! proto_reply {
+    (empty $resp:ident) => {
+        "google.protobuf.Empty"
+    };
+    ($kind:ident $resp:ident) => {
+        concat!("lf.a2a.v1.", stringify!($resp))
+    };
 }
 
-const SEND: &[RestRoute] = &[route(HttpVerb::Post, "/message:send")];
-const STREAM: &[RestRoute] = &[route(HttpVerb::Post, "/message:stream")];
-const GET_TASK: &[RestRoute] = &[route(HttpVerb::Get, "/tasks/{id}")];
-const LIST_TASKS: &[RestRoute] = &[route(HttpVerb::Get, "/tasks")];
-const CANCEL: &[RestRoute] = &[route(HttpVerb::Post, "/tasks/{id}:cancel")];
-// The proto says GET; the spec text and the conformance kit use POST. Both are served.
-const SUBSCRIBE: &[RestRoute] = &[
-    route(HttpVerb::Post, "/tasks/{id}:subscribe"),
-    route(HttpVerb::Get, "/tasks/{id}:subscribe"),
-];
-const CREATE_PUSH: &[RestRoute] = &[route(
-    HttpVerb::Post,
-    "/tasks/{task_id}/pushNotificationConfigs",
-)];
-const GET_PUSH: &[RestRoute] = &[route(
-    HttpVerb::Get,
-    "/tasks/{task_id}/pushNotificationConfigs/{id}",
-)];
-const LIST_PUSH: &[RestRoute] = &[route(
-    HttpVerb::Get,
-    "/tasks/{task_id}/pushNotificationConfigs",
-)];
-const EXTENDED_CARD: &[RestRoute] = &[route(HttpVerb::Get, "/extendedAgentCard")];
-const DELETE_PUSH: &[RestRoute] = &[route(
-    HttpVerb::Delete,
-    "/tasks/{task_id}/pushNotificationConfigs/{id}",
-)];
+/// Whether a kind of the RPC list streams its replies.
+macro_rules! streams {
+    (stream) => {
+        true
+    };
+    ($kind:ident) => {
+        false
+    };
+}
+
+/// [`Method`] and its tables, from the RPC list.
+macro_rules! method_table {
+    ($($(#[$doc:meta])* $variant:ident $fn:ident: $kind:ident($req:ident -> $resp:ident)
+        [$($verb:ident $path:literal $fields:ident),+];)*) => {
+        /// One RPC of the A2A service.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Method {
+            $($(#[$doc])* $variant,)*
+        }
+
+        /// How many RPCs the service has.
+        const COUNT: usize = [$(stringify!($variant)),*].len();
+
+        impl Method {
+            /// All 11 RPCs, in the service's order.
+            pub const ALL: [Method; COUNT] = [$(Self::$variant),*];
+
+            /// The JSON-RPC method name, which is also the gRPC method name (`SendMessage`).
+            pub fn json_rpc_name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => stringify!($variant),)*
+                }
+            }
+
+            /// The gRPC path, `/lf.a2a.v1.A2AService/<Rpc>`.
+            pub fn grpc_path(self) -> &'static str {
+                match self {
+                    $(Self::$variant => concat!("/lf.a2a.v1.A2AService/", stringify!($variant)),)*
+                }
+            }
+
+            /// The HTTP+JSON routes of this RPC (without the `/{tenant}` prefix; see
+            /// [`RestRoute::tenant_path`]). SubscribeToTask has two: POST first, then GET.
+            pub fn rest_routes(self) -> &'static [RestRoute] {
+                match self {
+                    $(Self::$variant => &[$(RestRoute {
+                        verb: HttpVerb::$verb,
+                        path: $path,
+                        fields: RouteFields::$fields,
+                    }),+],)*
+                }
+            }
+
+            /// Whether the reply is a stream of `StreamResponse` (SSE on the HTTP bindings).
+            pub fn is_streaming(self) -> bool {
+                match self {
+                    $(Self::$variant => streams!($kind),)*
+                }
+            }
+
+            /// The proto name of the request message (`lf.a2a.v1.SendMessageRequest`).
+            pub fn request_type(self) -> &'static str {
+                match self {
+                    $(Self::$variant => concat!("lf.a2a.v1.", stringify!($req)),)*
+                }
+            }
+
+            /// The proto name of the response message (of each stream item for streaming RPCs).
+            pub fn response_type(self) -> &'static str {
+                match self {
+                    $(Self::$variant => proto_reply!($kind $resp),)*
+                }
+            }
+        }
+    };
+}
+
+crate::for_each_rpc!(method_table);
 
 impl Method {
-    /// All 11 RPCs, in the service's order.
-    pub const ALL: [Method; 11] = [
-        Self::SendMessage,
-        Self::SendStreamingMessage,
-        Self::GetTask,
-        Self::ListTasks,
-        Self::CancelTask,
-        Self::SubscribeToTask,
-        Self::CreateTaskPushNotificationConfig,
-        Self::GetTaskPushNotificationConfig,
-        Self::ListTaskPushNotificationConfigs,
-        Self::GetExtendedAgentCard,
-        Self::DeleteTaskPushNotificationConfig,
-    ];
-
-    /// The JSON-RPC method name, which is also the gRPC method name (`SendMessage`).
-    pub fn json_rpc_name(self) -> &'static str {
-        match self {
-            Self::SendMessage => "SendMessage",
-            Self::SendStreamingMessage => "SendStreamingMessage",
-            Self::GetTask => "GetTask",
-            Self::ListTasks => "ListTasks",
-            Self::CancelTask => "CancelTask",
-            Self::SubscribeToTask => "SubscribeToTask",
-            Self::CreateTaskPushNotificationConfig => "CreateTaskPushNotificationConfig",
-            Self::GetTaskPushNotificationConfig => "GetTaskPushNotificationConfig",
-            Self::ListTaskPushNotificationConfigs => "ListTaskPushNotificationConfigs",
-            Self::GetExtendedAgentCard => "GetExtendedAgentCard",
-            Self::DeleteTaskPushNotificationConfig => "DeleteTaskPushNotificationConfig",
-        }
-    }
-
     /// The gRPC method name (the same as [`Self::json_rpc_name`]).
     pub fn grpc_name(self) -> &'static str {
         self.json_rpc_name()
-    }
-
-    /// The gRPC path, `/lf.a2a.v1.A2AService/<Rpc>`.
-    pub fn grpc_path(self) -> &'static str {
-        match self {
-            Self::SendMessage => "/lf.a2a.v1.A2AService/SendMessage",
-            Self::SendStreamingMessage => "/lf.a2a.v1.A2AService/SendStreamingMessage",
-            Self::GetTask => "/lf.a2a.v1.A2AService/GetTask",
-            Self::ListTasks => "/lf.a2a.v1.A2AService/ListTasks",
-            Self::CancelTask => "/lf.a2a.v1.A2AService/CancelTask",
-            Self::SubscribeToTask => "/lf.a2a.v1.A2AService/SubscribeToTask",
-            Self::CreateTaskPushNotificationConfig => {
-                "/lf.a2a.v1.A2AService/CreateTaskPushNotificationConfig"
-            }
-            Self::GetTaskPushNotificationConfig => {
-                "/lf.a2a.v1.A2AService/GetTaskPushNotificationConfig"
-            }
-            Self::ListTaskPushNotificationConfigs => {
-                "/lf.a2a.v1.A2AService/ListTaskPushNotificationConfigs"
-            }
-            Self::GetExtendedAgentCard => "/lf.a2a.v1.A2AService/GetExtendedAgentCard",
-            Self::DeleteTaskPushNotificationConfig => {
-                "/lf.a2a.v1.A2AService/DeleteTaskPushNotificationConfig"
-            }
-        }
-    }
-
-    /// The HTTP+JSON routes of this RPC (without the `/{tenant}` prefix; see
-    /// [`RestRoute::tenant_path`]). SubscribeToTask has two: POST first, then GET.
-    pub fn rest_routes(self) -> &'static [RestRoute] {
-        match self {
-            Self::SendMessage => SEND,
-            Self::SendStreamingMessage => STREAM,
-            Self::GetTask => GET_TASK,
-            Self::ListTasks => LIST_TASKS,
-            Self::CancelTask => CANCEL,
-            Self::SubscribeToTask => SUBSCRIBE,
-            Self::CreateTaskPushNotificationConfig => CREATE_PUSH,
-            Self::GetTaskPushNotificationConfig => GET_PUSH,
-            Self::ListTaskPushNotificationConfigs => LIST_PUSH,
-            Self::GetExtendedAgentCard => EXTENDED_CARD,
-            Self::DeleteTaskPushNotificationConfig => DELETE_PUSH,
-        }
-    }
-
-    /// Whether the reply is a stream of `StreamResponse` (SSE on the HTTP bindings).
-    pub fn is_streaming(self) -> bool {
-        matches!(self, Self::SendStreamingMessage | Self::SubscribeToTask)
-    }
-
-    /// The proto name of the request message (`lf.a2a.v1.SendMessageRequest`).
-    pub fn request_type(self) -> &'static str {
-        match self {
-            Self::SendMessage | Self::SendStreamingMessage => "lf.a2a.v1.SendMessageRequest",
-            Self::GetTask => "lf.a2a.v1.GetTaskRequest",
-            Self::ListTasks => "lf.a2a.v1.ListTasksRequest",
-            Self::CancelTask => "lf.a2a.v1.CancelTaskRequest",
-            Self::SubscribeToTask => "lf.a2a.v1.SubscribeToTaskRequest",
-            Self::CreateTaskPushNotificationConfig => "lf.a2a.v1.TaskPushNotificationConfig",
-            Self::GetTaskPushNotificationConfig => "lf.a2a.v1.GetTaskPushNotificationConfigRequest",
-            Self::ListTaskPushNotificationConfigs => {
-                "lf.a2a.v1.ListTaskPushNotificationConfigsRequest"
-            }
-            Self::GetExtendedAgentCard => "lf.a2a.v1.GetExtendedAgentCardRequest",
-            Self::DeleteTaskPushNotificationConfig => {
-                "lf.a2a.v1.DeleteTaskPushNotificationConfigRequest"
-            }
-        }
-    }
-
-    /// The proto name of the response message (of each stream item for streaming RPCs).
-    pub fn response_type(self) -> &'static str {
-        match self {
-            Self::SendMessage => "lf.a2a.v1.SendMessageResponse",
-            Self::SendStreamingMessage | Self::SubscribeToTask => "lf.a2a.v1.StreamResponse",
-            Self::GetTask | Self::CancelTask => "lf.a2a.v1.Task",
-            Self::ListTasks => "lf.a2a.v1.ListTasksResponse",
-            Self::CreateTaskPushNotificationConfig | Self::GetTaskPushNotificationConfig => {
-                "lf.a2a.v1.TaskPushNotificationConfig"
-            }
-            Self::ListTaskPushNotificationConfigs => {
-                "lf.a2a.v1.ListTaskPushNotificationConfigsResponse"
-            }
-            Self::GetExtendedAgentCard => "lf.a2a.v1.AgentCard",
-            Self::DeleteTaskPushNotificationConfig => "google.protobuf.Empty",
-        }
     }
 
     /// The RPC with this JSON-RPC method name. The v0.3 names (`message/send`, ...) are not
@@ -254,6 +182,24 @@ impl Method {
     pub fn from_grpc_path(path: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|m| m.grpc_path() == path)
     }
+}
+
+/// The ProtoJSON (lowerCamelCase) name of a proto field: how a path template's parameter
+/// (`{task_id}`) names the request field it fills (`taskId`).
+pub fn json_field_name(proto_name: &str) -> String {
+    let mut out = String::with_capacity(proto_name.len());
+    let mut upper = false;
+    for c in proto_name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl fmt::Display for Method {
@@ -273,5 +219,58 @@ impl FromStr for Method {
                 format!("method {name:?} not found"),
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::Message as _;
+
+    use super::*;
+
+    /// The proto fields of the message `name` (`lf.a2a.v1.GetTaskRequest`).
+    fn proto_fields(name: &str) -> Vec<String> {
+        let fds = prost_types::FileDescriptorSet::decode(crate::FILE_DESCRIPTOR_SET)
+            .expect("descriptor decodes");
+        let (package, message) = name.rsplit_once('.').expect("a full name");
+        fds.file
+            .iter()
+            .filter(|f| f.package() == package)
+            .flat_map(|f| &f.message_type)
+            .find(|m| m.name() == message)
+            .map(|m| m.field.iter().map(|f| f.name().to_owned()).collect())
+            .unwrap_or_default()
+    }
+
+    /// POST routes take a body; the others read the query exactly when their request has
+    /// fields that neither the path nor the tenant prefix fills.
+    #[test]
+    fn route_fields_follow_the_request_messages() {
+        for method in Method::ALL {
+            let fields = proto_fields(method.request_type());
+            assert!(!fields.is_empty(), "{method}");
+            for route in method.rest_routes() {
+                assert_eq!(
+                    route.verb == HttpVerb::Post,
+                    route.fields == RouteFields::Body,
+                    "{method} {}",
+                    route.path
+                );
+                if route.fields == RouteFields::Body {
+                    continue;
+                }
+                let in_path = |field: &str| route.path.contains(&format!("{{{field}}}"));
+                let left = fields
+                    .iter()
+                    .filter(|f| *f != "tenant" && !in_path(f))
+                    .count();
+                let expected = if left > 0 {
+                    RouteFields::Query
+                } else {
+                    RouteFields::PathOnly
+                };
+                assert_eq!(route.fields, expected, "{method} {}", route.path);
+            }
+        }
     }
 }

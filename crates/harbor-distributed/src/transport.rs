@@ -9,13 +9,7 @@ use std::fmt;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
-use harbor_a2a::{
-    A2aError, AgentCard, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest,
-    GetExtendedAgentCardRequest, GetTaskPushNotificationConfigRequest, GetTaskRequest,
-    ListTaskPushNotificationConfigsRequest, ListTaskPushNotificationConfigsResponse,
-    ListTasksRequest, ListTasksResponse, SendMessageRequest, SendMessageResponse, StreamResponse,
-    SubscribeToTaskRequest, Task, TaskPushNotificationConfig,
-};
+use harbor_a2a::{A2aError, AgentCard, StreamResponse};
 
 use crate::{Error, Identity};
 
@@ -145,161 +139,81 @@ impl From<StreamResponse> for StreamEvent {
     }
 }
 
-/// The serving side of A2A: one method per RPC.
-///
-/// Implementations get a [`CallContext`] whose identity is already validated.
-#[async_trait]
-pub trait A2aHandler: Send + Sync + 'static {
-    /// `SendMessage`.
-    async fn send_message(
-        &self,
-        ctx: &CallContext,
-        req: SendMessageRequest,
-    ) -> Result<SendMessageResponse, A2aError>;
-    /// `SendStreamingMessage`. Errors found before the first event are returned here.
-    async fn send_streaming_message(
-        &self,
-        ctx: &CallContext,
-        req: SendMessageRequest,
-    ) -> Result<HandlerStream, A2aError>;
-    /// `GetTask`.
-    async fn get_task(&self, ctx: &CallContext, req: GetTaskRequest) -> Result<Task, A2aError>;
-    /// `ListTasks`.
-    async fn list_tasks(
-        &self,
-        ctx: &CallContext,
-        req: ListTasksRequest,
-    ) -> Result<ListTasksResponse, A2aError>;
-    /// `CancelTask`.
-    async fn cancel_task(
-        &self,
-        ctx: &CallContext,
-        req: CancelTaskRequest,
-    ) -> Result<Task, A2aError>;
-    /// `SubscribeToTask`. Errors found before the first event are returned here.
-    async fn subscribe_to_task(
-        &self,
-        ctx: &CallContext,
-        req: SubscribeToTaskRequest,
-    ) -> Result<HandlerStream, A2aError>;
-    /// `CreateTaskPushNotificationConfig`.
-    async fn create_task_push_notification_config(
-        &self,
-        ctx: &CallContext,
-        req: TaskPushNotificationConfig,
-    ) -> Result<TaskPushNotificationConfig, A2aError>;
-    /// `GetTaskPushNotificationConfig`.
-    async fn get_task_push_notification_config(
-        &self,
-        ctx: &CallContext,
-        req: GetTaskPushNotificationConfigRequest,
-    ) -> Result<TaskPushNotificationConfig, A2aError>;
-    /// `ListTaskPushNotificationConfigs`.
-    async fn list_task_push_notification_configs(
-        &self,
-        ctx: &CallContext,
-        req: ListTaskPushNotificationConfigsRequest,
-    ) -> Result<ListTaskPushNotificationConfigsResponse, A2aError>;
-    /// `GetExtendedAgentCard`.
-    async fn get_extended_agent_card(
-        &self,
-        ctx: &CallContext,
-        req: GetExtendedAgentCardRequest,
-    ) -> Result<AgentCard, A2aError>;
-    /// `DeleteTaskPushNotificationConfig`.
-    async fn delete_task_push_notification_config(
-        &self,
-        ctx: &CallContext,
-        req: DeleteTaskPushNotificationConfigRequest,
-    ) -> Result<(), A2aError>;
-    /// The public agent card.
-    async fn agent_card(&self) -> Result<AgentCard, A2aError>;
+/// The reply of an RPC of each kind of the RPC list, on the serving side.
+macro_rules! handler_reply {
+    (unary $resp:ident) => {
+        harbor_a2a::$resp
+    };
+    (stream $resp:ident) => {
+        HandlerStream
+    };
+    (empty $resp:ident) => {
+        ()
+    };
 }
 
-/// The calling side of A2A: one method per RPC plus `close`; every call names its peer.
-///
-/// A call whose context lacks a complete identity fails with [`Error::IdentityRequired`]
-/// before anything is sent. Protocol errors of the peer come back as [`Error::Protocol`].
-#[async_trait]
-pub trait RemoteTransport: Send + Sync + 'static {
-    /// `SendMessage`: a task or a direct message.
-    async fn send_message(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: SendMessageRequest,
-    ) -> Result<SendMessageResponse, Error>;
-    /// `SendStreamingMessage`.
-    async fn send_streaming_message(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: SendMessageRequest,
-    ) -> Result<EventStream, Error>;
-    /// `GetTask`.
-    async fn get_task(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: GetTaskRequest,
-    ) -> Result<Task, Error>;
-    /// `ListTasks`: one page, with its `next_page_token`.
-    async fn list_tasks(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: ListTasksRequest,
-    ) -> Result<ListTasksResponse, Error>;
-    /// `CancelTask`: the task as it is after the cancel.
-    async fn cancel_task(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: CancelTaskRequest,
-    ) -> Result<Task, Error>;
-    /// `SubscribeToTask`.
-    async fn subscribe_to_task(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: SubscribeToTaskRequest,
-    ) -> Result<EventStream, Error>;
-    /// `CreateTaskPushNotificationConfig`.
-    async fn create_task_push_notification_config(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: TaskPushNotificationConfig,
-    ) -> Result<TaskPushNotificationConfig, Error>;
-    /// `GetTaskPushNotificationConfig`.
-    async fn get_task_push_notification_config(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: GetTaskPushNotificationConfigRequest,
-    ) -> Result<TaskPushNotificationConfig, Error>;
-    /// `ListTaskPushNotificationConfigs`.
-    async fn list_task_push_notification_configs(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: ListTaskPushNotificationConfigsRequest,
-    ) -> Result<ListTaskPushNotificationConfigsResponse, Error>;
-    /// `GetExtendedAgentCard`.
-    async fn get_extended_agent_card(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: GetExtendedAgentCardRequest,
-    ) -> Result<AgentCard, Error>;
-    /// `DeleteTaskPushNotificationConfig`.
-    async fn delete_task_push_notification_config(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: DeleteTaskPushNotificationConfigRequest,
-    ) -> Result<(), Error>;
-    /// Cancels every open call and stream, within a bounded time. Idempotent; later calls
-    /// fail with [`Error::Closed`].
-    async fn close(&self) -> Result<(), Error>;
+/// The reply of an RPC of each kind of the RPC list, on the calling side (for impls of
+/// [`RemoteTransport`] generated from the list).
+macro_rules! transport_reply {
+    (unary $resp:ident) => {
+        harbor_a2a::$resp
+    };
+    (stream $resp:ident) => {
+        EventStream
+    };
+    (empty $resp:ident) => {
+        ()
+    };
 }
+
+pub(crate) use transport_reply;
+
+/// [`A2aHandler`] and [`RemoteTransport`]: one method per entry of the RPC list.
+macro_rules! a2a_traits {
+    ($($(#[$doc:meta])* $variant:ident $fn:ident: $kind:ident($req:ident -> $resp:ident)
+        [$($route:tt)*];)*) => {
+        /// The serving side of A2A: one method per RPC (generated from
+        /// [`harbor_a2a::for_each_rpc!`]).
+        ///
+        /// Implementations get a [`CallContext`] whose identity is already validated. A
+        /// streaming RPC returns the errors found before its first event from the call itself.
+        #[async_trait]
+        pub trait A2aHandler: Send + Sync + 'static {
+            $(
+                $(#[$doc])*
+                async fn $fn(
+                    &self,
+                    ctx: &CallContext,
+                    req: harbor_a2a::$req,
+                ) -> Result<handler_reply!($kind $resp), A2aError>;
+            )*
+            /// The public agent card.
+            async fn agent_card(&self) -> Result<AgentCard, A2aError>;
+        }
+
+        /// The calling side of A2A: one method per RPC (generated from
+        /// [`harbor_a2a::for_each_rpc!`]) plus `close`; every call names its peer.
+        ///
+        /// A call whose context lacks a complete identity fails with
+        /// [`Error::IdentityRequired`] before anything is sent. Protocol errors of the peer
+        /// come back as [`Error::Protocol`]. `SendMessage` returns a task or a direct message;
+        /// list calls return one page, with its `next_page_token`.
+        #[async_trait]
+        pub trait RemoteTransport: Send + Sync + 'static {
+            $(
+                $(#[$doc])*
+                async fn $fn(
+                    &self,
+                    peer: &Peer,
+                    ctx: &CallContext,
+                    req: harbor_a2a::$req,
+                ) -> Result<transport_reply!($kind $resp), Error>;
+            )*
+            /// Cancels every open call and stream, within a bounded time. Idempotent; later
+            /// calls fail with [`Error::Closed`].
+            async fn close(&self) -> Result<(), Error>;
+        }
+    };
+}
+
+harbor_a2a::for_each_rpc!(a2a_traits);

@@ -3,6 +3,7 @@
 //! as query parameters (GET, DELETE).
 
 use harbor_a2a::HttpVerb;
+use harbor_a2a::methods::json_field_name;
 use harbor_distributed::Error;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde::Serialize;
@@ -116,7 +117,7 @@ fn fill(segment: &str, fields: &mut Map<String, Value>) -> Result<String, Error>
         return Ok(segment.to_owned());
     };
     let name = &segment[open + 1..close];
-    let key = camel_case(name);
+    let key = json_field_name(name);
     let value = match fields.remove(&key) {
         Some(Value::String(v)) if !v.is_empty() => v,
         _ => return Err(Error::InvalidArgument(format!("{key} is required"))),
@@ -126,22 +127,6 @@ fn fill(segment: &str, fields: &mut Map<String, Value>) -> Result<String, Error>
         &segment[..open],
         &segment[close + 1..]
     ))
-}
-
-fn camel_case(snake: &str) -> String {
-    let mut out = String::with_capacity(snake.len());
-    let mut upper = false;
-    for c in snake.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Query parameters from the remaining top-level fields: strings as they are, numbers in

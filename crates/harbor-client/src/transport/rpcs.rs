@@ -1,15 +1,10 @@
-//! The 11 RPCs and `close`: each a unary call or a stream of the shared state.
+//! The RPCs and `close`: each a unary call or a stream of the shared state, generated from
+//! [`harbor_a2a::for_each_rpc!`].
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use harbor_a2a::{
-    AgentCard, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest,
-    GetExtendedAgentCardRequest, GetTaskPushNotificationConfigRequest, GetTaskRequest,
-    ListTaskPushNotificationConfigsRequest, ListTaskPushNotificationConfigsResponse,
-    ListTasksRequest, ListTasksResponse, Method, SendMessageRequest, SendMessageResponse,
-    SubscribeToTaskRequest, Task, TaskPushNotificationConfig,
-};
+use harbor_a2a::{Method, SendMessageRequest, SubscribeToTaskRequest};
 use harbor_distributed::{CallContext, Error, EventStream, Peer, RemoteTransport};
 use tracing::Instrument;
 
@@ -17,136 +12,97 @@ use super::{A2aTransport, Inner, call_span};
 use crate::binding::{self, Ignored, Wire};
 use crate::events::{EventSource, StreamKind};
 
-#[async_trait]
-impl RemoteTransport for A2aTransport {
-    async fn send_message(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: SendMessageRequest,
-    ) -> Result<SendMessageResponse, Error> {
-        self.inner.unary(peer, ctx, Method::SendMessage, &req).await
-    }
+/// A call of each kind of the RPC list on the shared state.
+macro_rules! client_call {
+    (unary $inner:expr, $($args:expr),*) => {
+        $inner.unary($($args),*).await
+    };
+    (stream $inner:expr, $($args:expr),*) => {
+        $inner.stream($($args),*).await
+    };
+    (empty $inner:expr, $($args:expr),*) => {{
+        let Ignored = $inner.unary($($args),*).await?;
+        Ok(())
+    }};
+}
 
-    async fn send_streaming_message(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: SendMessageRequest,
-    ) -> Result<EventStream, Error> {
-        let task_id = req
-            .message
+/// The [`RemoteTransport`] impl: every RPC a unary call or a stream of the shared state.
+macro_rules! a2a_transport {
+    ($($(#[$doc:meta])* $variant:ident $fn:ident: $kind:ident($req:ident -> $resp:ident)
+        [$($route:tt)*];)*) => {
+        #[async_trait]
+        impl RemoteTransport for A2aTransport {
+            $(
+                async fn $fn(
+                    &self,
+                    peer: &Peer,
+                    ctx: &CallContext,
+                    req: harbor_a2a::$req,
+                ) -> Result<reply!($kind $resp), Error> {
+                    client_call!($kind self.inner, peer, ctx, Method::$variant, &req)
+                }
+            )*
+
+            /// Fails calls in flight with [`Error::Closed`], ends open streams (dropping their
+            /// connections), and waits for both to unwind within
+            /// [`ClientConfig::close_deadline`](crate::ClientConfig::close_deadline); past it,
+            /// [`Error::Timeout`]. Idempotent.
+            async fn close(&self) -> Result<(), Error> {
+                let span = tracing::info_span!("a2a.close", transport = "a2a");
+                async {
+                    self.inner.tracker.close();
+                    self.inner
+                        .tracker
+                        .wait_idle(self.inner.config.close_deadline)
+                        .await
+                }
+                .instrument(span)
+                .await
+            }
+        }
+    };
+}
+
+/// The reply type of each kind of the RPC list.
+macro_rules! reply {
+    (unary $resp:ident) => {
+        harbor_a2a::$resp
+    };
+    (stream $resp:ident) => {
+        EventStream
+    };
+    (empty $resp:ident) => {
+        ()
+    };
+}
+
+harbor_a2a::for_each_rpc!(a2a_transport);
+
+/// The request of a streaming RPC: which stream it opens, and the task it follows when the
+/// request names one (so a dropped stream can be resumed).
+pub(crate) trait StreamRequest: Wire {
+    /// The kind of stream.
+    const KIND: StreamKind;
+    /// The task the stream follows, if known before the first event.
+    fn task_id(&self) -> Option<String>;
+}
+
+impl StreamRequest for SendMessageRequest {
+    const KIND: StreamKind = StreamKind::Send;
+
+    fn task_id(&self) -> Option<String> {
+        self.message
             .as_ref()
             .map(|m| m.task_id.clone())
-            .filter(|id| !id.is_empty());
-        let method = (Method::SendStreamingMessage, StreamKind::Send);
-        self.inner.stream(peer, ctx, method, &req, task_id).await
+            .filter(|id| !id.is_empty())
     }
+}
 
-    async fn get_task(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: GetTaskRequest,
-    ) -> Result<Task, Error> {
-        self.inner.unary(peer, ctx, Method::GetTask, &req).await
-    }
+impl StreamRequest for SubscribeToTaskRequest {
+    const KIND: StreamKind = StreamKind::Subscribe;
 
-    async fn list_tasks(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: ListTasksRequest,
-    ) -> Result<ListTasksResponse, Error> {
-        self.inner.unary(peer, ctx, Method::ListTasks, &req).await
-    }
-
-    async fn cancel_task(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: CancelTaskRequest,
-    ) -> Result<Task, Error> {
-        self.inner.unary(peer, ctx, Method::CancelTask, &req).await
-    }
-
-    async fn subscribe_to_task(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: SubscribeToTaskRequest,
-    ) -> Result<EventStream, Error> {
-        let task_id = Some(req.id.clone()).filter(|id| !id.is_empty());
-        let method = (Method::SubscribeToTask, StreamKind::Subscribe);
-        self.inner.stream(peer, ctx, method, &req, task_id).await
-    }
-
-    async fn create_task_push_notification_config(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: TaskPushNotificationConfig,
-    ) -> Result<TaskPushNotificationConfig, Error> {
-        let method = Method::CreateTaskPushNotificationConfig;
-        self.inner.unary(peer, ctx, method, &req).await
-    }
-
-    async fn get_task_push_notification_config(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: GetTaskPushNotificationConfigRequest,
-    ) -> Result<TaskPushNotificationConfig, Error> {
-        let method = Method::GetTaskPushNotificationConfig;
-        self.inner.unary(peer, ctx, method, &req).await
-    }
-
-    async fn list_task_push_notification_configs(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: ListTaskPushNotificationConfigsRequest,
-    ) -> Result<ListTaskPushNotificationConfigsResponse, Error> {
-        let method = Method::ListTaskPushNotificationConfigs;
-        self.inner.unary(peer, ctx, method, &req).await
-    }
-
-    async fn get_extended_agent_card(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: GetExtendedAgentCardRequest,
-    ) -> Result<AgentCard, Error> {
-        self.inner
-            .unary(peer, ctx, Method::GetExtendedAgentCard, &req)
-            .await
-    }
-
-    async fn delete_task_push_notification_config(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: DeleteTaskPushNotificationConfigRequest,
-    ) -> Result<(), Error> {
-        let method = Method::DeleteTaskPushNotificationConfig;
-        let Ignored = self.inner.unary(peer, ctx, method, &req).await?;
-        Ok(())
-    }
-
-    /// Fails calls in flight with [`Error::Closed`], ends open streams (dropping their
-    /// connections), and waits for both to unwind within
-    /// [`ClientConfig::close_deadline`](crate::ClientConfig::close_deadline); past it, [`Error::Timeout`]. Idempotent.
-    async fn close(&self) -> Result<(), Error> {
-        let span = tracing::info_span!("a2a.close", transport = "a2a");
-        async {
-            self.inner.tracker.close();
-            self.inner
-                .tracker
-                .wait_idle(self.inner.config.close_deadline)
-                .await
-        }
-        .instrument(span)
-        .await
+    fn task_id(&self) -> Option<String> {
+        Some(self.id.clone()).filter(|id| !id.is_empty())
     }
 }
 
@@ -154,13 +110,12 @@ impl RemoteTransport for A2aTransport {
 // the stream machinery (`crate::events`) reads the shared state, so the state's own module
 // does not import it back.
 impl Inner {
-    async fn stream<Req: Wire>(
+    async fn stream<Req: StreamRequest>(
         self: &Arc<Self>,
         peer: &Peer,
         ctx: &CallContext,
-        (method, kind): (Method, StreamKind),
+        method: Method,
         req: &Req,
-        task_id: Option<String>,
     ) -> Result<EventStream, Error> {
         let span = call_span(peer, method);
         let opened = async {
@@ -183,10 +138,10 @@ impl Inner {
             Arc::clone(self),
             peer.clone(),
             ctx.clone(),
-            kind,
+            Req::KIND,
             binding,
             connection,
-            task_id,
+            req.task_id(),
         );
         Ok(Box::pin(self.tracker.track(source.into_stream(span))))
     }

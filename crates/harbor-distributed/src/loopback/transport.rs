@@ -6,15 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use harbor_a2a::{
-    A2aError, AgentCard, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest,
-    GetExtendedAgentCardRequest, GetTaskPushNotificationConfigRequest, GetTaskRequest,
-    ListTaskPushNotificationConfigsRequest, ListTaskPushNotificationConfigsResponse,
-    ListTasksRequest, ListTasksResponse, SendMessageRequest, SendMessageResponse,
-    SubscribeToTaskRequest, Task, TaskPushNotificationConfig,
-};
+use harbor_a2a::A2aError;
 use tracing::Instrument;
 
+use crate::transport::transport_reply;
 use crate::{A2aHandler, CallContext, Error, EventStream, HandlerStream, Peer, RemoteTransport};
 
 use super::LoopbackNetwork;
@@ -157,159 +152,45 @@ impl fmt::Debug for LoopbackTransport {
     }
 }
 
-#[async_trait]
-impl RemoteTransport for LoopbackTransport {
-    async fn send_message(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: SendMessageRequest,
-    ) -> Result<SendMessageResponse, Error> {
-        self.unary(peer, ctx, "SendMessage", |h| async move {
-            h.send_message(ctx, req).await
-        })
-        .await
-    }
-
-    async fn send_streaming_message(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: SendMessageRequest,
-    ) -> Result<EventStream, Error> {
-        self.streaming(peer, ctx, "SendStreamingMessage", |h| async move {
-            h.send_streaming_message(ctx, req).await
-        })
-        .await
-    }
-
-    async fn get_task(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: GetTaskRequest,
-    ) -> Result<Task, Error> {
-        self.unary(peer, ctx, "GetTask", |h| async move {
-            h.get_task(ctx, req).await
-        })
-        .await
-    }
-
-    async fn list_tasks(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: ListTasksRequest,
-    ) -> Result<ListTasksResponse, Error> {
-        self.unary(peer, ctx, "ListTasks", |h| async move {
-            h.list_tasks(ctx, req).await
-        })
-        .await
-    }
-
-    async fn cancel_task(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: CancelTaskRequest,
-    ) -> Result<Task, Error> {
-        self.unary(peer, ctx, "CancelTask", |h| async move {
-            h.cancel_task(ctx, req).await
-        })
-        .await
-    }
-
-    async fn subscribe_to_task(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: SubscribeToTaskRequest,
-    ) -> Result<EventStream, Error> {
-        self.streaming(peer, ctx, "SubscribeToTask", |h| async move {
-            h.subscribe_to_task(ctx, req).await
-        })
-        .await
-    }
-
-    async fn create_task_push_notification_config(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: TaskPushNotificationConfig,
-    ) -> Result<TaskPushNotificationConfig, Error> {
-        self.unary(
-            peer,
-            ctx,
-            "CreateTaskPushNotificationConfig",
-            |h| async move { h.create_task_push_notification_config(ctx, req).await },
-        )
-        .await
-    }
-
-    async fn get_task_push_notification_config(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: GetTaskPushNotificationConfigRequest,
-    ) -> Result<TaskPushNotificationConfig, Error> {
-        self.unary(peer, ctx, "GetTaskPushNotificationConfig", |h| async move {
-            h.get_task_push_notification_config(ctx, req).await
-        })
-        .await
-    }
-
-    async fn list_task_push_notification_configs(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: ListTaskPushNotificationConfigsRequest,
-    ) -> Result<ListTaskPushNotificationConfigsResponse, Error> {
-        self.unary(
-            peer,
-            ctx,
-            "ListTaskPushNotificationConfigs",
-            |h| async move { h.list_task_push_notification_configs(ctx, req).await },
-        )
-        .await
-    }
-
-    async fn get_extended_agent_card(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: GetExtendedAgentCardRequest,
-    ) -> Result<AgentCard, Error> {
-        self.unary(peer, ctx, "GetExtendedAgentCard", |h| async move {
-            h.get_extended_agent_card(ctx, req).await
-        })
-        .await
-    }
-
-    async fn delete_task_push_notification_config(
-        &self,
-        peer: &Peer,
-        ctx: &CallContext,
-        req: DeleteTaskPushNotificationConfigRequest,
-    ) -> Result<(), Error> {
-        self.unary(
-            peer,
-            ctx,
-            "DeleteTaskPushNotificationConfig",
-            |h| async move { h.delete_task_push_notification_config(ctx, req).await },
-        )
-        .await
-    }
-
-    /// Ends every open stream at once (dropping the handlers' streams), makes in-flight
-    /// calls return [`Error::Closed`], and waits for them to unwind within the close
-    /// deadline. Idempotent.
-    async fn close(&self) -> Result<(), Error> {
-        let span = tracing::info_span!("a2a.close", transport = "loopback");
-        async {
-            self.tracker.close();
-            self.tracker.wait_idle(self.close_deadline).await
-        }
-        .instrument(span)
-        .await
-    }
+/// Opens a call of each kind of the RPC list on the loopback transport.
+macro_rules! loopback_call {
+    (stream $transport:ident, $($args:tt)*) => { $transport.streaming($($args)*).await };
+    ($kind:ident $transport:ident, $($args:tt)*) => { $transport.unary($($args)*).await };
 }
+
+/// The [`RemoteTransport`] impl: each RPC calls the peer's handler method of the same name.
+macro_rules! loopback_transport {
+    ($($(#[$doc:meta])* $variant:ident $fn:ident: $kind:ident($req:ident -> $resp:ident)
+        [$($route:tt)*];)*) => {
+        #[async_trait]
+        impl RemoteTransport for LoopbackTransport {
+            $(
+                async fn $fn(
+                    &self,
+                    peer: &Peer,
+                    ctx: &CallContext,
+                    req: harbor_a2a::$req,
+                ) -> Result<transport_reply!($kind $resp), Error> {
+                    loopback_call!($kind self, peer, ctx, stringify!($variant), |h| async move {
+                        h.$fn(ctx, req).await
+                    })
+                }
+            )*
+
+            /// Ends every open stream at once (dropping the handlers' streams), makes
+            /// in-flight calls return [`Error::Closed`], and waits for them to unwind within
+            /// the close deadline. Idempotent.
+            async fn close(&self) -> Result<(), Error> {
+                let span = tracing::info_span!("a2a.close", transport = "loopback");
+                async {
+                    self.tracker.close();
+                    self.tracker.wait_idle(self.close_deadline).await
+                }
+                .instrument(span)
+                .await
+            }
+        }
+    };
+}
+
+harbor_a2a::for_each_rpc!(loopback_transport);

@@ -1,15 +1,10 @@
 //! [`GrpcService`]: the tonic `A2AService` over an [`A2aHandler`], one span per RPC.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use harbor_a2a::pb::a2a_service_server::A2aService;
-use harbor_a2a::{
-    AgentCard, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest,
-    GetExtendedAgentCardRequest, GetTaskPushNotificationConfigRequest, GetTaskRequest,
-    ListTaskPushNotificationConfigsRequest, ListTaskPushNotificationConfigsResponse,
-    ListTasksRequest, ListTasksResponse, Method, SendMessageRequest, SendMessageResponse,
-    SubscribeToTaskRequest, Task, TaskPushNotificationConfig, VersionErrorCode,
-};
+use harbor_a2a::{Method, VersionErrorCode};
 use harbor_distributed::{A2aHandler, CallContext, Identity};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
@@ -119,145 +114,56 @@ fn span<T>(method: Method, request: &Request<T>) -> tracing::Span {
     span
 }
 
-/// One unary RPC: context from metadata, the handler call, its result as a response or a
-/// status; in the RPC's span.
-macro_rules! unary {
-    ($self:ident, $request:ident, $method:expr, $call:ident) => {{
-        let span = span($method, &$request);
-        // A call refused by authentication is not counted (as on the HTTP bindings).
-        let timer = RpcTimer::start($method, Binding::Grpc);
-        async {
-            let (ctx, req) = $self.split($request).await?;
-            let reply = $self.handler.$call(&ctx, req).await;
-            timer.finish(reply.as_ref().err());
-            match reply {
-                Ok(reply) => Ok(Response::new(reply)),
-                Err(error) => Err($self.status(&error)),
-            }
-        }
-        .instrument(span)
-        .await
-    }};
+/// The tonic reply type of each kind of the RPC list.
+macro_rules! grpc_reply {
+    (unary $resp:ident) => {
+        harbor_a2a::$resp
+    };
+    (stream $resp:ident) => {
+        GrpcEventStream
+    };
+    (empty $resp:ident) => {
+        pbjson_types::Empty
+    };
 }
 
-/// One streaming RPC: errors before the first event are the call's status.
-macro_rules! streaming {
-    ($self:ident, $request:ident, $method:expr, $call:ident) => {{
-        let span = span($method, &$request);
-        let timer = RpcTimer::start($method, Binding::Grpc);
-        async {
-            let (ctx, req) = $self.split($request).await?;
-            let reply = $self.handler.$call(&ctx, req).await;
-            timer.finish(reply.as_ref().err());
-            match reply {
-                Ok(events) => Ok(Response::new(
-                    $self.stream(telemetry::count_open(events, Binding::Grpc)),
-                )),
-                Err(error) => Err($self.status(&error)),
-            }
-        }
-        .instrument(span)
-        .await
-    }};
+/// How a handler's reply of each kind becomes the tonic reply: a stream is counted while
+/// open and ends with the server's shutdown.
+macro_rules! grpc_wrap {
+    (unary) => {
+        |_, reply| reply
+    };
+    (stream) => {
+        |service: &GrpcService, events| service.stream(telemetry::count_open(events, Binding::Grpc))
+    };
+    (empty) => {
+        |_, ()| pbjson_types::Empty {}
+    };
 }
 
-#[tonic::async_trait]
-impl A2aService for GrpcService {
-    type SendStreamingMessageStream = GrpcEventStream;
-    type SubscribeToTaskStream = GrpcEventStream;
-
-    async fn send_message(
+impl GrpcService {
+    /// One RPC: context from metadata, the handler call, its reply (through `wrap`) as a
+    /// response or its error as a status; in the RPC's span. A streaming RPC's errors before
+    /// its first event are the call's status.
+    async fn call<Req, Reply, Out, Fut>(
         &self,
-        request: Request<SendMessageRequest>,
-    ) -> Result<Response<SendMessageResponse>, Status> {
-        unary!(self, request, Method::SendMessage, send_message)
-    }
-
-    async fn send_streaming_message(
-        &self,
-        request: Request<SendMessageRequest>,
-    ) -> Result<Response<GrpcEventStream>, Status> {
-        let method = Method::SendStreamingMessage;
-        streaming!(self, request, method, send_streaming_message)
-    }
-
-    async fn get_task(&self, request: Request<GetTaskRequest>) -> Result<Response<Task>, Status> {
-        unary!(self, request, Method::GetTask, get_task)
-    }
-
-    async fn list_tasks(
-        &self,
-        request: Request<ListTasksRequest>,
-    ) -> Result<Response<ListTasksResponse>, Status> {
-        unary!(self, request, Method::ListTasks, list_tasks)
-    }
-
-    async fn cancel_task(
-        &self,
-        request: Request<CancelTaskRequest>,
-    ) -> Result<Response<Task>, Status> {
-        unary!(self, request, Method::CancelTask, cancel_task)
-    }
-
-    async fn subscribe_to_task(
-        &self,
-        request: Request<SubscribeToTaskRequest>,
-    ) -> Result<Response<GrpcEventStream>, Status> {
-        streaming!(self, request, Method::SubscribeToTask, subscribe_to_task)
-    }
-
-    async fn create_task_push_notification_config(
-        &self,
-        request: Request<TaskPushNotificationConfig>,
-    ) -> Result<Response<TaskPushNotificationConfig>, Status> {
-        let method = Method::CreateTaskPushNotificationConfig;
-        unary!(self, request, method, create_task_push_notification_config)
-    }
-
-    async fn get_task_push_notification_config(
-        &self,
-        request: Request<GetTaskPushNotificationConfigRequest>,
-    ) -> Result<Response<TaskPushNotificationConfig>, Status> {
-        let method = Method::GetTaskPushNotificationConfig;
-        unary!(self, request, method, get_task_push_notification_config)
-    }
-
-    async fn list_task_push_notification_configs(
-        &self,
-        request: Request<ListTaskPushNotificationConfigsRequest>,
-    ) -> Result<Response<ListTaskPushNotificationConfigsResponse>, Status> {
-        let method = Method::ListTaskPushNotificationConfigs;
-        unary!(self, request, method, list_task_push_notification_configs)
-    }
-
-    async fn get_extended_agent_card(
-        &self,
-        request: Request<GetExtendedAgentCardRequest>,
-    ) -> Result<Response<AgentCard>, Status> {
-        unary!(
-            self,
-            request,
-            Method::GetExtendedAgentCard,
-            get_extended_agent_card
-        )
-    }
-
-    async fn delete_task_push_notification_config(
-        &self,
-        request: Request<DeleteTaskPushNotificationConfigRequest>,
-    ) -> Result<Response<pbjson_types::Empty>, Status> {
-        let method = Method::DeleteTaskPushNotificationConfig;
+        method: Method,
+        request: Request<Req>,
+        run: impl FnOnce(Arc<dyn A2aHandler>, CallContext, Req) -> Fut,
+        wrap: impl FnOnce(&Self, Reply) -> Out,
+    ) -> Result<Response<Out>, Status>
+    where
+        Fut: Future<Output = Result<Reply, harbor_a2a::A2aError>>,
+    {
         let span = span(method, &request);
+        // A call refused by authentication is not counted (as on the HTTP bindings).
         let timer = RpcTimer::start(method, Binding::Grpc);
         async {
             let (ctx, req) = self.split(request).await?;
-            let reply = self
-                .handler
-                .delete_task_push_notification_config(&ctx, req)
-                .await;
+            let reply = run(Arc::clone(&self.handler), ctx, req).await;
             timer.finish(reply.as_ref().err());
             match reply {
-                Ok(()) => Ok(Response::new(pbjson_types::Empty {})),
+                Ok(reply) => Ok(Response::new(wrap(self, reply))),
                 Err(error) => Err(self.status(&error)),
             }
         }
@@ -265,3 +171,30 @@ impl A2aService for GrpcService {
         .await
     }
 }
+
+/// The tonic service: each RPC calls the handler method of the same name.
+macro_rules! grpc_service {
+    ($($(#[$doc:meta])* $variant:ident $fn:ident: $kind:ident($req:ident -> $resp:ident)
+        [$($route:tt)*];)*) => {
+        #[tonic::async_trait]
+        impl A2aService for GrpcService {
+            // tonic names a server stream's type after its RPC.
+            type SendStreamingMessageStream = GrpcEventStream;
+            type SubscribeToTaskStream = GrpcEventStream;
+
+            $(
+                async fn $fn(
+                    &self,
+                    request: Request<harbor_a2a::$req>,
+                ) -> Result<Response<grpc_reply!($kind $resp)>, Status> {
+                    let run = |handler: Arc<dyn A2aHandler>, ctx: CallContext, req| async move {
+                        handler.$fn(&ctx, req).await
+                    };
+                    self.call(Method::$variant, request, run, grpc_wrap!($kind)).await
+                }
+            )*
+        }
+    };
+}
+
+harbor_a2a::for_each_rpc!(grpc_service);

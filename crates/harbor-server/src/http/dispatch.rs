@@ -142,49 +142,38 @@ fn json_fits(value: &impl serde::Serialize, max_bytes: usize) -> bool {
     serde_json::to_writer(&mut Counter { left: max_bytes }, value).is_ok()
 }
 
-async fn call(
-    handler: &dyn A2aHandler,
-    method: Method,
-    ctx: &CallContext,
-    value: Params<'_>,
-) -> Result<Reply, A2aError> {
-    match method {
-        Method::SendMessage => unary(&handler.send_message(ctx, params(value)?).await?),
-        Method::SendStreamingMessage => Ok(Reply::Stream(
-            handler.send_streaming_message(ctx, params(value)?).await?,
-        )),
-        Method::GetTask => unary(&handler.get_task(ctx, params(value)?).await?),
-        Method::ListTasks => unary(&handler.list_tasks(ctx, params(value)?).await?),
-        Method::CancelTask => unary(&handler.cancel_task(ctx, params(value)?).await?),
-        Method::SubscribeToTask => Ok(Reply::Stream(
-            handler.subscribe_to_task(ctx, params(value)?).await?,
-        )),
-        Method::CreateTaskPushNotificationConfig => unary(
-            &handler
-                .create_task_push_notification_config(ctx, params(value)?)
-                .await?,
-        ),
-        Method::GetTaskPushNotificationConfig => unary(
-            &handler
-                .get_task_push_notification_config(ctx, params(value)?)
-                .await?,
-        ),
-        Method::ListTaskPushNotificationConfigs => unary(
-            &handler
-                .list_task_push_notification_configs(ctx, params(value)?)
-                .await?,
-        ),
-        Method::GetExtendedAgentCard => {
-            unary(&handler.get_extended_agent_card(ctx, params(value)?).await?)
-        }
-        Method::DeleteTaskPushNotificationConfig => {
-            handler
-                .delete_task_push_notification_config(ctx, params(value)?)
-                .await?;
-            Ok(empty())
-        }
-    }
+/// The [`Reply`] of a handler call of each kind of the RPC list.
+macro_rules! reply {
+    (unary $call:expr) => {
+        unary(&$call)
+    };
+    (stream $call:expr) => {
+        Ok(Reply::Stream($call))
+    };
+    (empty $call:expr) => {{
+        let () = $call;
+        Ok(empty())
+    }};
 }
+
+/// [`call`]: each method's params parsed as its request, then its handler method.
+macro_rules! call {
+    ($($(#[$doc:meta])* $variant:ident $fn:ident: $kind:ident($req:ident -> $resp:ident)
+        [$($route:tt)*];)*) => {
+        async fn call(
+            handler: &dyn A2aHandler,
+            method: Method,
+            ctx: &CallContext,
+            value: Params<'_>,
+        ) -> Result<Reply, A2aError> {
+            match method {
+                $(Method::$variant => reply!($kind handler.$fn(ctx, params(value)?).await?),)*
+            }
+        }
+    };
+}
+
+harbor_a2a::for_each_rpc!(call);
 
 #[cfg(test)]
 mod tests {

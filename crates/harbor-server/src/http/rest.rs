@@ -1,15 +1,15 @@
-//! The HTTP+JSON binding: the routes of the specification, each also under `/{tenant}`.
+//! The HTTP+JSON binding: the routes of the method table, each also under `/{tenant}`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use harbor_a2a::{A2aError, ErrorKind, Method};
+use axum::routing::{MethodFilter, MethodRouter};
+use harbor_a2a::{A2aError, ErrorKind, HttpVerb, Method, RouteFields};
 use serde_json::{Map, Value};
 
 use super::context;
@@ -19,33 +19,81 @@ use super::dispatch::{Params as CallParams, Reply, dispatch};
 use super::media::{
     error_as, error_response, error_with_status, is_json_content_type, response_media,
 };
+use super::rest_table::{self, Targets};
 use super::sse::sse_response;
 
 type Query_ = Query<Vec<(String, String)>>;
 
-/// The REST routes, relative to the binding's prefix: each route plain and under `/{tenant}`.
+/// The REST routes of the table ([`Method::rest_routes`]), relative to the binding's
+/// prefix: each route plain and under `/{tenant}`. A verb a path does not serve is axum's
+/// 405, a path no route has its 404.
 pub(crate) fn routes() -> Router<Arc<Shared>> {
-    ["", "/{tenant}"]
-        .into_iter()
-        .fold(Router::new(), |router, prefix| {
-            router
-                .route(&format!("{prefix}/message:send"), post(send))
-                .route(&format!("{prefix}/message:stream"), post(stream))
-                .route(&format!("{prefix}/tasks"), get(list))
-                .route(
-                    &format!("{prefix}/tasks/{{segment}}"),
-                    get(get_task).post(task_action),
-                )
-                .route(
-                    &format!("{prefix}/tasks/{{task_id}}/pushNotificationConfigs"),
-                    post(create_push).get(list_push),
-                )
-                .route(
-                    &format!("{prefix}/tasks/{{task_id}}/pushNotificationConfigs/{{id}}"),
-                    get(get_push).delete(delete_push),
-                )
-                .route(&format!("{prefix}/extendedAgentCard"), get(extended_card))
-        })
+    let shapes = rest_table::shapes();
+    let mut router = Router::new();
+    for prefix in ["", "/{tenant}"] {
+        for shape in &shapes {
+            let mut methods = MethodRouter::new();
+            for (verb, targets) in &shape.verbs {
+                let (verb, targets) = (*verb, Arc::clone(targets));
+                let handler = move |State(s): State<Arc<Shared>>,
+                                    Extension(c): Extension<Caller>,
+                                    p: Params,
+                                    Query(q): Query_,
+                                    h: HeaderMap,
+                                    request: Request| {
+                    let targets = Arc::clone(&targets);
+                    async move { serve(&targets, verb, (s, c), p, q, h, request).await }
+                };
+                methods = methods.on(method_filter(verb), handler);
+            }
+            router = router.route(&format!("{prefix}{}", shape.path), methods);
+        }
+    }
+    router
+}
+
+fn method_filter(verb: HttpVerb) -> MethodFilter {
+    match verb {
+        HttpVerb::Get => MethodFilter::GET,
+        HttpVerb::Post => MethodFilter::POST,
+        HttpVerb::Delete => MethodFilter::DELETE,
+    }
+}
+
+/// One request on a path of the table: its route told apart by the custom verb, then its
+/// fields from the path and the body or the query, as the route says.
+async fn serve(
+    targets: &Targets,
+    verb: HttpVerb,
+    (shared, caller): (Arc<Shared>, Caller),
+    p: Params,
+    query: Vec<(String, String)>,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    let path = params(p);
+    // A POST's body is read before its route is picked (as a body extractor would).
+    let body = match verb {
+        HttpVerb::Post => Some(Bytes::from_request(request, &()).await),
+        HttpVerb::Get | HttpVerb::Delete => None,
+    };
+    let Some((target, path_fields)) = targets.pick(&path) else {
+        return not_found();
+    };
+    let (method, fields) = (target.method, target.route.fields);
+    let fields = match fields {
+        RouteFields::Body => {
+            let body = body.unwrap_or_else(|| Ok(Bytes::new()));
+            let caller = (shared, caller);
+            return body_method(caller, method, headers, query, path, body, &path_fields).await;
+        }
+        RouteFields::Query => query_fields(&query),
+        RouteFields::PathOnly => Map::new(),
+    };
+    let fields = path_fields
+        .iter()
+        .fold(fields, |fields, (key, value)| with(fields, key, value));
+    run(&shared, &caller, method, &headers, &query, &path, fields).await
 }
 
 /// Path parameters (the optional tenant and the others by name); none on plain routes.
@@ -158,7 +206,7 @@ async fn body_method(
     query: Vec<(String, String)>,
     path: HashMap<String, String>,
     body: Body,
-    path_fields: &[(&str, &str)],
+    path_fields: &[(String, String)],
 ) -> Response {
     let media = response_media(&headers);
     let body = match body {
@@ -187,214 +235,6 @@ async fn body_method(
         fields = with(fields, key, value);
     }
     run(&shared, &caller, method, &headers, &query, &path, fields).await
-}
-
-async fn send(
-    State(s): State<Arc<Shared>>,
-    Extension(c): Extension<Caller>,
-    p: Params,
-    Query(q): Query_,
-    h: HeaderMap,
-    body: Body,
-) -> Response {
-    let p = params(p);
-    body_method((s, c), Method::SendMessage, h, q, p, body, &[]).await
-}
-
-async fn stream(
-    State(s): State<Arc<Shared>>,
-    Extension(c): Extension<Caller>,
-    p: Params,
-    Query(q): Query_,
-    h: HeaderMap,
-    body: Body,
-) -> Response {
-    let p = params(p);
-    body_method((s, c), Method::SendStreamingMessage, h, q, p, body, &[]).await
-}
-
-async fn list(
-    State(s): State<Arc<Shared>>,
-    Extension(c): Extension<Caller>,
-    p: Params,
-    Query(q): Query_,
-    h: HeaderMap,
-) -> Response {
-    let p = params(p);
-    let fields = query_fields(&q);
-    run(&s, &c, Method::ListTasks, &h, &q, &p, fields).await
-}
-
-/// `GET /tasks/{id}` or `GET /tasks/{id}:subscribe`.
-async fn get_task(
-    State(s): State<Arc<Shared>>,
-    Extension(c): Extension<Caller>,
-    p: Params,
-    Query(q): Query_,
-    h: HeaderMap,
-) -> Response {
-    let p = params(p);
-    let segment = p.get("segment").cloned().unwrap_or_default();
-    match segment.rsplit_once(':') {
-        Some((id, "subscribe")) => {
-            run(
-                &s,
-                &c,
-                Method::SubscribeToTask,
-                &h,
-                &q,
-                &p,
-                with(Map::new(), "id", id),
-            )
-            .await
-        }
-        Some(_) => not_found(),
-        None => {
-            run(
-                &s,
-                &c,
-                Method::GetTask,
-                &h,
-                &q,
-                &p,
-                with(query_fields(&q), "id", &segment),
-            )
-            .await
-        }
-    }
-}
-
-/// `POST /tasks/{id}:cancel` or `POST /tasks/{id}:subscribe`.
-async fn task_action(
-    State(s): State<Arc<Shared>>,
-    Extension(c): Extension<Caller>,
-    p: Params,
-    Query(q): Query_,
-    h: HeaderMap,
-    body: Body,
-) -> Response {
-    let p = params(p);
-    let segment = p.get("segment").cloned().unwrap_or_default();
-    match segment.rsplit_once(':') {
-        Some((id, "cancel")) => {
-            body_method(
-                (Arc::clone(&s), c.clone()),
-                Method::CancelTask,
-                h,
-                q,
-                p.clone(),
-                body,
-                &[("id", id)],
-            )
-            .await
-        }
-        Some((id, "subscribe")) => {
-            body_method(
-                (Arc::clone(&s), c.clone()),
-                Method::SubscribeToTask,
-                h,
-                q,
-                p.clone(),
-                body,
-                &[("id", id)],
-            )
-            .await
-        }
-        _ => not_found(),
-    }
-}
-
-async fn create_push(
-    State(s): State<Arc<Shared>>,
-    Extension(c): Extension<Caller>,
-    p: Params,
-    Query(q): Query_,
-    h: HeaderMap,
-    body: Body,
-) -> Response {
-    let p = params(p);
-    let task_id = p.get("task_id").cloned().unwrap_or_default();
-    body_method(
-        (Arc::clone(&s), c),
-        Method::CreateTaskPushNotificationConfig,
-        h,
-        q,
-        p.clone(),
-        body,
-        &[("taskId", &task_id)],
-    )
-    .await
-}
-
-async fn list_push(
-    State(s): State<Arc<Shared>>,
-    Extension(c): Extension<Caller>,
-    p: Params,
-    Query(q): Query_,
-    h: HeaderMap,
-) -> Response {
-    let p = params(p);
-    let task_id = p.get("task_id").cloned().unwrap_or_default();
-    run(
-        &s,
-        &c,
-        Method::ListTaskPushNotificationConfigs,
-        &h,
-        &q,
-        &p,
-        with(query_fields(&q), "taskId", &task_id),
-    )
-    .await
-}
-
-async fn get_push(
-    s: State<Arc<Shared>>,
-    c: Extension<Caller>,
-    p: Params,
-    q: Query_,
-    h: HeaderMap,
-) -> Response {
-    push_by_id(Method::GetTaskPushNotificationConfig, s, c, p, q, h).await
-}
-
-async fn delete_push(
-    s: State<Arc<Shared>>,
-    c: Extension<Caller>,
-    p: Params,
-    q: Query_,
-    h: HeaderMap,
-) -> Response {
-    push_by_id(Method::DeleteTaskPushNotificationConfig, s, c, p, q, h).await
-}
-
-/// `…/tasks/{task_id}/pushNotificationConfigs/{id}`: the two path fields are the request.
-async fn push_by_id(
-    method: Method,
-    State(s): State<Arc<Shared>>,
-    Extension(c): Extension<Caller>,
-    p: Params,
-    Query(q): Query_,
-    h: HeaderMap,
-) -> Response {
-    let p = params(p);
-    let field = |name: &str| p.get(name).map_or("", String::as_str).to_owned();
-    let fields = with(
-        with(Map::new(), "taskId", &field("task_id")),
-        "id",
-        &field("id"),
-    );
-    run(&s, &c, method, &h, &q, &p, fields).await
-}
-
-async fn extended_card(
-    State(s): State<Arc<Shared>>,
-    Extension(c): Extension<Caller>,
-    p: Params,
-    Query(q): Query_,
-    h: HeaderMap,
-) -> Response {
-    let p = params(p);
-    run(&s, &c, Method::GetExtendedAgentCard, &h, &q, &p, Map::new()).await
 }
 
 /// Counts a request refused before its RPC ran.

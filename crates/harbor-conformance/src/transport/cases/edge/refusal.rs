@@ -3,7 +3,7 @@
 use harbor_a2a::{
     CancelTaskRequest, DeleteTaskPushNotificationConfigRequest, GetExtendedAgentCardRequest,
     GetTaskPushNotificationConfigRequest, GetTaskRequest, ListTaskPushNotificationConfigsRequest,
-    ListTasksRequest, SubscribeToTaskRequest, TaskPushNotificationConfig,
+    ListTasksRequest, Method, SubscribeToTaskRequest, TaskPushNotificationConfig,
 };
 use harbor_distributed::{CallContext, Error, Identity};
 
@@ -131,6 +131,13 @@ async fn every_call(
                 .map(drop),
         ),
     ]);
+    // A new RPC of the list needs a call here too.
+    let named: Vec<&str> = results.iter().map(|(name, _)| *name).collect();
+    let all: Vec<&str> = Method::ALL.iter().map(|m| m.json_rpc_name()).collect();
+    assert_eq!(
+        named, all,
+        "every RPC is called once, in the service's order"
+    );
     results
 }
 
