@@ -42,7 +42,10 @@ pub fn server_url(engine: Engine) -> Option<String> {
     match std::env::var(engine.var()) {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            skip(format_args!("{} is not set (.ci/run sets it)", engine.var()));
+            skip(format_args!(
+                "{} is not set (.ci/run sets it)",
+                engine.var()
+            ));
             None
         }
     }

@@ -16,7 +16,10 @@ mod tests {
     #[test]
     fn adds_after_any_query() {
         assert_eq!(with_query("redis://h", "prefix=p"), "redis://h?prefix=p");
-        assert_eq!(with_query("redis://h?a=1", "prefix=p"), "redis://h?a=1&prefix=p");
+        assert_eq!(
+            with_query("redis://h?a=1", "prefix=p"),
+            "redis://h?a=1&prefix=p"
+        );
         assert_eq!(with_query("redis://h", ""), "redis://h");
     }
 }

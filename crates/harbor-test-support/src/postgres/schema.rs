@@ -59,7 +59,10 @@ impl Drop for Scratch {
         })
         .join();
         if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop the test schema {}: {dropped:?}", self.schema);
+            eprintln!(
+                "could not drop the test schema {}: {dropped:?}",
+                self.schema
+            );
         }
     }
 }
