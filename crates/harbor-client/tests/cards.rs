@@ -12,7 +12,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use harbor_client::ClientError;
 use harbor_distributed::Peer;
-use support::cards::{CARD_PATH, card, client_error, interface, plain};
+use harbor_test_support::cards::bare_json as card;
+use support::cards::{CARD_PATH, client_error, interface, plain};
 use support::{Log, Server, spawn};
 use tokio::sync::Notify;
 

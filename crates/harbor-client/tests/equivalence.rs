@@ -15,48 +15,28 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use harbor_a2a::{
-    A2aError, AgentCapabilities, AgentCard, AgentInterface, AgentSkill, CancelTaskRequest,
-    DeleteTaskPushNotificationConfigRequest, GetExtendedAgentCardRequest,
-    GetTaskPushNotificationConfigRequest, GetTaskRequest, ListTaskPushNotificationConfigsRequest,
-    ListTasksRequest, Message, Part, SendMessageConfiguration, SendMessageRequest,
-    SubscribeToTaskRequest, TaskPushNotificationConfig, TaskState,
+    A2aError, AgentCard, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest,
+    GetExtendedAgentCardRequest, GetTaskPushNotificationConfigRequest, GetTaskRequest,
+    ListTaskPushNotificationConfigsRequest, ListTasksRequest, Message, Part,
+    SendMessageConfiguration, SendMessageRequest, SubscribeToTaskRequest,
+    TaskPushNotificationConfig, TaskState,
 };
 use harbor_client::{A2aTransport, Binding};
 use harbor_distributed::{CallContext, Error, EventStream, Peer, RemoteTransport};
 use harbor_server::DefaultHandler;
 use harbor_server::agent::ConformanceAgent;
+use harbor_test_support::cards;
 use serde_json::{Value, json};
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
 fn card() -> AgentCard {
-    AgentCard {
-        name: "equivalence".into(),
-        description: "the same scenario on three bindings".into(),
-        version: "1".into(),
-        // Replaced by the test server's own interfaces.
-        supported_interfaces: vec![AgentInterface {
-            url: "http://127.0.0.1:1/a2a/jsonrpc".into(),
-            protocol_binding: "JSONRPC".into(),
-            protocol_version: "1.0".into(),
-            ..AgentInterface::default()
-        }],
-        capabilities: Some(AgentCapabilities {
-            streaming: Some(true),
-            push_notifications: Some(true),
-            ..AgentCapabilities::default()
-        }),
-        default_input_modes: vec!["text/plain".into()],
-        default_output_modes: vec!["text/plain".into()],
-        skills: vec![AgentSkill {
-            id: "s".into(),
-            name: "s".into(),
-            description: "s".into(),
-            tags: vec!["t".into()],
-            ..AgentSkill::default()
-        }],
-        ..AgentCard::default()
-    }
+    cards::card(
+        "equivalence",
+        "the same scenario on three bindings",
+        cards::NOWHERE,
+        cards::streaming_push(),
+    )
 }
 
 fn send(message_id: &str) -> SendMessageRequest {

@@ -14,7 +14,8 @@ use axum::routing::{any, get};
 use harbor_a2a::GetTaskRequest;
 use harbor_client::{A2aTransport, Binding, ClientConfig, ClientError, IdentityPolicy, PeerConfig};
 use harbor_distributed::{CallContext, Error, Peer, RemoteTransport};
-use support::cards::{CARD_PATH, card, client_error, interface, plain};
+use harbor_test_support::cards::bare_json as card;
+use support::cards::{CARD_PATH, client_error, interface, plain};
 use support::{Log, Server, ctx, spawn};
 
 /// What the recording server saw of one call.

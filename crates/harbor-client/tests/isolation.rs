@@ -10,11 +10,10 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use harbor_a2a::{
-    AgentCapabilities, AgentCard, AgentInterface, AgentSkill, CancelTaskRequest,
-    DeleteTaskPushNotificationConfigRequest, ErrorKind, GetTaskPushNotificationConfigRequest,
-    GetTaskRequest, ListTaskPushNotificationConfigsRequest, ListTasksRequest, Message, Part,
-    SendMessageRequest, SendMessageResponse, SubscribeToTaskRequest, TaskPushNotificationConfig,
-    TaskState, send_message_response,
+    AgentCard, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest, ErrorKind,
+    GetTaskPushNotificationConfigRequest, GetTaskRequest, ListTaskPushNotificationConfigsRequest,
+    ListTasksRequest, Message, Part, SendMessageRequest, SendMessageResponse,
+    SubscribeToTaskRequest, TaskPushNotificationConfig, TaskState, send_message_response,
 };
 use harbor_client::{A2aTransport, Binding, PeerConfig};
 use harbor_distributed::{
@@ -25,6 +24,7 @@ use harbor_server::agent::ConformanceAgent;
 use harbor_server::auth::{ApiKeys, Auth, Authenticator, FailureLimit};
 use harbor_server::grpc::{self, GrpcConfig};
 use harbor_server::http::{self, HttpConfig};
+use harbor_test_support::cards;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -46,36 +46,18 @@ impl Drop for Server {
 }
 
 fn card(base: &str, grpc: &str) -> AgentCard {
-    let interface = |url: String, binding: &str| AgentInterface {
-        url,
-        protocol_binding: binding.into(),
-        protocol_version: "1.0".into(),
-        ..AgentInterface::default()
-    };
     AgentCard {
-        name: "isolation".into(),
-        description: "three callers, one server".into(),
-        version: "1".into(),
         supported_interfaces: vec![
-            interface(format!("{base}/a2a/jsonrpc"), "JSONRPC"),
-            interface(format!("{base}/a2a/rest"), "HTTP+JSON"),
-            interface(grpc.to_owned(), "GRPC"),
+            cards::interface(format!("{base}/a2a/jsonrpc"), "JSONRPC"),
+            cards::interface(format!("{base}/a2a/rest"), "HTTP+JSON"),
+            cards::interface(grpc, "GRPC"),
         ],
-        capabilities: Some(AgentCapabilities {
-            streaming: Some(true),
-            push_notifications: Some(true),
-            ..AgentCapabilities::default()
-        }),
-        default_input_modes: vec!["text/plain".into()],
-        default_output_modes: vec!["text/plain".into()],
-        skills: vec![AgentSkill {
-            id: "s".into(),
-            name: "s".into(),
-            description: "s".into(),
-            tags: vec!["t".into()],
-            ..AgentSkill::default()
-        }],
-        ..AgentCard::default()
+        ..cards::card(
+            "isolation",
+            "three callers, one server",
+            cards::NOWHERE,
+            cards::streaming_push(),
+        )
     }
 }
 

@@ -1,14 +1,12 @@
-//! Fault cases on a nats-server of the test's own (see `support`): a restart mid-stream,
+//! Fault cases on a nats-server of the test's own: a restart mid-stream,
 //! a consumer that dies holding deliveries, connections cut and refused.
-
-mod support;
 
 use std::sync::Arc;
 
 use harbor_conformance::bus::faults::{self, CutProxy};
 use harbor_distributed::MessageBus;
 use harbor_nats::NatsBus;
-use support::NatsServer;
+use harbor_test_support::nats::NatsServer;
 
 async fn open(url: String) -> Arc<dyn MessageBus> {
     match NatsBus::connect_url(&url).await {

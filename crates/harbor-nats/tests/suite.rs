@@ -7,17 +7,17 @@ use std::sync::Arc;
 
 use harbor_distributed::MessageBus;
 use harbor_nats::NatsBus;
+use harbor_test_support::{nats, require};
 
-/// `url` with a fresh stream and prefix of its own, removed on close.
-fn scratch(url: &str) -> String {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}stream=T{id}&prefix=t{id}&temporary=true")
-}
-
-harbor_conformance::bus_suite!(env = "HARBOR_NATS_URL", |url: String| async move {
-    let bus = NatsBus::connect_url(&scratch(&url))
-        .await
-        .expect("connect to HARBOR_NATS_URL");
-    Arc::new(bus) as Arc<dyn MessageBus>
+harbor_conformance::bus_suite!({
+    let url = require!(nats);
+    move || {
+        let url = nats::scratch_url(&url);
+        async move {
+            let bus = NatsBus::connect_url(&url)
+                .await
+                .expect("connect to HARBOR_NATS_URL");
+            Arc::new(bus) as Arc<dyn MessageBus>
+        }
+    }
 });

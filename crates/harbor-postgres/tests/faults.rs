@@ -1,15 +1,13 @@
 //! Fault cases against a PostgreSQL cluster each test starts for itself: a server
 //! restart, a consumer that dies holding deliveries, and connections cut and refused.
 
-mod support;
-
 use std::sync::Arc;
 
 use harbor_conformance::bus::faults::{self, CutProxy};
 use harbor_conformance::bus::run;
 use harbor_distributed::MessageBus;
 use harbor_postgres::PostgresBus;
-use support::server::{PgServer, unavailable};
+use harbor_test_support::postgres::PgServer;
 
 async fn open(url: String) -> Arc<dyn MessageBus> {
     match PostgresBus::connect_url(&url).await {
@@ -18,23 +16,12 @@ async fn open(url: String) -> Arc<dyn MessageBus> {
     }
 }
 
-fn skip() -> bool {
-    match unavailable() {
-        Some(why) => {
-            eprintln!("skipped: {why}");
-            true
-        }
-        None => false,
-    }
-}
-
 #[test]
 fn restart_loses_nothing() {
-    if skip() {
-        return;
-    }
     run(async {
-        let server = PgServer::start().await;
+        let Some(server) = PgServer::start().await else {
+            return;
+        };
         let url = server.url();
         let factory = move || open(url.clone());
         faults::restart_loses_nothing(&factory, &server, 10_000).await;
@@ -43,11 +30,10 @@ fn restart_loses_nothing() {
 
 #[test]
 fn dead_consumer_hands_over() {
-    if skip() {
-        return;
-    }
     run(async {
-        let server = PgServer::start().await;
+        let Some(server) = PgServer::start().await else {
+            return;
+        };
         let url = server.url();
         let factory = move || open(url.clone());
         faults::dead_consumer_hands_over(&factory).await;
@@ -56,11 +42,10 @@ fn dead_consumer_hands_over() {
 
 #[test]
 fn connection_cut_recovers() {
-    if skip() {
-        return;
-    }
     run(async {
-        let server = PgServer::start().await;
+        let Some(server) = PgServer::start().await else {
+            return;
+        };
         let proxy = CutProxy::start(server.addr())
             .await
             .expect("start the proxy");

@@ -13,17 +13,7 @@ use harbor_distributed::{
 };
 use tokio_postgres::{AsyncMessage, NoTls};
 
-mod support;
-
-fn server_url() -> Option<String> {
-    match std::env::var("HARBOR_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!("skipped: set HARBOR_POSTGRES_URL to run this test (.ci/run sets it)");
-            None
-        }
-    }
-}
+use harbor_test_support::postgres::{bus_in, scoped_bus_named};
 
 fn envelope(edge: &str, event: &str) -> Envelope {
     let who = Identity::new("acme", "ada", "s-1").expect("identity");
@@ -44,8 +34,8 @@ async fn next_event(sub: &mut Subscription, within: Duration) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_envelope_committed_after_later_ones_is_delivered() {
-    let Some(url) = server_url() else { return };
-    let (bus, schema) = support::scoped::open_named(&url, "").await;
+    let url = harbor_test_support::require!(postgres);
+    let (bus, schema) = scoped_bus_named(&url, "").await;
     let mut sub = bus
         .subscribe(SubscribeOptions::new(
             ["late.edge"],
@@ -96,8 +86,8 @@ async fn an_envelope_committed_after_later_ones_is_delivered() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_reads_past_other_edges_without_waiting_for_a_poll() {
-    let Some(url) = server_url() else { return };
-    let (bus, schema) = support::scoped::open_named(&url, "").await;
+    let url = harbor_test_support::require!(postgres);
+    let (bus, schema) = scoped_bus_named(&url, "").await;
     let publishes = (0..10_000).map(|i| bus.publish(envelope("other.edge", &format!("o{i}"))));
     for result in futures::future::join_all(publishes).await {
         result.expect("publish");
@@ -109,7 +99,7 @@ async fn a_group_reads_past_other_edges_without_waiting_for_a_poll() {
     // Another bus, opened once all is stored, so that no notification of those publishes
     // reaches it; its poll is far beyond the deadline. Only the claim function's "read
     // on" answer can get its subscription through the other edge's envelopes in time.
-    let reader = support::scoped::open_in(&url, &schema, "poll_interval=1h").await;
+    let reader = bus_in(&url, &schema, "poll_interval=1h").await;
     let mut sub = reader
         .subscribe(
             SubscribeOptions::new(["wanted.edge"], "g", IdentityScope::Admin)
@@ -128,7 +118,7 @@ async fn a_group_reads_past_other_edges_without_waiting_for_a_poll() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_version_1_schema_is_migrated_with_its_envelopes_and_deliveries() {
-    let Some(url) = server_url() else { return };
+    let url = harbor_test_support::require!(postgres);
     let schema = format!("harbor_test_{}", uuid::Uuid::new_v4().simple());
     let server = url.split('?').next().unwrap_or(&url);
     let (admin, connection) = tokio_postgres::connect(server, NoTls)
@@ -171,7 +161,7 @@ INSERT INTO {schema}.deliveries (group_id, seq) VALUES (1, 1);
         .await
         .expect("a version 1 schema");
 
-    let bus = support::scoped::open_in(&url, &schema, "").await;
+    let bus = bus_in(&url, &schema, "").await;
     // The pending delivery is handed out once, to its group.
     let mut g = bus
         .subscribe(SubscribeOptions::new(
@@ -215,8 +205,8 @@ INSERT INTO {schema}.deliveries (group_id, seq) VALUES (1, 1);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_statements_that_store_envelopes_notify() {
-    let Some(url) = server_url() else { return };
-    let (bus, schema) = support::scoped::open_named(&url, "").await;
+    let url = harbor_test_support::require!(postgres);
+    let (bus, schema) = scoped_bus_named(&url, "").await;
     let server = url.split('?').next().unwrap_or(&url);
     let (listener, mut connection) = tokio_postgres::connect(server, NoTls)
         .await

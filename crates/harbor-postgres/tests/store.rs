@@ -9,46 +9,41 @@ use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig, TaskState, Ta
 use harbor_conformance::store::ScopedLog;
 use harbor_distributed::{Owner, PushOutbox, TaskLog, TaskStore};
 use harbor_postgres::{PostgresTaskStore, StoreOptions};
+use harbor_test_support::postgres::Scratch;
+use harbor_test_support::require;
 
-/// A store at `url` in a new schema, with `options`; the schema is dropped with the store.
-async fn open(url: &str, options: StoreOptions) -> (Arc<PostgresTaskStore>, String) {
-    let schema = format!("harbor_test_{}", uuid::Uuid::new_v4().simple());
-    let sep = if url.contains('?') { '&' } else { '?' };
-    match PostgresTaskStore::connect(&format!("{url}{sep}schema={schema}"), options).await {
-        Ok(store) => (Arc::new(store), schema),
+/// A store in `scratch`'s schema, with `options`.
+async fn open(scratch: &Scratch, options: StoreOptions) -> Arc<PostgresTaskStore> {
+    match PostgresTaskStore::connect(&scratch.url, options).await {
+        Ok(store) => Arc::new(store),
         Err(error) => panic!("cannot open a postgres task store at the test server: {error}"),
     }
 }
 
-/// Drops `schema` on a thread of its own (a drop cannot wait on the test's runtime).
-fn drop_schema(url: String, schema: String) {
-    let dropped = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(harbor_postgres::raw::drop_schema(&url, &schema))
-    })
-    .join();
-    if !matches!(dropped, Ok(Ok(()))) {
-        eprintln!("could not drop a test schema: {dropped:?}");
-    }
-}
-
+/// A store at `url` in a new schema, dropped with the store.
 async fn fresh(url: String) -> Arc<ScopedLog> {
-    let (store, schema) = open(&url, StoreOptions::default()).await;
-    Arc::new(ScopedLog::new(store).after_drop(move || drop_schema(url, schema)))
+    let scratch = Scratch::on(&url);
+    let store = open(&scratch, StoreOptions::default()).await;
+    Arc::new(ScopedLog::new(store).after_drop(move || drop(scratch)))
 }
 
-harbor_conformance::task_store_suite!(env = "HARBOR_POSTGRES_URL", |url: String| async move {
-    fresh(url).await as Arc<dyn TaskStore>
+harbor_conformance::task_store_suite!({
+    let url = require!(postgres);
+    move || {
+        let url = url.clone();
+        async move { fresh(url).await as Arc<dyn TaskStore> }
+    }
 });
 
 mod log {
     use super::*;
 
-    harbor_conformance::task_log_suite!(env = "HARBOR_POSTGRES_URL", |url: String| async move {
-        fresh(url).await as Arc<dyn TaskLog>
+    harbor_conformance::task_log_suite!({
+        let url = require!(postgres);
+        move || {
+            let url = url.clone();
+            async move { fresh(url).await as Arc<dyn TaskLog> }
+        }
     });
 }
 
@@ -95,8 +90,7 @@ async fn finished(store: &PostgresTaskStore, id: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_compacts_logs_and_deletes_tasks() {
-    let Ok(url) = std::env::var("HARBOR_POSTGRES_URL") else {
-        eprintln!("skipped: set HARBOR_POSTGRES_URL to the server's URL (.ci/run sets it)");
+    let Some(scratch) = Scratch::new() else {
         return;
     };
     let options = StoreOptions {
@@ -105,7 +99,7 @@ async fn retention_compacts_logs_and_deletes_tasks() {
         // Far away: this test runs retention itself.
         prune_interval: Duration::from_secs(3_600),
     };
-    let (store, schema) = open(&url, options).await;
+    let store = open(&scratch, options).await;
     finished(&store, "done").await;
     finished(&store, "delivering").await;
     let running = task("running", TaskState::Working);
@@ -156,13 +150,12 @@ async fn retention_compacts_logs_and_deletes_tasks() {
     assert_eq!(store.compact_logs().await.expect("compact"), 1);
     assert!(log("delivering").await.is_empty());
     drop(store);
-    drop_schema(url, schema);
+    drop(scratch);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_deletes_finished_tasks_past_their_ttl() {
-    let Ok(url) = std::env::var("HARBOR_POSTGRES_URL") else {
-        eprintln!("skipped: set HARBOR_POSTGRES_URL to the server's URL (.ci/run sets it)");
+    let Some(scratch) = Scratch::new() else {
         return;
     };
     let options = StoreOptions {
@@ -170,7 +163,7 @@ async fn retention_deletes_finished_tasks_past_their_ttl() {
         terminal_task_ttl: Some(Duration::ZERO),
         prune_interval: Duration::from_secs(3_600),
     };
-    let (store, schema) = open(&url, options).await;
+    let store = open(&scratch, options).await;
     finished(&store, "done").await;
     let running = task("running", TaskState::Working);
     store
@@ -184,5 +177,5 @@ async fn retention_deletes_finished_tasks_past_their_ttl() {
     ));
     assert!(store.get(&owner(), "running").await.is_ok());
     drop(store);
-    drop_schema(url, schema);
+    drop(scratch);
 }

@@ -2,22 +2,14 @@
 //! created at a sequence inside a stream has no `lag` until it has read to the stream's
 //! end, and the driver says `None` rather than guess.
 
-mod support;
-
 use std::time::Duration;
 
 use harbor_distributed::{Envelope, Identity, IdentityScope, StartPosition, SubscribeOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_started_inside_a_stream_has_no_backlog_until_it_read_to_the_end() {
-    let url = match std::env::var("HARBOR_REDIS_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            eprintln!("skipped: set HARBOR_REDIS_URL to the server's URL (.ci/run sets it)");
-            return;
-        }
-    };
-    let bus = support::open_purging(&url).await;
+    let url = harbor_test_support::require!(redis);
+    let bus = harbor_test_support::redis::purging_bus(&url).await;
     let who = Identity::new("acme", "ada", "s").expect("identity");
     let mut sequences = Vec::new();
     for id in ["1", "2", "3", "4"] {

@@ -1,14 +1,12 @@
 //! Fault cases on a redis-server of the test's own (append-only file, SIGKILL on stop).
 
-mod support;
-
 use std::sync::Arc;
 
 use harbor_conformance::bus::faults::{self, CutProxy};
 use harbor_conformance::bus::run;
 use harbor_distributed::MessageBus;
 use harbor_redis::RedisBus;
-use support::server::RedisServer;
+use harbor_test_support::redis::{RedisServer, random_prefix, with_prefix};
 
 /// A factory of buses sharing one prefix on `url` (the fault cases open several).
 fn factory(url: String) -> impl Fn() -> futures::future::BoxFuture<'static, Arc<dyn MessageBus>> {
@@ -29,7 +27,7 @@ fn restart_loses_nothing() {
         let Some(server) = RedisServer::start().await else {
             return;
         };
-        let url = support::with_prefix(&server.url(), &support::random_prefix(), "");
+        let url = with_prefix(&server.url(), &random_prefix());
         faults::restart_loses_nothing(&factory(url), &server, 10_000).await;
     });
 }
@@ -40,7 +38,7 @@ fn dead_consumer_hands_over() {
         let Some(server) = RedisServer::start().await else {
             return;
         };
-        let url = support::with_prefix(&server.url(), &support::random_prefix(), "");
+        let url = with_prefix(&server.url(), &random_prefix());
         faults::dead_consumer_hands_over(&factory(url)).await;
     });
 }
@@ -55,11 +53,7 @@ fn connection_cut_recovers() {
             Ok(proxy) => proxy,
             Err(error) => panic!("cannot start the proxy: {error}"),
         };
-        let url = support::with_prefix(
-            &format!("redis://{}", proxy.addr()),
-            &support::random_prefix(),
-            "",
-        );
+        let url = with_prefix(&format!("redis://{}", proxy.addr()), &random_prefix());
         faults::connection_cut_recovers(&factory(url), &proxy).await;
     });
 }

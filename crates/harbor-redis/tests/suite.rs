@@ -1,7 +1,11 @@
 //! The bus conformance suite against the Redis named by `HARBOR_REDIS_URL`.
 
-mod support;
+use harbor_test_support::{redis, require};
 
-harbor_conformance::bus_suite!(env = "HARBOR_REDIS_URL", |url: String| async move {
-    support::open_purging(&url).await
+harbor_conformance::bus_suite!({
+    let url = require!(redis);
+    move || {
+        let url = url.clone();
+        async move { redis::purging_bus(&url).await }
+    }
 });

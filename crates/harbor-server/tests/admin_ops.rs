@@ -11,39 +11,16 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use futures::StreamExt;
-use harbor_a2a::{AgentCapabilities, AgentCard, AgentInterface, AgentSkill};
+use harbor_a2a::AgentCard;
 use harbor_server::DefaultHandler;
 use harbor_server::agent::ConformanceAgent;
 use harbor_server::http::HttpConfig;
+use harbor_test_support::cards;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
 fn card() -> AgentCard {
-    AgentCard {
-        name: "ops".into(),
-        description: "test agent".into(),
-        version: "1".into(),
-        supported_interfaces: vec![AgentInterface {
-            url: "http://127.0.0.1:1/a2a/jsonrpc".into(),
-            protocol_binding: "JSONRPC".into(),
-            protocol_version: "1.0".into(),
-            ..AgentInterface::default()
-        }],
-        capabilities: Some(AgentCapabilities {
-            streaming: Some(true),
-            ..AgentCapabilities::default()
-        }),
-        default_input_modes: vec!["text/plain".into()],
-        default_output_modes: vec!["text/plain".into()],
-        skills: vec![AgentSkill {
-            id: "s".into(),
-            name: "s".into(),
-            description: "s".into(),
-            tags: vec!["t".into()],
-            ..AgentSkill::default()
-        }],
-        ..AgentCard::default()
-    }
+    cards::card("ops", "test agent", cards::NOWHERE, cards::streaming())
 }
 
 fn handler() -> DefaultHandler {

@@ -5,10 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use harbor_a2a::{AgentCapabilities, AgentCard, AgentInterface, AgentSkill};
+use harbor_a2a::{AgentCapabilities, AgentCard};
 use harbor_server::DefaultHandler;
 use harbor_server::agent::ConformanceAgent;
 use harbor_server::http::{HttpConfig, router, serve};
+use harbor_test_support::cards;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
@@ -28,28 +29,12 @@ impl Drop for Server {
 }
 
 fn card(base: &str) -> AgentCard {
-    AgentCard {
-        name: "connections".into(),
-        description: "test agent".into(),
-        version: "1".into(),
-        supported_interfaces: vec![AgentInterface {
-            url: format!("{base}/a2a/jsonrpc"),
-            protocol_binding: "JSONRPC".into(),
-            protocol_version: "1.0".into(),
-            ..AgentInterface::default()
-        }],
-        capabilities: Some(AgentCapabilities::default()),
-        default_input_modes: vec!["text/plain".into()],
-        default_output_modes: vec!["text/plain".into()],
-        skills: vec![AgentSkill {
-            id: "s".into(),
-            name: "s".into(),
-            description: "s".into(),
-            tags: vec!["t".into()],
-            ..AgentSkill::default()
-        }],
-        ..AgentCard::default()
-    }
+    cards::card(
+        "connections",
+        "test agent",
+        &format!("{base}/a2a/jsonrpc"),
+        AgentCapabilities::default(),
+    )
 }
 
 async fn start(config: HttpConfig) -> Server {

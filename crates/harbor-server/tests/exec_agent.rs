@@ -8,42 +8,19 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use harbor_a2a::{
-    AgentCapabilities, AgentCard, AgentInterface, AgentSkill, CancelTaskRequest, GetTaskRequest,
-    Message, Part, SendMessageConfiguration, SendMessageRequest, Task, TaskState,
-    send_message_response::Payload, stream_response::Payload as Event,
+    AgentCard, CancelTaskRequest, GetTaskRequest, Message, Part, SendMessageConfiguration,
+    SendMessageRequest, Task, TaskState, send_message_response::Payload,
+    stream_response::Payload as Event,
 };
 use harbor_distributed::{A2aHandler, CallContext, Identity};
 use harbor_server::DefaultHandler;
 use harbor_server::agent::exec::{ExecAgent, ExecConfig};
+use harbor_test_support::cards;
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
 fn card() -> AgentCard {
-    AgentCard {
-        name: "exec".into(),
-        description: "a program".into(),
-        version: "1".into(),
-        supported_interfaces: vec![AgentInterface {
-            url: "http://127.0.0.1:1/a2a/jsonrpc".into(),
-            protocol_binding: "JSONRPC".into(),
-            protocol_version: "1.0".into(),
-            ..AgentInterface::default()
-        }],
-        capabilities: Some(AgentCapabilities {
-            streaming: Some(true),
-            ..AgentCapabilities::default()
-        }),
-        default_input_modes: vec!["text/plain".into()],
-        default_output_modes: vec!["text/plain".into()],
-        skills: vec![AgentSkill {
-            id: "s".into(),
-            name: "s".into(),
-            description: "s".into(),
-            tags: vec!["t".into()],
-            ..AgentSkill::default()
-        }],
-        ..AgentCard::default()
-    }
+    cards::card("exec", "a program", cards::NOWHERE, cards::streaming())
 }
 
 fn handler_with(config: ExecConfig) -> DefaultHandler {

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use grpc_support::{Probe, card, client, eventually, handler, request, send, serve};
+use grpc_support::{card, client, eventually, handler, request, send, serve};
 use harbor_a2a::stream_response::Payload;
 use harbor_a2a::{GetTaskRequest, SubscribeToTaskRequest, TaskState};
 use harbor_server::grpc::GrpcConfig;
+use harbor_test_support::forward::Forward;
 use tonic::Code;
 
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -57,10 +58,10 @@ async fn errors_before_the_first_event_are_the_call_status() {
 #[tokio::test]
 async fn a_client_that_cancels_drops_the_stream_and_the_task_runs_on() {
     let open = Arc::new(AtomicUsize::new(0));
-    let probe = Arc::new(Probe {
-        inner: Arc::new(handler(card(), Duration::from_millis(600))),
-        open: Arc::clone(&open),
-    });
+    let probe = Arc::new(
+        Forward::new(Arc::new(handler(card(), Duration::from_millis(600))))
+            .counting_streams(Arc::clone(&open)),
+    );
     let server = serve(probe, GrpcConfig::default()).await;
     let mut client = client(&server).await;
     let mut stream = client

@@ -6,38 +6,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use harbor_a2a::{
-    A2aError, AgentCapabilities, AgentCard, AgentExtension, AgentInterface, AgentSkill,
-    CancelTaskRequest, ErrorKind, GetExtendedAgentCardRequest, GetTaskRequest, Message, Part,
-    SendMessageRequest, SubscribeToTaskRequest, TaskPushNotificationConfig, TaskState,
-    send_message_response::Payload,
+    A2aError, AgentCapabilities, AgentCard, AgentExtension, CancelTaskRequest, ErrorKind,
+    GetExtendedAgentCardRequest, GetTaskRequest, Message, Part, SendMessageRequest,
+    SubscribeToTaskRequest, TaskPushNotificationConfig, TaskState, send_message_response::Payload,
 };
 use harbor_distributed::{A2aHandler, CallContext, Identity};
 use harbor_server::agent::ConformanceAgent;
 use harbor_server::{AgentExecutor, DefaultHandler, EventSink, RequestContext};
+use harbor_test_support::cards;
 
 fn card(capabilities: AgentCapabilities) -> AgentCard {
-    AgentCard {
-        name: "handler".into(),
-        description: "test".into(),
-        version: "1".into(),
-        supported_interfaces: vec![AgentInterface {
-            url: "http://127.0.0.1:1/a2a/jsonrpc".into(),
-            protocol_binding: "JSONRPC".into(),
-            protocol_version: "1.0".into(),
-            ..AgentInterface::default()
-        }],
-        capabilities: Some(capabilities),
-        default_input_modes: vec!["text/plain".into()],
-        default_output_modes: vec!["text/plain".into()],
-        skills: vec![AgentSkill {
-            id: "s".into(),
-            name: "s".into(),
-            description: "s".into(),
-            tags: vec!["t".into()],
-            ..AgentSkill::default()
-        }],
-        ..AgentCard::default()
-    }
+    cards::card("handler", "test", cards::NOWHERE, capabilities)
 }
 
 fn ctx() -> CallContext {

@@ -10,39 +10,25 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use harbor_a2a::{
-    A2aError, AgentCapabilities, AgentCard, AgentInterface, AgentSkill, GetTaskRequest, Message,
-    Part, SendMessageConfiguration, SendMessageRequest, TaskState, send_message_response::Payload,
+    A2aError, AgentCapabilities, AgentCard, GetTaskRequest, Message, Part,
+    SendMessageConfiguration, SendMessageRequest, TaskState, send_message_response::Payload,
 };
 use harbor_distributed::{A2aHandler, CallContext, Identity};
 use harbor_postgres::{PostgresTaskStore, StoreOptions};
 use harbor_server::{AgentExecutor, DefaultHandler, EventSink, RequestContext};
+use harbor_test_support::cards;
+use harbor_test_support::postgres::Scratch;
 
 /// How long the other replica may take to run the task again (its lease lives 400 ms).
 const DEADLINE: Duration = Duration::from_secs(20);
 
 fn card() -> AgentCard {
-    AgentCard {
-        name: "leases".into(),
-        description: "test".into(),
-        version: "1".into(),
-        supported_interfaces: vec![AgentInterface {
-            url: "http://127.0.0.1:1/a2a/jsonrpc".into(),
-            protocol_binding: "JSONRPC".into(),
-            protocol_version: "1.0".into(),
-            ..AgentInterface::default()
-        }],
-        capabilities: Some(AgentCapabilities::default()),
-        default_input_modes: vec!["text/plain".into()],
-        default_output_modes: vec!["text/plain".into()],
-        skills: vec![AgentSkill {
-            id: "s".into(),
-            name: "s".into(),
-            description: "s".into(),
-            tags: vec!["t".into()],
-            ..AgentSkill::default()
-        }],
-        ..AgentCard::default()
-    }
+    cards::card(
+        "leases",
+        "test",
+        cards::NOWHERE,
+        AgentCapabilities::default(),
+    )
 }
 
 /// Safe to retry: its first run works until it is stopped, any later one completes.
@@ -74,13 +60,10 @@ fn ctx() -> CallContext {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_safe_task_left_by_a_stopped_replica_runs_again_on_another() {
-    let Ok(url) = std::env::var("HARBOR_POSTGRES_URL") else {
-        eprintln!("skipped: set HARBOR_POSTGRES_URL to the server's URL (.ci/run sets it)");
+    let Some(scratch) = Scratch::new() else {
         return;
     };
-    let schema = format!("harbor_test_{}", uuid::Uuid::new_v4().simple());
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let shared = format!("{url}{sep}schema={schema}");
+    let shared = scratch.url.clone();
     let agent = Arc::new(Retried::default());
     let replica = |name: &'static str| {
         let (shared, agent) = (shared.clone(), Arc::clone(&agent));
@@ -143,7 +126,5 @@ async fn a_retry_safe_task_left_by_a_stopped_replica_runs_again_on_another() {
     );
     eprintln!("re-run on B {:?} after A stopped", started.elapsed());
     b.shutdown(Duration::ZERO).await;
-    if let Err(error) = harbor_postgres::raw::drop_schema(&url, &schema).await {
-        eprintln!("could not drop the test schema {schema}: {error}");
-    }
+    drop(scratch);
 }

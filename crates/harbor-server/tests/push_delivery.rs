@@ -13,13 +13,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use harbor_a2a::{
-    AgentCapabilities, AgentCard, AgentInterface, AgentSkill, AuthenticationInfo, Message, Part,
-    SendMessageConfiguration, SendMessageRequest, TaskPushNotificationConfig,
+    AgentCard, AuthenticationInfo, Message, Part, SendMessageConfiguration, SendMessageRequest,
+    TaskPushNotificationConfig,
 };
 use harbor_distributed::{A2aHandler, CallContext, Identity, MemoryTaskStore, TaskLog};
 use harbor_server::DefaultHandler;
 use harbor_server::agent::ConformanceAgent;
 use harbor_server::push::{ATTEMPT_HEADER, PushConfig, SEQUENCE_HEADER, TargetPolicy};
+use harbor_test_support::cards;
 
 /// What the receiver answers, in turn, on one path; the last answer repeats.
 #[derive(Debug, Clone)]
@@ -153,32 +154,7 @@ async fn receiver() -> (Arc<Receiver>, String) {
 }
 
 fn card() -> AgentCard {
-    AgentCard {
-        name: "push".into(),
-        description: "test".into(),
-        version: "1".into(),
-        supported_interfaces: vec![AgentInterface {
-            url: "http://127.0.0.1:1/a2a/jsonrpc".into(),
-            protocol_binding: "JSONRPC".into(),
-            protocol_version: "1.0".into(),
-            ..AgentInterface::default()
-        }],
-        capabilities: Some(AgentCapabilities {
-            streaming: Some(true),
-            push_notifications: Some(true),
-            ..AgentCapabilities::default()
-        }),
-        default_input_modes: vec!["text/plain".into()],
-        default_output_modes: vec!["text/plain".into()],
-        skills: vec![AgentSkill {
-            id: "s".into(),
-            name: "s".into(),
-            description: "s".into(),
-            tags: vec!["t".into()],
-            ..AgentSkill::default()
-        }],
-        ..AgentCard::default()
-    }
+    cards::card("push", "test", cards::NOWHERE, cards::streaming_push())
 }
 
 /// Fast retries for tests: 20 ms first, 200 ms at most, 300 ms per request.

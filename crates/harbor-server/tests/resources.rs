@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use harbor_a2a::{AgentCapabilities, AgentCard, AgentInterface, AgentSkill};
 use harbor_server::DefaultHandler;
 use harbor_server::agent::ConformanceAgent;
 use harbor_server::http::{HttpConfig, router};
+use harbor_test_support::cards;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 struct Server {
@@ -20,31 +20,12 @@ async fn start(config: HttpConfig) -> Server {
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let card = AgentCard {
-        name: "resources".into(),
-        description: "test agent".into(),
-        version: "1".into(),
-        supported_interfaces: vec![AgentInterface {
-            url: format!("{base}/a2a/jsonrpc"),
-            protocol_binding: "JSONRPC".into(),
-            protocol_version: "1.0".into(),
-            ..AgentInterface::default()
-        }],
-        capabilities: Some(AgentCapabilities {
-            streaming: Some(true),
-            ..AgentCapabilities::default()
-        }),
-        default_input_modes: vec!["text/plain".into()],
-        default_output_modes: vec!["text/plain".into()],
-        skills: vec![AgentSkill {
-            id: "s".into(),
-            name: "s".into(),
-            description: "s".into(),
-            tags: vec!["t".into()],
-            ..AgentSkill::default()
-        }],
-        ..AgentCard::default()
-    };
+    let card = cards::card(
+        "resources",
+        "test agent",
+        &format!("{base}/a2a/jsonrpc"),
+        cards::streaming(),
+    );
     let agent = ConformanceAgent {
         resubscribe_delay: Duration::from_millis(500),
     };

@@ -5,9 +5,8 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use harbor_a2a::{
-    AgentCapabilities, AgentCard, AgentInterface, AgentSkill, ErrorKind, Message, Part,
-    SendMessageRequest, StreamResponse, SubscribeToTaskRequest, Task, TaskState,
-    stream_response::Payload,
+    AgentCard, ErrorKind, Message, Part, SendMessageRequest, StreamResponse,
+    SubscribeToTaskRequest, Task, TaskState, stream_response::Payload,
 };
 use harbor_distributed::store::replay;
 use harbor_distributed::{
@@ -17,33 +16,10 @@ use harbor_distributed::{
 use harbor_embedded::{Embedded, EmbeddedConfig, StoreConfig};
 use harbor_server::DefaultHandler;
 use harbor_server::agent::ConformanceAgent;
+use harbor_test_support::cards;
 
 fn card() -> AgentCard {
-    AgentCard {
-        name: "log".into(),
-        description: "test".into(),
-        version: "1".into(),
-        supported_interfaces: vec![AgentInterface {
-            url: "http://127.0.0.1:1/a2a/jsonrpc".into(),
-            protocol_binding: "JSONRPC".into(),
-            protocol_version: "1.0".into(),
-            ..AgentInterface::default()
-        }],
-        capabilities: Some(AgentCapabilities {
-            streaming: Some(true),
-            ..AgentCapabilities::default()
-        }),
-        default_input_modes: vec!["text/plain".into()],
-        default_output_modes: vec!["text/plain".into()],
-        skills: vec![AgentSkill {
-            id: "s".into(),
-            name: "s".into(),
-            description: "s".into(),
-            tags: vec!["t".into()],
-            ..AgentSkill::default()
-        }],
-        ..AgentCard::default()
-    }
+    cards::card("log", "test", cards::NOWHERE, cards::streaming())
 }
 
 fn handler(store: Arc<dyn TaskLog>) -> DefaultHandler {

@@ -9,45 +9,23 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use harbor_a2a::{
-    AgentCapabilities, AgentCard, AgentInterface, AgentSkill, CancelTaskRequest, Message, Part,
-    SendMessageConfiguration, SendMessageRequest, Task, TaskState, send_message_response,
+    AgentCard, CancelTaskRequest, Message, Part, SendMessageConfiguration, SendMessageRequest,
+    Task, TaskState, send_message_response,
 };
 use harbor_distributed::memory::{MemoryBus, MemoryBusConfig};
 use harbor_distributed::{A2aHandler, CallContext, Identity, MessageBus, TaskLog};
 use harbor_server::agent::ConformanceAgent;
 use harbor_server::{AgentExecutor, DefaultHandler, EventSink, RequestContext};
 use harbor_server::{Worker, WorkerConfig};
+use harbor_test_support::cards;
+use harbor_test_support::postgres::Scratch;
 use tokio_util::sync::CancellationToken;
 
 /// How long anything here may take.
 const DEADLINE: Duration = Duration::from_secs(20);
 
 fn card() -> AgentCard {
-    AgentCard {
-        name: "workers".into(),
-        description: "test".into(),
-        version: "1".into(),
-        supported_interfaces: vec![AgentInterface {
-            url: "http://127.0.0.1:1/a2a/jsonrpc".into(),
-            protocol_binding: "JSONRPC".into(),
-            protocol_version: "1.0".into(),
-            ..AgentInterface::default()
-        }],
-        capabilities: Some(AgentCapabilities {
-            streaming: Some(true),
-            ..AgentCapabilities::default()
-        }),
-        default_input_modes: vec!["text/plain".into()],
-        default_output_modes: vec!["text/plain".into()],
-        skills: vec![AgentSkill {
-            id: "s".into(),
-            name: "s".into(),
-            description: "s".into(),
-            tags: vec!["t".into()],
-            ..AgentSkill::default()
-        }],
-        ..AgentCard::default()
-    }
+    cards::card("workers", "test", cards::NOWHERE, cards::streaming())
 }
 
 fn ctx() -> CallContext {
@@ -107,15 +85,10 @@ where
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
-    let Ok(url) = std::env::var("HARBOR_POSTGRES_URL") else {
-        eprintln!("skipped: set HARBOR_POSTGRES_URL to the server's URL (.ci/run sets it)");
+    let Some(scratch) = Scratch::new() else {
         return;
     };
-    let schema = format!("harbor_test_{}", uuid::Uuid::new_v4().simple());
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let config =
-        harbor_postgres::PostgresBusConfig::from_url(&format!("{url}{sep}schema={schema}"))
-            .expect("config");
+    let config = harbor_postgres::PostgresBusConfig::from_url(&scratch.url).expect("config");
     let store: Arc<dyn TaskLog> = Arc::new(
         harbor_postgres::PostgresTaskStore::with_config(config, Default::default())
             .await
@@ -176,9 +149,7 @@ where
     for worker in running {
         worker.await.expect("join").expect("the worker ran");
     }
-    if let Err(error) = harbor_postgres::raw::drop_schema(&url, &schema).await {
-        eprintln!("could not drop the test schema {schema}: {error}");
-    }
+    drop(scratch);
 }
 
 /// Waits (with [`DEADLINE`]) until `done`.

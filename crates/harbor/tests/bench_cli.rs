@@ -1,5 +1,6 @@
 //! `harbor bench bus` runs end to end and reports every figure.
 
+use harbor_test_support::Engine;
 use std::process::Command;
 
 /// Runs `harbor bench bus --driver DRIVER --messages M --latency-messages L --rounds 1
@@ -94,13 +95,11 @@ fn bench_bus_on_the_embedded_engine_reports_the_driver_next_to_raw_redb() {
 #[test]
 fn bench_bus_on_each_service_reports_the_driver_next_to_its_raw_client() {
     let mut ran = 0;
-    for var in ["HARBOR_NATS_URL", "HARBOR_REDIS_URL", "HARBOR_POSTGRES_URL"] {
-        match std::env::var(var) {
-            Ok(url) if !url.is_empty() => {
-                durable_bench_reports_every_figure(&url);
-                ran += 1;
-            }
-            _ => eprintln!("skipped: {var} is not set"),
+    for engine in [Engine::Nats, Engine::Redis, Engine::Postgres] {
+        // Each engine not configured is said as a skip; the others run.
+        if let Some(url) = harbor_test_support::server_url(engine) {
+            durable_bench_reports_every_figure(&url);
+            ran += 1;
         }
     }
     eprintln!("{ran} service benches ran");

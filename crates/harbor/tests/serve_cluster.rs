@@ -21,9 +21,10 @@ use serde_json::{Value, json};
 
 mod support;
 
+use harbor_test_support::postgres::Scratch;
+use harbor_test_support::{Engine, server_url};
 use support::cluster::{Cluster, SERVED_BY, haproxy_installed};
 use support::interop;
-use support::postgres::Scratch;
 use support::worker::{Worker, ran};
 
 /// Replicas per cluster.
@@ -51,11 +52,12 @@ fn engines(bus: &str) -> Option<Engines> {
     let bus = match bus {
         "postgres" => store.url.clone(),
         "nats" | "redis" => {
-            let var = format!("HARBOR_{}_URL", bus.to_uppercase());
-            let Some(url) = std::env::var(&var).ok().filter(|u| !u.is_empty()) else {
-                eprintln!("skipped: set {var} (.ci/run sets it)");
-                return None;
+            let engine = if bus == "nats" {
+                Engine::Nats
+            } else {
+                Engine::Redis
             };
+            let url = server_url(engine)?;
             if bus == "nats" {
                 // A memory stream of the test's own, gone after its max age.
                 let s = sep(&url);

@@ -256,7 +256,7 @@ fn dead_letters_are_listed_and_redriven_from_the_command_line() {
 #[cfg(feature = "postgres")]
 #[test]
 fn a_push_config_whose_server_died_is_delivered_by_another() {
-    let Some(scratch) = support::postgres::Scratch::new() else {
+    let Some(scratch) = harbor_test_support::postgres::Scratch::new() else {
         return;
     };
     let shared = &scratch.url;

@@ -15,8 +15,8 @@ use serde_json::json;
 
 mod support;
 
+use harbor_test_support::postgres::Scratch;
 use support::jsonrpc::{Stream, message, rpc};
-use support::postgres::Scratch;
 use support::serve::Server;
 
 /// How long A may take to say it stopped the execution.

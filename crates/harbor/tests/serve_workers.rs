@@ -17,8 +17,8 @@ use serde_json::json;
 
 mod support;
 
+use harbor_test_support::postgres::Scratch;
 use support::jsonrpc::{Stream, message, rpc};
-use support::postgres::Scratch;
 use support::serve::Server;
 use support::worker::{Worker, ran};
 
@@ -40,10 +40,7 @@ fn with_cluster<F: Future<Output = ()>>(
     };
     let store = scratch.url.clone();
     let bus = if nats {
-        let Ok(nats) = std::env::var("HARBOR_NATS_URL") else {
-            eprintln!("skipped: set HARBOR_NATS_URL to the NATS server's URL (.ci/run sets it)");
-            return;
-        };
+        let nats = harbor_test_support::require!(nats);
         // A memory stream of the test's own, gone after its max age.
         let id = uuid::Uuid::new_v4().simple();
         format!("{nats}?stream=HARBOR_TEST_{id}&prefix=t{id}&storage=memory&max_age_s=600")

@@ -1,6 +1,6 @@
 //! Agent cards for scripted servers, and reading the typed errors of the client.
 
-use harbor_a2a::{AgentCard, AgentInterface};
+use harbor_a2a::AgentInterface;
 use harbor_client::{A2aTransport, ClientConfig, ClientError};
 use harbor_distributed::Error;
 
@@ -13,17 +13,6 @@ pub fn interface(binding: &str, url: String, version: &str, tenant: &str) -> Age
         tenant: tenant.into(),
         protocol_version: version.into(),
     }
-}
-
-pub fn card(name: &str, interfaces: Vec<AgentInterface>) -> String {
-    let card = AgentCard {
-        name: name.into(),
-        description: "test".into(),
-        supported_interfaces: interfaces,
-        version: "1".into(),
-        ..AgentCard::default()
-    };
-    harbor_a2a::to_json_string(&card).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn plain(config: impl FnOnce(&mut ClientConfig)) -> A2aTransport {

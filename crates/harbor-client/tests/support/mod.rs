@@ -10,23 +10,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use axum::Router;
 use axum::serve::ListenerExt;
-use harbor_a2a::{
-    A2aError, AgentCard, AgentInterface, CancelTaskRequest,
-    DeleteTaskPushNotificationConfigRequest, GetExtendedAgentCardRequest,
-    GetTaskPushNotificationConfigRequest, GetTaskRequest, ListTaskPushNotificationConfigsRequest,
-    ListTaskPushNotificationConfigsResponse, ListTasksRequest, ListTasksResponse,
-    SendMessageRequest, SendMessageResponse, SubscribeToTaskRequest, Task,
-    TaskPushNotificationConfig,
-};
+use harbor_a2a::AgentInterface;
 use harbor_client::{A2aTransport, Binding, ClientConfig, IdentityPolicy, PeerConfig};
 use harbor_conformance::transport::{
     ConformanceAgent, Fixture, HostedAgent, TransportCapabilities, TransportFactory,
 };
-use harbor_distributed::{
-    A2aHandler, CallContext, Error, HandlerStream, Identity, Peer, RemoteTransport,
-};
+use harbor_distributed::{A2aHandler, CallContext, Error, Identity, Peer, RemoteTransport};
 use harbor_server::grpc::{self, GrpcConfig};
 use harbor_server::http::{HttpConfig, router};
+use harbor_test_support::forward::Forward;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -109,10 +101,8 @@ pub async fn host(agent: Arc<dyn A2aHandler>) -> Server {
     let handler: Arc<std::sync::OnceLock<Arc<dyn A2aHandler>>> = Arc::default();
     let slot = Arc::clone(&handler);
     let mut server = spawn(move |base| {
-        let handler: Arc<dyn A2aHandler> = Arc::new(WithCard {
-            inner: agent,
-            interfaces: interfaces(base, &grpc_addr.to_string()),
-        });
+        let handler: Arc<dyn A2aHandler> =
+            Arc::new(Forward::new(agent).listing(interfaces(base, &grpc_addr.to_string())));
         let _ = slot.set(Arc::clone(&handler));
         let config = HttpConfig {
             trust_identity_headers: true,
@@ -246,99 +236,5 @@ impl<T: Clone> Log<T> {
 
     pub fn len(&self) -> usize {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
-    }
-}
-
-/// A handler whose public card lists real interfaces; every RPC goes to `inner`.
-struct WithCard {
-    inner: Arc<dyn A2aHandler>,
-    interfaces: Vec<AgentInterface>,
-}
-
-#[async_trait]
-impl A2aHandler for WithCard {
-    async fn send_message(
-        &self,
-        ctx: &CallContext,
-        req: SendMessageRequest,
-    ) -> Result<SendMessageResponse, A2aError> {
-        self.inner.send_message(ctx, req).await
-    }
-    async fn send_streaming_message(
-        &self,
-        ctx: &CallContext,
-        req: SendMessageRequest,
-    ) -> Result<HandlerStream, A2aError> {
-        self.inner.send_streaming_message(ctx, req).await
-    }
-    async fn get_task(&self, ctx: &CallContext, req: GetTaskRequest) -> Result<Task, A2aError> {
-        self.inner.get_task(ctx, req).await
-    }
-    async fn list_tasks(
-        &self,
-        ctx: &CallContext,
-        req: ListTasksRequest,
-    ) -> Result<ListTasksResponse, A2aError> {
-        self.inner.list_tasks(ctx, req).await
-    }
-    async fn cancel_task(
-        &self,
-        ctx: &CallContext,
-        req: CancelTaskRequest,
-    ) -> Result<Task, A2aError> {
-        self.inner.cancel_task(ctx, req).await
-    }
-    async fn subscribe_to_task(
-        &self,
-        ctx: &CallContext,
-        req: SubscribeToTaskRequest,
-    ) -> Result<HandlerStream, A2aError> {
-        self.inner.subscribe_to_task(ctx, req).await
-    }
-    async fn create_task_push_notification_config(
-        &self,
-        ctx: &CallContext,
-        req: TaskPushNotificationConfig,
-    ) -> Result<TaskPushNotificationConfig, A2aError> {
-        self.inner
-            .create_task_push_notification_config(ctx, req)
-            .await
-    }
-    async fn get_task_push_notification_config(
-        &self,
-        ctx: &CallContext,
-        req: GetTaskPushNotificationConfigRequest,
-    ) -> Result<TaskPushNotificationConfig, A2aError> {
-        self.inner.get_task_push_notification_config(ctx, req).await
-    }
-    async fn list_task_push_notification_configs(
-        &self,
-        ctx: &CallContext,
-        req: ListTaskPushNotificationConfigsRequest,
-    ) -> Result<ListTaskPushNotificationConfigsResponse, A2aError> {
-        self.inner
-            .list_task_push_notification_configs(ctx, req)
-            .await
-    }
-    async fn get_extended_agent_card(
-        &self,
-        ctx: &CallContext,
-        req: GetExtendedAgentCardRequest,
-    ) -> Result<AgentCard, A2aError> {
-        self.inner.get_extended_agent_card(ctx, req).await
-    }
-    async fn delete_task_push_notification_config(
-        &self,
-        ctx: &CallContext,
-        req: DeleteTaskPushNotificationConfigRequest,
-    ) -> Result<(), A2aError> {
-        self.inner
-            .delete_task_push_notification_config(ctx, req)
-            .await
-    }
-    async fn agent_card(&self) -> Result<AgentCard, A2aError> {
-        let mut card = self.inner.agent_card().await?;
-        card.supported_interfaces.clone_from(&self.interfaces);
-        Ok(card)
     }
 }

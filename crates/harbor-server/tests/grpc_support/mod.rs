@@ -1,26 +1,17 @@
 //! Shared by the gRPC tests: the default handler with the conformance agent, served over
-//! gRPC on `127.0.0.1:0`, a raw tonic client, and a handler that counts its open streams.
+//! gRPC on `127.0.0.1:0`, and a raw tonic client.
 #![allow(dead_code, unreachable_pub)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
-use futures::StreamExt;
 use harbor_a2a::pb::a2a_service_client::A2aServiceClient;
-use harbor_a2a::{
-    A2aError, AgentCapabilities, AgentCard, AgentInterface, AgentSkill, CancelTaskRequest,
-    DeleteTaskPushNotificationConfigRequest, GetExtendedAgentCardRequest,
-    GetTaskPushNotificationConfigRequest, GetTaskRequest, ListTaskPushNotificationConfigsRequest,
-    ListTaskPushNotificationConfigsResponse, ListTasksRequest, ListTasksResponse, Message, Part,
-    SendMessageRequest, SendMessageResponse, SubscribeToTaskRequest, Task,
-    TaskPushNotificationConfig,
-};
-use harbor_distributed::{A2aHandler, CallContext, HandlerStream};
+use harbor_a2a::{AgentCard, Message, Part, SendMessageRequest};
+use harbor_distributed::A2aHandler;
 use harbor_server::DefaultHandler;
 use harbor_server::agent::ConformanceAgent;
 use harbor_server::grpc::{self, GrpcConfig};
+use harbor_test_support::cards;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
@@ -28,30 +19,8 @@ use tonic::transport::Channel;
 /// A card with streaming and push on.
 pub fn card() -> AgentCard {
     AgentCard {
-        name: "grpc".into(),
-        description: "test".into(),
-        version: "1".into(),
-        supported_interfaces: vec![AgentInterface {
-            url: "127.0.0.1:1".into(),
-            protocol_binding: "GRPC".into(),
-            protocol_version: "1.0".into(),
-            ..AgentInterface::default()
-        }],
-        capabilities: Some(AgentCapabilities {
-            streaming: Some(true),
-            push_notifications: Some(true),
-            ..AgentCapabilities::default()
-        }),
-        default_input_modes: vec!["text/plain".into()],
-        default_output_modes: vec!["text/plain".into()],
-        skills: vec![AgentSkill {
-            id: "s".into(),
-            name: "s".into(),
-            description: "s".into(),
-            tags: vec!["t".into()],
-            ..AgentSkill::default()
-        }],
-        ..AgentCard::default()
+        supported_interfaces: vec![cards::interface("127.0.0.1:1", "GRPC")],
+        ..cards::card("grpc", "test", cards::NOWHERE, cards::streaming_push())
     }
 }
 
@@ -142,118 +111,5 @@ where
             "timed out waiting for {what}"
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// A handler that counts the streams it handed out and that are still alive.
-pub struct Probe {
-    pub inner: Arc<dyn A2aHandler>,
-    pub open: Arc<AtomicUsize>,
-}
-
-struct Guard(Arc<AtomicUsize>);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-impl Probe {
-    fn track(&self, stream: HandlerStream) -> HandlerStream {
-        self.open.fetch_add(1, Ordering::SeqCst);
-        let guard = Guard(Arc::clone(&self.open));
-        stream
-            .map(move |item| {
-                let _alive = &guard;
-                item
-            })
-            .boxed()
-    }
-}
-
-#[async_trait]
-impl A2aHandler for Probe {
-    async fn send_message(
-        &self,
-        ctx: &CallContext,
-        req: SendMessageRequest,
-    ) -> Result<SendMessageResponse, A2aError> {
-        self.inner.send_message(ctx, req).await
-    }
-    async fn send_streaming_message(
-        &self,
-        ctx: &CallContext,
-        req: SendMessageRequest,
-    ) -> Result<HandlerStream, A2aError> {
-        Ok(self.track(self.inner.send_streaming_message(ctx, req).await?))
-    }
-    async fn get_task(&self, ctx: &CallContext, req: GetTaskRequest) -> Result<Task, A2aError> {
-        self.inner.get_task(ctx, req).await
-    }
-    async fn list_tasks(
-        &self,
-        ctx: &CallContext,
-        req: ListTasksRequest,
-    ) -> Result<ListTasksResponse, A2aError> {
-        self.inner.list_tasks(ctx, req).await
-    }
-    async fn cancel_task(
-        &self,
-        ctx: &CallContext,
-        req: CancelTaskRequest,
-    ) -> Result<Task, A2aError> {
-        self.inner.cancel_task(ctx, req).await
-    }
-    async fn subscribe_to_task(
-        &self,
-        ctx: &CallContext,
-        req: SubscribeToTaskRequest,
-    ) -> Result<HandlerStream, A2aError> {
-        Ok(self.track(self.inner.subscribe_to_task(ctx, req).await?))
-    }
-    async fn create_task_push_notification_config(
-        &self,
-        ctx: &CallContext,
-        req: TaskPushNotificationConfig,
-    ) -> Result<TaskPushNotificationConfig, A2aError> {
-        self.inner
-            .create_task_push_notification_config(ctx, req)
-            .await
-    }
-    async fn get_task_push_notification_config(
-        &self,
-        ctx: &CallContext,
-        req: GetTaskPushNotificationConfigRequest,
-    ) -> Result<TaskPushNotificationConfig, A2aError> {
-        self.inner.get_task_push_notification_config(ctx, req).await
-    }
-    async fn list_task_push_notification_configs(
-        &self,
-        ctx: &CallContext,
-        req: ListTaskPushNotificationConfigsRequest,
-    ) -> Result<ListTaskPushNotificationConfigsResponse, A2aError> {
-        self.inner
-            .list_task_push_notification_configs(ctx, req)
-            .await
-    }
-    async fn get_extended_agent_card(
-        &self,
-        ctx: &CallContext,
-        req: GetExtendedAgentCardRequest,
-    ) -> Result<AgentCard, A2aError> {
-        self.inner.get_extended_agent_card(ctx, req).await
-    }
-    async fn delete_task_push_notification_config(
-        &self,
-        ctx: &CallContext,
-        req: DeleteTaskPushNotificationConfigRequest,
-    ) -> Result<(), A2aError> {
-        self.inner
-            .delete_task_push_notification_config(ctx, req)
-            .await
-    }
-    async fn agent_card(&self) -> Result<AgentCard, A2aError> {
-        self.inner.agent_card().await
     }
 }

@@ -44,7 +44,7 @@ pub fn haproxy_installed() -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !found {
-        eprintln!("skipped: haproxy is not installed (.ci/run installs the Debian package)");
+        harbor_test_support::skip("haproxy is not installed (.ci/run installs the Debian package)");
     }
     found
 }

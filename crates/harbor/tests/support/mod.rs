@@ -3,8 +3,6 @@
 pub mod cluster;
 pub mod interop;
 pub mod jsonrpc;
-#[cfg(feature = "postgres")]
-pub mod postgres;
 pub mod run;
 pub mod serve;
 pub mod worker;

@@ -1,16 +1,23 @@
-//! A small incremental reader of `text/event-stream` bodies.
+//! Reading `text/event-stream` bodies with the client's decoder
+//! ([`harbor_client::sse::SseDecoder`]), one chunk at a time.
+
+use harbor_client::sse::SseDecoder;
 
 /// Longest line (and event) the reader accepts, so a broken server cannot grow it unbounded.
 const MAX_LINE: usize = 1 << 20;
 
-/// Splits SSE chunks into events: `data:` lines joined by newlines, with the `event:` field;
-/// comments and other fields are skipped.
-#[derive(Debug, Default)]
+/// Hands each event of an SSE body to a callback as `(event type, data)`.
+#[derive(Debug)]
 pub(super) struct SseReader {
-    pending: Vec<u8>,
-    data: String,
-    has_data: bool,
-    kind: String,
+    decoder: SseDecoder,
+}
+
+impl Default for SseReader {
+    fn default() -> Self {
+        Self {
+            decoder: SseDecoder::new(MAX_LINE),
+        }
+    }
 }
 
 impl SseReader {
@@ -20,24 +27,8 @@ impl SseReader {
         chunk: &[u8],
         on_event: &mut impl FnMut(&str, &str) -> Result<(), String>,
     ) -> Result<(), String> {
-        self.pending.extend_from_slice(chunk);
-        // Taken out so its lines can be read while `self` records them.
-        let mut pending = std::mem::take(&mut self.pending);
-        let mut start = 0;
-        while let Some(end) = pending[start..].iter().position(|&b| b == b'\n') {
-            let line = &pending[start..start + end];
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let line =
-                std::str::from_utf8(line).map_err(|_| "an SSE line is not UTF-8".to_owned())?;
-            self.line(line, on_event)?;
-            start += end + 1;
-        }
-        pending.drain(..start);
-        self.pending = pending;
-        if self.pending.len() > MAX_LINE || self.data.len() > MAX_LINE {
-            return Err(format!("an SSE event is longer than {MAX_LINE} bytes"));
-        }
-        Ok(())
+        self.decoder.push(chunk).map_err(|e| format!("SSE: {e}"))?;
+        self.dispatch(on_event)
     }
 
     /// The body ended: dispatches an event still open (a server may omit the last blank line).
@@ -45,45 +36,17 @@ impl SseReader {
         mut self,
         on_event: &mut impl FnMut(&str, &str) -> Result<(), String>,
     ) -> Result<(), String> {
-        if !self.pending.is_empty() {
-            let rest = String::from_utf8(std::mem::take(&mut self.pending))
-                .map_err(|_| "an SSE line is not UTF-8".to_owned())?;
-            self.line(rest.trim_end_matches('\r'), on_event)?;
-        }
-        self.line("", on_event)
+        // Two line ends close a last line and the event it belongs to; after a complete
+        // event they are blank lines, which dispatch nothing.
+        self.feed(b"\n\n", on_event)
     }
 
-    fn line(
+    fn dispatch(
         &mut self,
-        line: &str,
         on_event: &mut impl FnMut(&str, &str) -> Result<(), String>,
     ) -> Result<(), String> {
-        if line.is_empty() {
-            let result = if self.has_data {
-                on_event(&self.kind, &self.data)
-            } else {
-                Ok(())
-            };
-            self.data.clear();
-            self.kind.clear();
-            self.has_data = false;
-            return result;
-        }
-        if line.starts_with(':') {
-            return Ok(());
-        }
-        let (field, value) = line.split_once(':').unwrap_or((line, ""));
-        let value = value.strip_prefix(' ').unwrap_or(value);
-        match field {
-            "data" => {
-                if self.has_data {
-                    self.data.push('\n');
-                }
-                self.data.push_str(value);
-                self.has_data = true;
-            }
-            "event" => value.clone_into(&mut self.kind),
-            _ => {}
+        while let Some(event) = self.decoder.next_event() {
+            on_event(&event.event, &event.data)?;
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
-//! A nats-server of the test's own: a free loopback port, a temporary data directory,
-//! killed when dropped. Never the machine's shared server.
+//! NATS: scratch streams on the server at `HARBOR_NATS_URL`, and a nats-server of the
+//! test's own (a free loopback port, a temporary data directory, killed when dropped).
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -11,11 +11,20 @@ use harbor_conformance::bus::faults::ServiceControl;
 use tokio::process::{Child, Command};
 use tokio::sync::Mutex;
 
+use crate::{free_port, skip, wait_until, with_query};
+
 /// Where the server binary is looked for, in order.
 const BINARIES: &[&str] = &["/usr/sbin/nats-server", "/usr/bin/nats-server"];
 
+/// `url` with a fresh stream and subject prefix of its own, deleted when the bus closes
+/// (`temporary=true`).
+pub fn scratch_url(url: &str) -> String {
+    let id = uuid::Uuid::new_v4().simple();
+    with_query(url, &format!("stream=T{id}&prefix=t{id}&temporary=true"))
+}
+
 /// A JetStream server on a free port with file storage in a temporary directory.
-pub(crate) struct NatsServer {
+pub struct NatsServer {
     addr: SocketAddr,
     binary: PathBuf,
     dir: tempfile::TempDir,
@@ -23,18 +32,14 @@ pub(crate) struct NatsServer {
 }
 
 impl NatsServer {
-    /// Starts a server, or returns `None` (saying why) when no nats-server is installed.
-    pub(crate) async fn start() -> Option<Self> {
+    /// Starts a server, or returns `None` (a [`skip`]) when no nats-server is installed.
+    pub async fn start() -> Option<Self> {
         let Some(binary) = BINARIES.iter().map(PathBuf::from).find(|p| p.exists()) else {
-            eprintln!("skipped: no nats-server binary at {BINARIES:?}");
+            skip(format_args!("no nats-server binary at {BINARIES:?}"));
             return None;
         };
-        let port = {
-            let probe = TcpListener::bind("127.0.0.1:0").expect("bind a probe port");
-            probe.local_addr().expect("probe address").port()
-        };
         let server = Self {
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            addr: SocketAddr::from(([127, 0, 0, 1], free_port())),
             binary,
             dir: tempfile::tempdir().expect("temporary data directory"),
             child: Mutex::new(None),
@@ -44,12 +49,13 @@ impl NatsServer {
     }
 
     /// The address clients connect to.
-    pub(crate) fn addr(&self) -> SocketAddr {
+    pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// A bus URL for this server with the given stream and prefix.
-    pub(crate) fn url(&self, stream: &str) -> String {
+    /// A bus URL for this server with the given stream, and its name in lower case as the
+    /// subject prefix.
+    pub fn url(&self, stream: &str) -> String {
         format!(
             "nats://{}?stream={stream}&prefix={}",
             self.addr,
@@ -57,7 +63,7 @@ impl NatsServer {
         )
     }
 
-    async fn spawn(&self) -> Child {
+    fn spawn(&self) -> Child {
         Command::new(&self.binary)
             .args(["-js", "-a", "127.0.0.1", "-p"])
             .arg(self.addr.port().to_string())
@@ -85,15 +91,13 @@ impl ServiceControl for NatsServer {
         if slot.is_some() {
             return;
         }
-        *slot = Some(self.spawn().await);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        while tokio::net::TcpStream::connect(self.addr).await.is_err() {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "nats-server did not accept connections on {} within 20 s",
-                self.addr
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        *slot = Some(self.spawn());
+        let addr = self.addr;
+        wait_until(
+            Duration::from_secs(20),
+            &format!("nats-server accepting connections on {addr}"),
+            || async move { tokio::net::TcpStream::connect(addr).await.is_ok() },
+        )
+        .await;
     }
 }

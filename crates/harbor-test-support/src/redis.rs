@@ -1,36 +1,59 @@
-//! A redis-server of the test's own: a free port, a temporary directory with an
-//! append-only file, killed (SIGKILL) on stop and on drop.
+//! Redis: buses in a random key prefix that delete their keys when closed, and a
+//! redis-server of the test's own (a free port, a temporary directory with an append-only
+//! file, killed with SIGKILL on stop and on drop).
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::Stdio;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use harbor_conformance::bus::ScopedBus;
 use harbor_conformance::bus::faults::ServiceControl;
+use harbor_distributed::MessageBus;
+use harbor_redis::RedisBus;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
+
+use crate::{free_port, skip, wait_until, with_query};
 
 /// The binary the fault tests run.
 const REDIS_SERVER: &str = "/usr/bin/redis-server";
 
+/// A random key prefix, one per test.
+pub fn random_prefix() -> String {
+    format!("harbor-test-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// `url` with the key prefix `prefix`.
+pub fn with_prefix(url: &str, prefix: &str) -> String {
+    with_query(url, &format!("prefix={prefix}"))
+}
+
+/// Opens a bus on `url` in a fresh prefix; it deletes every key under it after `close`.
+pub async fn purging_bus(url: &str) -> Arc<dyn MessageBus> {
+    let url = with_prefix(url, &random_prefix());
+    let bus = match RedisBus::connect_url(&url).await {
+        Ok(bus) => Arc::new(bus),
+        Err(error) => panic!("cannot open the redis bus: {error}"),
+    };
+    let purged = Arc::clone(&bus);
+    Arc::new(ScopedBus::new(bus).after_close(async move { purged.purge().await }))
+}
+
+/// A redis-server of the test's own.
 pub struct RedisServer {
     port: u16,
     dir: tempfile::TempDir,
     child: Mutex<Option<Child>>,
 }
 
-fn free_port() -> u16 {
-    match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
-        Ok(addr) => addr.port(),
-        Err(error) => panic!("no free port: {error}"),
-    }
-}
-
 impl RedisServer {
-    /// Starts a server, or returns `None` (saying why) when the binary is missing.
+    /// Starts a server, or returns `None` (a [`skip`]) when the binary is missing.
     pub async fn start() -> Option<Self> {
-        if !std::path::Path::new(REDIS_SERVER).exists() {
-            eprintln!("skipped: {REDIS_SERVER} is not installed");
+        if !Path::new(REDIS_SERVER).exists() {
+            skip(format_args!("{REDIS_SERVER} is not installed"));
             return None;
         }
         let dir = match tempfile::tempdir() {
@@ -46,10 +69,12 @@ impl RedisServer {
         Some(server)
     }
 
+    /// Where the server listens.
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.port))
     }
 
+    /// The server's URL (no prefix).
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
@@ -75,32 +100,27 @@ impl RedisServer {
             Err(error) => panic!("cannot start {REDIS_SERVER}: {error}"),
         };
         *self.child.lock().unwrap_or_else(|e| e.into_inner()) = Some(child);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            if self.ping().await {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "redis-server on port {} did not come up",
-                self.port
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let addr = self.addr();
+        wait_until(
+            Duration::from_secs(20),
+            &format!("redis-server answering PING on {addr}"),
+            || ping(addr),
+        )
+        .await;
     }
+}
 
-    async fn ping(&self) -> bool {
-        let Ok(client) = redis::Client::open(self.url()) else {
-            return false;
-        };
-        let Ok(mut conn) = client.get_multiplexed_async_connection().await else {
-            return false;
-        };
-        redis::cmd("PING")
-            .query_async::<String>(&mut conn)
-            .await
-            .is_ok()
+/// Whether the server at `addr` answers `PING` with `PONG`: not while it still loads its
+/// append-only file (it answers `-LOADING`).
+async fn ping(addr: SocketAddr) -> bool {
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+        return false;
+    };
+    if stream.write_all(b"PING\r\n").await.is_err() {
+        return false;
     }
+    let mut answer = [0u8; 7];
+    stream.read_exact(&mut answer).await.is_ok() && &answer == b"+PONG\r\n"
 }
 
 #[async_trait]

@@ -5,26 +5,23 @@
 //! PostgreSQL refuses to run as root; as root the binaries run as the `postgres` user
 //! through `runuser`, with the temp dir handed to that user.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use async_trait::async_trait;
 use harbor_conformance::bus::faults::ServiceControl;
 
+use crate::{free_port, skip};
+
 const BIN: &str = "/usr/lib/postgresql/15/bin";
 
 /// One private cluster.
-pub(crate) struct PgServer {
+pub struct PgServer {
     dir: tempfile::TempDir,
     port: u16,
     /// `Some(user)` when the binaries run as that user (we are root).
     run_as: Option<&'static str>,
-}
-
-/// Why the fault tests cannot run here, if they cannot.
-pub(crate) fn unavailable() -> Option<String> {
-    let initdb = Path::new(BIN).join("initdb");
-    (!initdb.exists()).then(|| format!("{} is not installed", initdb.display()))
 }
 
 fn is_root() -> bool {
@@ -35,14 +32,15 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local addr").port()
-}
-
 impl PgServer {
-    /// Creates and starts a cluster.
-    pub(crate) async fn start() -> Self {
+    /// Creates and starts a cluster, or returns `None` (a [`skip`]) when PostgreSQL's
+    /// binaries are not installed. Blocks while `initdb` runs.
+    pub async fn start() -> Option<Self> {
+        let initdb = Path::new(BIN).join("initdb");
+        if !initdb.exists() {
+            skip(format_args!("{} is not installed", initdb.display()));
+            return None;
+        }
         let run_as = is_root().then_some("postgres");
         let dir = tempfile::Builder::new()
             .prefix("harbor-pg-")
@@ -75,7 +73,7 @@ impl PgServer {
             ],
         );
         server.pg_start();
-        server
+        Some(server)
     }
 
     fn data(&self) -> PathBuf {
@@ -83,26 +81,33 @@ impl PgServer {
     }
 
     /// The cluster's URL (database `postgres`).
-    pub(crate) fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
     /// Where the server listens.
-    pub(crate) fn addr(&self) -> std::net::SocketAddr {
-        std::net::SocketAddr::from(([127, 0, 0, 1], self.port))
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
     }
 
-    fn run(&self, tool: &str, args: &[&str]) {
+    fn command(&self, tool: &str) -> Command {
         let program = Path::new(BIN).join(tool);
-        let mut command = match self.run_as {
+        match self.run_as {
             Some(user) => {
                 let mut c = Command::new("runuser");
                 c.args(["-u", user, "--"]).arg(&program);
                 c
             }
             None => Command::new(&program),
-        };
-        let output = command.args(args).output().expect("run a PostgreSQL tool");
+        }
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let output = self
+            .command(tool)
+            .args(args)
+            .output()
+            .expect("run a PostgreSQL tool");
         assert!(
             output.status.success(),
             "{tool} {args:?} failed: {}{}",
@@ -163,16 +168,8 @@ impl ServiceControl for PgServer {
 impl Drop for PgServer {
     fn drop(&mut self) {
         let data = self.data();
-        let pg_ctl = Path::new(BIN).join("pg_ctl");
-        let mut command = match self.run_as {
-            Some(user) => {
-                let mut c = Command::new("runuser");
-                c.args(["-u", user, "--"]).arg(&pg_ctl);
-                c
-            }
-            None => Command::new(&pg_ctl),
-        };
-        let _ = command
+        let _ = self
+            .command("pg_ctl")
             .args(["-D", path(&data), "-m", "immediate", "stop"])
             .output();
     }
