@@ -37,8 +37,8 @@ pub use error::Error;
 pub use identity::{Identity, Owner};
 pub use registry::{BusDriver, Registry, TransportDriver};
 pub use store::{
-    Fence, Leases, LogEntry, MemoryTaskStore, PushCursor, PushFailure, PushOutbox, StoredTask,
-    TaskLog, TaskPage, TaskQuery, TaskStore, state_counts,
+    Fence, Leases, LogEntry, MemoryRetention, MemoryTaskStore, PushCursor, PushFailure, PushOutbox,
+    StoredTask, TaskLog, TaskPage, TaskQuery, TaskStore, state_counts,
 };
 pub use transport::{
     A2aHandler, CallContext, EventStream, HandlerStream, LAST_EVENT_ID, Peer, RemoteTransport,

@@ -11,7 +11,7 @@ use clap::Args;
 use harbor_a2a::{
     AgentCapabilities, AgentCard, AgentInterface, AgentProvider, AgentSkill, VersionErrorCode,
 };
-use harbor_distributed::{MemoryTaskStore, MessageBus, TaskLog};
+use harbor_distributed::{MemoryRetention, MemoryTaskStore, MessageBus, TaskLog};
 use harbor_embedded::{Embedded, EmbeddedConfig, StoreConfig};
 use harbor_server::DefaultHandler;
 use harbor_server::agent::ConformanceAgent;
@@ -238,13 +238,31 @@ struct Storage {
     shared: bool,
 }
 
+/// How long the store keeps finished tasks, as the startup line says it.
+fn retention_text(args: &ServeArgs) -> String {
+    let tasks = args
+        .task_retention
+        .map_or("until deleted".to_owned(), |d| format!("{d:?}"));
+    format!(
+        "finished tasks' logs kept {:?}, the tasks {tasks}",
+        args.log_retention
+    )
+}
+
 /// The task store `args` ask for.
 async fn open_store(args: &ServeArgs) -> anyhow::Result<Storage> {
     if args.in_memory {
+        let retention = MemoryRetention {
+            log: Some(args.log_retention),
+            task: args.task_retention,
+        };
         return Ok(Storage {
-            store: Arc::new(MemoryTaskStore::new()),
+            store: Arc::new(MemoryTaskStore::with_retention(retention)),
             engine: None,
-            description: "in memory (lost when the server stops)".to_owned(),
+            description: format!(
+                "in memory (lost when the server stops; {})",
+                retention_text(args)
+            ),
             shared: false,
         });
     }
@@ -265,11 +283,9 @@ async fn open_store(args: &ServeArgs) -> anyhow::Result<Storage> {
     Ok(Storage {
         store: engine.task_store(),
         description: format!(
-            "{} (embedded, durable; finished tasks' logs kept {:?}, the tasks {})",
+            "{} (embedded, durable; {})",
             dir.display(),
-            args.log_retention,
-            args.task_retention
-                .map_or("until deleted".to_owned(), |d| format!("{d:?}"))
+            retention_text(args)
         ),
         engine: Some(engine),
         shared: false,
@@ -287,12 +303,10 @@ async fn open_shared_store(args: &ServeArgs, url: &str) -> anyhow::Result<Storag
     let config = harbor_postgres::PostgresBusConfig::from_url(url)
         .map_err(|e| anyhow::anyhow!("--store: {e}"))?;
     let description = format!(
-        "{} schema {} (PostgreSQL, shared; finished tasks' logs kept {:?}, the tasks {})",
+        "{} schema {} (PostgreSQL, shared; {})",
         config.redacted_server(),
         config.schema,
-        args.log_retention,
-        args.task_retention
-            .map_or("until deleted".to_owned(), |d| format!("{d:?}"))
+        retention_text(args)
     );
     let store = harbor_postgres::PostgresTaskStore::with_config(config, options)
         .await

@@ -1,9 +1,10 @@
 //! `MemoryTaskStore`: the task store and task log of one process, for tests and
 //! single-node use.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::Bound;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig, TaskState};
@@ -14,15 +15,35 @@ use super::log::{LogEntry, TaskLog, check_append, snapshot};
 use super::outbox::{PushCursor, PushOutbox};
 use crate::{Error, Owner, StoredTask, TaskPage, TaskQuery, TaskStore};
 
-/// Tasks, their logs and push configs in memory; nothing survives the process, and logs
-/// are never compacted.
+/// Tasks, their logs and push configs in memory; nothing survives the process. With a
+/// [`MemoryRetention`], a finished task's log is compacted and the task deleted when their
+/// time is up, so a long-running store stays the size of what it retains.
 #[derive(Debug, Default)]
 pub struct MemoryTaskStore {
     inner: Mutex<Inner>,
 }
 
+/// How long a [`MemoryTaskStore`] keeps what a finished (terminal) task leaves, counted
+/// from when it finished. `None` keeps it until the task is deleted by hand (the default).
+///
+/// Expired tasks are swept on the store's writes, so memory is given back while tasks are
+/// being written; a store nobody writes keeps what it holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemoryRetention {
+    /// How long the log of a finished task is kept (streams resuming with
+    /// `Last-Event-ID` read it) before it is compacted to the task itself.
+    pub log: Option<Duration>,
+    /// How long a finished task is kept at all; then it goes with its push configs.
+    pub task: Option<Duration>,
+}
+
 #[derive(Debug, Default)]
 struct Inner {
+    retention: MemoryRetention,
+    /// Finished tasks whose log is still kept, oldest first, with when it expires.
+    logs_kept: VecDeque<(Instant, String)>,
+    /// Finished tasks, oldest first, with when they expire.
+    tasks_kept: VecDeque<(Instant, String)>,
     tasks: HashMap<String, Entry>,
     /// Push configs by task id, then config id.
     push: HashMap<String, BTreeMap<String, TaskPushNotificationConfig>>,
@@ -30,17 +51,30 @@ struct Inner {
     cursors: BTreeMap<(String, String), PushCursor>,
 }
 
-/// One task: its projection and its log (entry `n` at index `n - 1`).
+/// One task: its projection and its log (entry `n` at index `n - first`).
 #[derive(Debug)]
 struct Entry {
     stored: StoredTask,
+    /// The sequence of `log[0]`: 1, or one past the version a compaction left.
+    first: u64,
     log: Vec<StreamResponse>,
 }
 
 impl MemoryTaskStore {
-    /// An empty store.
+    /// An empty store that keeps everything until it is deleted by hand.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store that compacts finished tasks' logs and deletes finished tasks as
+    /// `retention` says.
+    pub fn with_retention(retention: MemoryRetention) -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                retention,
+                ..Inner::default()
+            }),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -117,9 +151,11 @@ impl Inner {
                     owner: owner.clone(),
                     version: events.len() as u64,
                 },
+                first: 1,
                 log: events.to_vec(),
             };
             self.tasks.insert(task.id.clone(), entry);
+            self.written(task, false);
             return Ok(events.len() as u64);
         }
         let actual = self.owned(owner, &task.id)?.stored.version;
@@ -136,10 +172,68 @@ impl Inner {
             .ok_or_else(|| Error::TaskNotFound {
                 task_id: task.id.clone(),
             })?;
+        let was_terminal = entry.stored.task.state().is_terminal();
         entry.log.extend_from_slice(events);
-        entry.stored.version = entry.log.len() as u64;
+        entry.stored.version = entry.first - 1 + entry.log.len() as u64;
         task.clone_into(&mut entry.stored.task);
-        Ok(entry.stored.version)
+        let version = entry.stored.version;
+        self.written(task, was_terminal);
+        Ok(version)
+    }
+
+    /// After a write of `task`: a task that just finished starts its retention, and
+    /// whatever expired is swept.
+    fn written(&mut self, task: &Task, was_terminal: bool) {
+        let now = Instant::now();
+        if task.state().is_terminal() && !was_terminal {
+            if let Some(keep) = self.retention.log {
+                self.logs_kept.push_back((now + keep, task.id.clone()));
+            }
+            if let Some(keep) = self.retention.task {
+                self.tasks_kept.push_back((now + keep, task.id.clone()));
+            }
+        }
+        self.sweep(now);
+    }
+
+    /// Compacts the logs and deletes the tasks whose time is up at `now`.
+    fn sweep(&mut self, now: Instant) {
+        while let Some((_, task_id)) = pop_expired(&mut self.logs_kept, now) {
+            if let Some(entry) = self.tasks.get_mut(&task_id) {
+                entry.first = entry.stored.version + 1;
+                entry.log = Vec::new();
+            }
+        }
+        while let Some((_, task_id)) = pop_expired(&mut self.tasks_kept, now) {
+            // Only a task still finished: nothing in the contract reopens one, but an
+            // active task is never deleted behind its execution's back.
+            if self
+                .tasks
+                .get(&task_id)
+                .is_some_and(|e| e.stored.task.state().is_terminal())
+            {
+                self.tasks.remove(&task_id);
+                self.push.remove(&task_id);
+                let configs: Vec<_> = self
+                    .cursors
+                    .range((task_id.clone(), String::new())..)
+                    .take_while(|((t, _), _)| *t == task_id)
+                    .map(|(key, _)| key.clone())
+                    .collect();
+                for key in configs {
+                    self.cursors.remove(&key);
+                }
+            }
+        }
+    }
+}
+
+/// The front of `queue` when it expired at `now`.
+fn pop_expired(queue: &mut VecDeque<(Instant, String)>, now: Instant) -> Option<(Instant, String)> {
+    if queue.front().is_some_and(|(at, _)| *at <= now) {
+        queue.pop_front()
+    } else {
+        None
     }
 }
 
@@ -291,11 +385,12 @@ impl TaskLog for MemoryTaskStore {
     ) -> Result<Vec<LogEntry>, Error> {
         let inner = self.lock();
         let entry = inner.owned(owner, task_id)?;
-        let start = usize::try_from(after).unwrap_or(usize::MAX);
+        // Entries up to `after` are passed over; compacted ones are simply not there.
+        let start = usize::try_from(after.saturating_sub(entry.first - 1)).unwrap_or(usize::MAX);
         Ok(entry
             .log
             .iter()
-            .zip(1u64..)
+            .zip(entry.first..)
             .skip(start)
             .take(limit.max(1))
             .map(|(event, sequence)| LogEntry {

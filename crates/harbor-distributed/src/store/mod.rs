@@ -25,7 +25,7 @@ mod outbox;
 pub use cursor::{PageCursor, sort_key};
 pub use lease::{Fence, Leases};
 pub use log::{LogEntry, TaskLog, check_append, project, replay, snapshot};
-pub use memory::MemoryTaskStore;
+pub use memory::{MemoryRetention, MemoryTaskStore};
 pub use outbox::{PushCursor, PushFailure, PushOutbox};
 
 /// The largest ListTasks page.
