@@ -12,7 +12,7 @@ use harbor_distributed::Error;
 use redis::aio::ConnectionManager;
 use redis::streams::StreamInfoGroupsReply;
 
-use crate::backend::backend;
+use crate::errors::backend;
 use crate::core::Inner;
 use crate::keys;
 

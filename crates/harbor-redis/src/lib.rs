@@ -149,22 +149,22 @@
 //! # }
 //! ```
 
-// The bus's modules, bottom up: `config`, `keys`, `reply`, `scripts`, `backend` and
-// `publisher` are leaves; `core` holds what the bus and its subscriptions share (`Inner`,
-// the phase, each subscription's `Sub` and its leases); `acker`, `settle`, `reader`,
+// The bus's modules, bottom up: `config`, `keys`, `reply`, `scripts`, `errors` and
+// `publish` are leaves; `core` holds what the bus and its subscriptions share (`Inner`,
+// the phase, each subscription's `Sub` and its leases); `ack_batch`, `settle`, `reader`,
 // `janitor`, `trim` and `backlog` work on it; `subscription` opens one and hands out its
 // deliveries; `bus` is the facade on top and `driver` registers it. `raw` (the baselines)
 // borrows the publisher's batch size and the facade's purge.
-mod acker;
-mod backend;
+mod ack_batch;
 mod backlog;
 mod bus;
 mod config;
 mod core;
 mod driver;
+mod errors;
 mod janitor;
 mod keys;
-mod publisher;
+mod publish;
 pub mod raw;
 mod reader;
 mod reply;

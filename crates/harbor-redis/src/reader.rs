@@ -10,7 +10,7 @@ use harbor_distributed::Error;
 use redis::Value;
 use redis::aio::ConnectionManager;
 
-use crate::backend::{backend, with_retry};
+use crate::errors::{backend, with_retry};
 use crate::core::Sub;
 use crate::{reply, scripts};
 use harbor_distributed::kit::{Phase, lock};

@@ -10,7 +10,7 @@ use harbor_distributed::{Acknowledger, Envelope, Error};
 use tokio::sync::oneshot;
 use tracing::Instrument;
 
-use crate::backend::with_retry;
+use crate::errors::with_retry;
 use crate::core::{AckRequest, Fetched, Lease, Sub};
 use crate::{keys, scripts};
 use harbor_distributed::frame;

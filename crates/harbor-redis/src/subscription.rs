@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use harbor_distributed::{Delivery, Error, StartPosition, SubscribeOptions, Subscription};
 
-use crate::backend::backend;
+use crate::errors::backend;
 use crate::core::{Inner, Lease, Sub};
 use crate::settle::Settler;
 use crate::{janitor, keys, reader, reply};

@@ -8,7 +8,7 @@ use redis::Value;
 use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
 
-use crate::backend::backend;
+use crate::errors::backend;
 use crate::core::Inner;
 use harbor_distributed::kit::lock;
 

@@ -11,7 +11,7 @@ use redis::aio::ConnectionManager;
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
-use crate::backend::with_retry;
+use crate::errors::with_retry;
 use crate::core::AckRequest;
 
 /// Runs until every sender is gone, flushing what arrived while the previous flush ran.
