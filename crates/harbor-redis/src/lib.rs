@@ -151,11 +151,13 @@
 
 // The bus's modules, bottom up: `config`, `keys`, `reply`, `scripts`, `errors` and
 // `publish` are leaves; `core` holds what the bus and its subscriptions share (`Inner`,
-// the phase, each subscription's `Sub` and its leases); `ack_batch`, `settle`, `reader`,
-// `janitor`, `trim` and `backlog` work on it; `subscription` opens one and hands out its
-// deliveries; `bus` is the facade on top and `driver` registers it. `raw` (the baselines)
-// borrows the publisher's batch size and the facade's purge.
+// the phase, each subscription's `Sub` and its leases); `ack_batch` (the batched `XACK`),
+// `acker` (settling one delivery), `reader`, `janitor`, `trim` and `backlog` work on it;
+// `subscription` opens one and hands out its deliveries; `bus` is the facade on top and
+// `driver` registers it. `raw` (the baselines) borrows the publisher's batch size and the
+// facade's purge.
 mod ack_batch;
+mod acker;
 mod backlog;
 mod bus;
 mod config;
@@ -169,7 +171,6 @@ pub mod raw;
 mod reader;
 mod reply;
 mod scripts;
-mod settle;
 mod subscription;
 mod trim;
 

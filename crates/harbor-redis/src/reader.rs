@@ -208,7 +208,7 @@ pub(crate) async fn claim(
                 continue;
             }
             let reason = "not settled within the visibility timeout";
-            crate::settle::dead_letter(
+            crate::acker::dead_letter(
                 sub,
                 conn,
                 idx,

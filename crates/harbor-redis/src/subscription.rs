@@ -8,7 +8,7 @@ use harbor_distributed::{Delivery, Error, StartPosition, SubscribeOptions, Subsc
 
 use crate::errors::backend;
 use crate::core::{Inner, Lease, Sub};
-use crate::settle::Settler;
+use crate::acker::Settler;
 use crate::{janitor, keys, reader, reply};
 use harbor_distributed::kit::lock;
 
