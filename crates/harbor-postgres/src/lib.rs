@@ -105,23 +105,23 @@
 
 // The bus's modules, bottom up: `config`, `errors`, `statements`, `codec`, `pattern` and
 // `groups` are leaves; `core` holds what the bus shares (`Db`, `Inner`, the queue items);
-// `publish`, `settle`, `listener`, `delivery` and `subscription` build on it; `bus` is the
+// `publish`, `acker`, `listener`, `lease` and `subscription` build on it; `bus` is the
 // facade on top and `driver` registers it. The task store (`store`, sharing `core`'s pool
 // builder) and the `raw` baselines stand beside it.
+mod acker;
 mod bus;
 mod codec;
 mod config;
 mod core;
-mod delivery;
 mod driver;
 mod errors;
 mod groups;
+mod lease;
 mod listener;
 mod pattern;
 mod publish;
 pub mod raw;
 mod schema;
-mod settle;
 mod statements;
 mod store;
 mod subscription;

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use crate::codec;
 use crate::core::{Inner, LeaseKey};
-use crate::delivery::{Claimed, DeliveryStream, Held, Lease};
+use crate::lease::{Claimed, DeliveryStream, Held, Lease};
 use crate::errors;
 use crate::groups::Group;
 

@@ -16,7 +16,7 @@ use tracing::Instrument;
 use crate::core::{Inner, LeaseKey, SettleOp};
 use crate::errors;
 use crate::groups::Group;
-use crate::settle;
+use crate::acker;
 
 /// A subscription's unsettled deliveries (claimed, queued or with the consumer).
 #[derive(Debug, Default)]
@@ -131,7 +131,7 @@ impl Acknowledger for PgAcker {
                 return Err(Error::Closed);
             }
             let last = lease.key.attempt as u32 >= lease.max_attempts;
-            let held = settle::nack(
+            let held = acker::nack(
                 &lease.bus.db,
                 lease.key,
                 &lease.group.name,
