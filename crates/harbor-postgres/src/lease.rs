@@ -1,22 +1,15 @@
-//! Claimed deliveries: their leases, how they settle, and the stream that hands them out.
+//! Claimed deliveries and their leases: the right to settle one, counted in its
+//! subscription's in-flight total, and given back when dropped unsettled.
 
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use async_trait::async_trait;
-use futures::Stream;
-use harbor_distributed::{Acknowledger, Delivery, Envelope, Error};
-use tokio::sync::{Notify, mpsc, oneshot};
+use harbor_distributed::Envelope;
+use tokio::sync::Notify;
 use tokio::time::Instant;
-use tracing::Instrument;
 
 use crate::core::{Inner, LeaseKey, SettleOp};
-use crate::errors;
 use crate::groups::Group;
-use crate::acker;
 
 /// A subscription's unsettled deliveries (claimed, queued or with the consumer).
 #[derive(Debug, Default)]
@@ -83,114 +76,6 @@ impl Drop for Claimed {
         if let Some(lease) = self.lease.take() {
             let _ = lease.bus.settler.send(SettleOp::Release(lease.key));
             lease.group.wake.notify_one();
-        }
-    }
-}
-
-/// Settles one delivery through the bus.
-struct PgAcker {
-    lease: Lease,
-    settled: AtomicBool,
-}
-
-impl PgAcker {
-    fn expired(&self) -> Error {
-        Error::DeliveryExpired(format!(
-            "the lease of envelope {} (attempt {}) ended: it was redelivered, dead-lettered or settled already",
-            self.lease.key.seq, self.lease.key.attempt
-        ))
-    }
-}
-
-#[async_trait]
-impl Acknowledger for PgAcker {
-    async fn ack(&self) -> Result<(), Error> {
-        let span = tracing::debug_span!("bus.ack", group = %self.lease.group.name, seq = self.lease.key.seq);
-        async {
-            let (reply, answer) = oneshot::channel();
-            self.lease
-                .bus
-                .settler
-                .send(SettleOp::Ack(self.lease.key, reply))
-                .map_err(|_| Error::Closed)?;
-            let outcome = answer.await.map_err(|_| errors::lost("ack"))?;
-            if outcome.is_ok() {
-                self.settled.store(true, Ordering::SeqCst);
-            }
-            outcome
-        }
-        .instrument(span)
-        .await
-    }
-
-    async fn nack(&self, delay: Duration, reason: Option<String>) -> Result<(), Error> {
-        let lease = &self.lease;
-        let span = tracing::debug_span!("bus.nack", group = %lease.group.name, seq = lease.key.seq, ?delay);
-        async {
-            if lease.bus.is_ended() {
-                return Err(Error::Closed);
-            }
-            let last = lease.key.attempt as u32 >= lease.max_attempts;
-            let held = acker::nack(
-                &lease.bus.db,
-                lease.key,
-                &lease.group.name,
-                last,
-                delay,
-                reason,
-            )
-            .await?;
-            if !held {
-                return Err(self.expired());
-            }
-            self.settled.store(true, Ordering::SeqCst);
-            if !last {
-                if delay.is_zero() {
-                    lease.group.wake.notify_one();
-                } else {
-                    lease.group.wake_at(Instant::now() + delay);
-                }
-            }
-            Ok(())
-        }
-        .instrument(span)
-        .await
-    }
-}
-
-impl Drop for PgAcker {
-    fn drop(&mut self) {
-        if !self.settled.load(Ordering::SeqCst) {
-            // Left to the visibility timeout: look again once it has passed.
-            let at = self.lease.deadline + Duration::from_millis(5);
-            self.lease.group.wake_at(at);
-        }
-    }
-}
-
-/// The stream a [`Subscription`](harbor_distributed::Subscription) wraps.
-pub(crate) struct DeliveryStream {
-    pub(crate) rx: mpsc::Receiver<Claimed>,
-}
-
-impl Stream for DeliveryStream {
-    type Item = Result<Delivery, Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        loop {
-            let Some(mut claimed) = std::task::ready!(self.rx.poll_recv(cx)) else {
-                return Poll::Ready(None);
-            };
-            let (Some(envelope), Some(lease)) = (claimed.envelope.take(), claimed.lease.take())
-            else {
-                continue;
-            };
-            let attempt = lease.key.attempt as u32;
-            let acker = PgAcker {
-                lease,
-                settled: AtomicBool::new(false),
-            };
-            return Poll::Ready(Some(Ok(Delivery::new(envelope, attempt, Box::new(acker)))));
         }
     }
 }

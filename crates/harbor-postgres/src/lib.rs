@@ -105,7 +105,7 @@
 
 // The bus's modules, bottom up: `config`, `errors`, `statements`, `codec`, `pattern` and
 // `groups` are leaves; `core` holds what the bus shares (`Db`, `Inner`, the queue items);
-// `publish`, `acker`, `listener`, `lease` and `subscription` build on it; `bus` is the
+// `publish`, `lease`, `acker` (settling), `listener` and `subscription` build on it; `bus` is the
 // facade on top and `driver` registers it. The task store (`store`, sharing `core`'s pool
 // builder) and the `raw` baselines stand beside it.
 mod acker;
