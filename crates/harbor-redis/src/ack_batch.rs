@@ -11,8 +11,8 @@ use redis::aio::ConnectionManager;
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
-use crate::errors::with_retry;
 use crate::core::AckRequest;
+use crate::errors::with_retry;
 
 /// Runs until every sender is gone, flushing what arrived while the previous flush ran.
 pub(crate) async fn run(

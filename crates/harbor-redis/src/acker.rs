@@ -10,8 +10,8 @@ use harbor_distributed::{Acknowledger, Envelope, Error};
 use tokio::sync::oneshot;
 use tracing::Instrument;
 
-use crate::errors::with_retry;
 use crate::core::{AckRequest, Fetched, Lease, Sub};
+use crate::errors::with_retry;
 use crate::{keys, scripts};
 use harbor_distributed::frame;
 use harbor_distributed::kit::lock;

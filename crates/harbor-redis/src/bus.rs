@@ -16,9 +16,9 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::ack_batch;
-use crate::errors::{backend, with_retry};
 use crate::config::{RedisBusConfig, redact};
 use crate::core::{Inner, Sub, connect};
+use crate::errors::{backend, with_retry};
 use crate::publish::{self, PublishRequest};
 use crate::{keys, reply, subscription, trim};
 use harbor_distributed::frame;
@@ -47,7 +47,12 @@ impl RedisBus {
             .map(|v| v.get(1).is_some_and(|s| s == "yes"))
             .unwrap_or(false);
         let (tx, rx) = mpsc::unbounded_channel();
-        let acker = tokio::spawn(ack_batch::run(rx, conn.clone(), config.ack_batch, config.retry));
+        let acker = tokio::spawn(ack_batch::run(
+            rx,
+            conn.clone(),
+            config.ack_batch,
+            config.retry,
+        ));
         let (publisher, stop_publishing) = (TaskTracker::new(), CancellationToken::new());
         let publishes = publish::spawn(
             &publisher,

@@ -21,8 +21,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::errors::backend;
 use crate::config::{RedisBusConfig, redact};
+use crate::errors::backend;
 use crate::publish::PublishRequest;
 use crate::reply::Entry;
 use harbor_distributed::frame;

@@ -10,8 +10,8 @@ use harbor_distributed::Error;
 use redis::Value;
 use redis::aio::ConnectionManager;
 
-use crate::errors::{backend, with_retry};
 use crate::core::Sub;
+use crate::errors::{backend, with_retry};
 use crate::{reply, scripts};
 use harbor_distributed::kit::{Phase, lock};
 
