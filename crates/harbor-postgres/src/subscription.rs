@@ -14,9 +14,9 @@ use tokio::time::Instant;
 use crate::acker::PgAcker;
 use crate::codec;
 use crate::core::{Inner, LeaseKey};
-use crate::lease::{Claimed, Held, Lease};
 use crate::errors;
 use crate::groups::Group;
+use crate::lease::{Claimed, Held, Lease};
 
 /// Starts claiming for `options` in `group`.
 pub(crate) fn start(
