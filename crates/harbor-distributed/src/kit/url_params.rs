@@ -89,6 +89,11 @@ impl UrlParams {
         if !self.known.contains(&name) {
             self.known.push(name);
         }
+        self.take_unlisted(name)
+    }
+
+    /// [`take`](Self::take) for a deprecated name, which the list of known names leaves out.
+    fn take_unlisted(&mut self, name: &'static str) -> Result<Option<String>, Error> {
         let mut found = None;
         let mut i = 0;
         while i < self.pairs.len() {
@@ -177,7 +182,7 @@ impl UrlParams {
         old_unit: OldUnit,
     ) -> Result<Option<Duration>, Error> {
         let new = self.duration(name)?;
-        let Some(value) = self.take(old)? else {
+        let Some(value) = self.take_unlisted(old)? else {
             return Ok(new);
         };
         if new.is_some() {
@@ -371,6 +376,10 @@ mod tests {
         assert_eq!(age.expect("ok"), Some(Duration::from_secs(600)));
         assert_eq!(p.deprecated, ["max_age_s=600 (write max_age=600s)"]);
         p.finish().expect("only deprecated");
+        let mut p = params("nope=1");
+        let _ = p.duration_or_old("max_age", "max_age_s", OldUnit::Seconds);
+        let m = message(p.finish());
+        assert!(m.contains("known: max_age)"), "{m}");
         let bare = params("poll_interval=250").duration("poll_interval");
         assert_eq!(bare.expect("ok"), Some(Duration::from_millis(250)));
         let both = params("drain_timeout=5s&drain_timeout_ms=5000").duration_or_old(
