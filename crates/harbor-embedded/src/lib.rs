@@ -35,7 +35,7 @@
 //! let mut registry = Registry::new();
 //! registry.register_bus(Arc::new(EmbeddedBusDriver))?;
 //! let bus = registry
-//!     .open_bus("embedded:///var/lib/harbor?retain_for_ms=600000")
+//!     .open_bus("embedded:///var/lib/harbor?retain_for=10m")
 //!     .await?;
 //! # bus.close().await
 //! # }
