@@ -115,6 +115,7 @@ mod credit;
 mod driver;
 mod errors;
 mod layout;
+mod publish;
 mod pulls;
 mod pump;
 pub mod raw;
