@@ -120,7 +120,7 @@ mod pulls;
 mod pump;
 pub mod raw;
 mod setup;
-mod stream;
+mod subscription;
 
 pub use bus::NatsBus;
 pub use config::{NatsBusConfig, PARAMETERS, Storage};
