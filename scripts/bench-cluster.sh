@@ -55,7 +55,7 @@ engines() {
   local schema="harbor_bench_${1}_$run_id"
   schemas+=("$schema")
   store="$postgres?schema=$schema"
-  bus="$nats?stream=HB${1}$run_id&prefix=hb${1}$run_id&max_age_s=600"
+  bus="$nats?stream=HB${1}$run_id&prefix=hb${1}$run_id&max_age=10m"
 }
 
 # One replica on PostgreSQL + NATS.

@@ -1,6 +1,8 @@
 //! What every bus driver needs, in one place: the bus's [`Lifecycle`] (open, draining,
 //! closed, with the lock that serializes `close`), a poison-tolerant [`lock`] for the
-//! drivers' short critical sections, and the [`InFlight`] count that `close` waits on.
+//! drivers' short critical sections, the [`InFlight`] count that `close` waits on, and
+//! [`UrlParams`], which reads a driver URL's query parameters (one duration syntax:
+//! `drain_timeout=5s`).
 //!
 //! The kit is a leaf: it imports nothing from the drivers (only [`Error`](crate::Error)),
 //! so every driver, in this crate or in its own, can use it without an import loop.
@@ -30,7 +32,9 @@
 mod in_flight;
 mod lifecycle;
 mod lock;
+mod url_params;
 
 pub use in_flight::{InFlight, InFlightGuard, OwnedInFlightGuard};
 pub use lifecycle::{CloseGuard, Lifecycle, Phase};
 pub use lock::{get_mut, lock, read, wait, wait_timeout, write};
+pub use url_params::{OldUnit, UrlParams, parse_duration};

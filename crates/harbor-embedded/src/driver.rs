@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
+use harbor_distributed::kit::{OldUnit, UrlParams};
 use harbor_distributed::{BusDriver, Error, MessageBus};
 
 use crate::engine::{Embedded, EmbeddedConfig};
@@ -16,9 +16,8 @@ use crate::engine::{Embedded, EmbeddedConfig};
 /// - `embedded://./data` or `embedded://../data` a directory relative to the working
 ///   directory (`%XX` escapes in the path are decoded);
 /// - query parameters set [`EmbeddedConfig`] and [`EmbeddedBusConfig`](crate::EmbeddedBusConfig) fields:
-///   `cache_size` (bytes), `max_payload` (bytes), `max_batch`, `tail_cache`, `read_ahead`,
-///   `retain_for_ms`, `retain_max`, `prune_interval_ms`, `drain_timeout_ms`, e.g.
-///   `embedded:///srv/harbor?max_payload=65536&retain_for_ms=600000`.
+///   the parameters are listed in the crate's `docs.md` (durations with their unit), e.g.
+///   `embedded:///srv/harbor?max_payload=65536&retain_for=10m`.
 ///
 /// A directory is open in one process at a time: a second open fails with
 /// [`Error::InvalidConfig`] until the first bus is dropped.
@@ -42,8 +41,6 @@ impl BusDriver for EmbeddedBusDriver {
     }
 }
 
-const KNOWN: &str = "cache_size, max_payload, max_batch, tail_cache, read_ahead, retain_for_ms, retain_max, prune_interval_ms, drain_timeout_ms";
-
 /// The configuration a target names: the driver name, or an `embedded://` URL.
 pub(crate) fn parse_target(target: &str) -> Result<EmbeddedConfig, Error> {
     let mut config = EmbeddedConfig::default();
@@ -64,36 +61,40 @@ pub(crate) fn parse_target(target: &str) -> Result<EmbeddedConfig, Error> {
         }
         config.data_dir = PathBuf::from(decode(path, target)?);
     }
+    let mut params = UrlParams::parse("embedded bus URL", Some(query))?;
+    read(&mut config, &mut params)?;
+    params.finish()?;
+    Ok(config)
+}
+
+/// Sets the fields the URL's parameters name.
+fn read(config: &mut EmbeddedConfig, p: &mut UrlParams) -> Result<(), Error> {
     let bus = &mut config.bus;
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let number = || {
-            value.parse::<u64>().map_err(|_| {
-                Error::InvalidConfig(format!(
-                    "embedded bus URL parameter {key}={value:?} is not a whole number"
-                ))
-            })
-        };
-        let size = || number().map(|n| usize::try_from(n).unwrap_or(usize::MAX));
-        let millis = || number().map(Duration::from_millis);
-        match key {
-            "cache_size" => config.cache_size = size()?,
-            "max_payload" => bus.max_payload = size()?,
-            "max_batch" => bus.max_batch = size()?,
-            "tail_cache" => bus.tail_cache = size()?,
-            "read_ahead" => bus.read_ahead = size()?,
-            "retain_for_ms" => bus.retain_for = millis()?,
-            "retain_max" => bus.retain_max = number()?,
-            "prune_interval_ms" => bus.prune_interval = millis()?,
-            "drain_timeout_ms" => bus.drain_timeout = millis()?,
-            other => {
-                return Err(Error::InvalidConfig(format!(
-                    "unknown embedded bus URL parameter {other:?} (known: {KNOWN})"
-                )));
-            }
+    for (name, field) in [
+        ("cache_size", &mut config.cache_size),
+        ("max_payload", &mut bus.max_payload),
+        ("max_batch", &mut bus.max_batch),
+        ("tail_cache", &mut bus.tail_cache),
+        ("read_ahead", &mut bus.read_ahead),
+    ] {
+        if let Some(n) = p.integer(name)? {
+            *field = n;
         }
     }
-    Ok(config)
+    let ms = OldUnit::Millis;
+    if let Some(d) = p.duration_or_old("retain_for", "retain_for_ms", ms)? {
+        bus.retain_for = d;
+    }
+    if let Some(n) = p.integer("retain_max")? {
+        bus.retain_max = n;
+    }
+    if let Some(d) = p.duration_or_old("prune_interval", "prune_interval_ms", ms)? {
+        bus.prune_interval = d;
+    }
+    if let Some(d) = p.duration_or_old("drain_timeout", "drain_timeout_ms", ms)? {
+        bus.drain_timeout = d;
+    }
+    Ok(())
 }
 
 /// Decodes `%XX` escapes.
@@ -127,6 +128,8 @@ fn decode(path: &str, target: &str) -> Result<String, Error> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -134,16 +137,29 @@ mod tests {
         let default = parse_target("embedded").expect("name");
         assert_eq!(default, EmbeddedConfig::default());
         let abs =
-            parse_target("embedded:///srv/h%20d?max_payload=10&retain_for_ms=5").expect("absolute");
+            parse_target("embedded:///srv/h%20d?max_payload=10&retain_for=5ms").expect("absolute");
         assert_eq!(abs.data_dir, PathBuf::from("/srv/h d"));
         assert_eq!(abs.bus.max_payload, 10);
         assert_eq!(abs.bus.retain_for, Duration::from_millis(5));
+        let old = parse_target(
+            "embedded:///srv/h%20d?max_payload=10&retain_for_ms=5&prune_interval_ms=2000&drain_timeout_ms=100",
+        )
+        .expect("old spellings");
+        let new = parse_target(
+            "embedded:///srv/h%20d?max_payload=10&retain_for=5ms&prune_interval=2s&drain_timeout=100ms",
+        )
+        .expect("new spellings");
+        assert_eq!(old, new);
+        assert_eq!(new.bus.prune_interval, Duration::from_secs(2));
+        assert_eq!(new.bus.drain_timeout, Duration::from_millis(100));
         let rel = parse_target("embedded://./data").expect("relative");
         assert_eq!(rel.data_dir, PathBuf::from("./data"));
         for bad in [
             "embedded://data",
             "embedded:///x?nope=1",
             "embedded:///x?max_batch=y",
+            "embedded:///x?retain_for=soon",
+            "embedded:///x?drain_timeout=1s&drain_timeout_ms=1000",
             "embedded:///x%zz",
             "nats://x",
         ] {

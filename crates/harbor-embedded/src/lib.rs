@@ -12,19 +12,10 @@
 //! [`EmbeddedBusConfig`] says. Its [module docs](bus) describe the log, the tables and the
 //! guarantees; [`raw`] holds the plain-redb baselines `harbor bench bus` compares it with.
 //!
-//! Capabilities, all of them true: `persistent` (everything is in the redb file),
-//! `replay` (groups can start at `Earliest` or a sequence: the log keeps settled entries
-//! for the retention period), `dead_letter` (after `max_attempts`, appended to
-//! `dead-letter.<group>.<edge>` in the transaction that settles it), `publish_dedup`
-//! (`(task_id, edge, event_id)` is indexed for as long as the log keeps the entry) and
-//! `ordered_per_edge` (one subscriber gets a group's envelopes in log order, redeliveries
-//! excepted). `max_payload` is [`EmbeddedBusConfig::max_payload`], 1 MiB by default.
-//!
 //! The registry driver [`EmbeddedBusDriver`] (name and scheme `embedded`) opens a
-//! directory by URL: `embedded` (`./harbor-data`), `embedded:///abs/dir` or
-//! `embedded://./relative/dir`, with query parameters `cache_size`, `max_payload`,
-//! `max_batch`, `tail_cache`, `read_ahead`, `retain_for_ms`, `retain_max`,
-//! `prune_interval_ms` and `drain_timeout_ms` (see [`EmbeddedBusConfig`]).
+//! directory by URL; the URL form, its parameters, the capabilities and the limits are in
+//! the [URL](#url), [Capabilities](#capabilities) and [Limits](#limits) sections below (the
+//! crate's `docs.md`).
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), harbor_distributed::Error> {
@@ -35,7 +26,7 @@
 //! let mut registry = Registry::new();
 //! registry.register_bus(Arc::new(EmbeddedBusDriver))?;
 //! let bus = registry
-//!     .open_bus("embedded:///var/lib/harbor?retain_for_ms=600000")
+//!     .open_bus("embedded:///var/lib/harbor?retain_for=10m")
 //!     .await?;
 //! # bus.close().await
 //! # }
@@ -50,6 +41,8 @@
 //!
 //! [`MessageBus`]: harbor_distributed::MessageBus
 //! [`TaskStore`]: harbor_distributed::TaskStore
+
+#![doc = include_str!("../docs.md")]
 
 mod blocking;
 pub mod bus;

@@ -18,7 +18,7 @@ use crate::errors;
 use crate::pulls::Pulls;
 use crate::pump::Pump;
 use crate::setup;
-use crate::stream::DeliveryStream;
+use crate::subscription::DeliveryStream;
 
 /// At-least-once delivery through NATS JetStream. See the [crate docs](crate).
 ///

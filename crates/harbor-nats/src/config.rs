@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use harbor_distributed::Error;
+use harbor_distributed::kit::{OldUnit, UrlParams};
 use url::Url;
 
 /// Where messages are stored by the JetStream server.
@@ -129,19 +130,22 @@ impl fmt::Debug for NatsBusConfig {
     }
 }
 
-/// Every query parameter a `nats://` URL may carry.
+/// Every query parameter a `nats://` URL may carry (durations with their unit: `5s`). The
+/// old spellings `max_age_s`, `duplicate_window_s`, `publish_timeout_ms`,
+/// `drain_timeout_ms`, `pull_expires_ms` and `reconnect_delay_max_ms` are still read, with a
+/// deprecation warning.
 pub const PARAMETERS: &[&str] = &[
     "stream",
     "prefix",
     "storage",
     "replicas",
-    "max_age_s",
-    "duplicate_window_s",
+    "max_age",
+    "duplicate_window",
     "max_ack_pending",
-    "publish_timeout_ms",
-    "drain_timeout_ms",
-    "pull_expires_ms",
-    "reconnect_delay_max_ms",
+    "publish_timeout",
+    "drain_timeout",
+    "pull_expires",
+    "reconnect_delay_max",
     "max_payload",
     "acked_memory",
     "temporary",
@@ -180,66 +184,72 @@ impl NatsBusConfig {
             config.user = Some(decode(url.username()));
             config.password = url.password().map(decode);
         }
-        for (key, value) in url.query_pairs() {
-            config.set(&key, &value)?;
-        }
+        let mut params = UrlParams::parse("nats URL", url.query())?;
+        config.read(&mut params)?;
+        params.finish()?;
         config.validate()?;
         Ok(config)
     }
 
-    fn set(&mut self, key: &str, value: &str) -> Result<(), Error> {
-        let number = || {
-            value.parse::<u64>().map_err(|_| {
-                Error::InvalidConfig(format!(
-                    "nats URL parameter {key}={value:?} is not a whole number"
-                ))
-            })
-        };
-        let millis = || number().map(Duration::from_millis);
-        let seconds = || number().map(Duration::from_secs);
-        match key {
-            "stream" => self.stream = value.to_owned(),
-            "prefix" => self.prefix = value.to_owned(),
-            "storage" => {
-                self.storage = match value {
-                    "file" => Storage::File,
-                    "memory" => Storage::Memory,
-                    _ => {
-                        return Err(Error::InvalidConfig(format!(
-                            "nats URL parameter storage={value:?} must be file or memory"
-                        )));
-                    }
+    /// Sets the fields the URL's parameters name.
+    fn read(&mut self, p: &mut UrlParams) -> Result<(), Error> {
+        if let Some(stream) = p.string("stream")? {
+            self.stream = stream;
+        }
+        if let Some(prefix) = p.string("prefix")? {
+            self.prefix = prefix;
+        }
+        if let Some(storage) = p.string("storage")? {
+            self.storage = match storage.as_str() {
+                "file" => Storage::File,
+                "memory" => Storage::Memory,
+                _ => {
+                    return Err(Error::InvalidConfig(format!(
+                        "nats URL parameter storage={storage:?} must be file or memory"
+                    )));
                 }
             }
-            "replicas" => self.replicas = number()? as usize,
-            "max_age_s" => self.max_age = seconds()?,
-            "duplicate_window_s" => self.duplicate_window = seconds()?,
-            "max_ack_pending" => self.max_ack_pending = number()? as usize,
-            "publish_timeout_ms" => self.publish_timeout = millis()?,
-            "drain_timeout_ms" => self.drain_timeout = millis()?,
-            "pull_expires_ms" => self.pull_expires = millis()?,
-            "reconnect_delay_max_ms" => self.reconnect_delay_max = millis()?,
-            "max_payload" => self.max_payload = Some(number()? as usize),
-            "acked_memory" => self.acked_memory = number()? as usize,
-            "temporary" => {
-                self.temporary = match value {
-                    "true" | "1" => true,
-                    "false" | "0" => false,
-                    _ => {
-                        return Err(Error::InvalidConfig(format!(
-                            "nats URL parameter temporary={value:?} must be true or false"
-                        )));
-                    }
-                }
-            }
-            "name" => self.connection_name = value.to_owned(),
-            "token" => self.token = Some(value.to_owned()),
-            other => {
-                return Err(Error::InvalidConfig(format!(
-                    "unknown nats URL parameter {other:?} (known: {})",
-                    PARAMETERS.join(", ")
-                )));
-            }
+        }
+        if let Some(n) = p.integer("replicas")? {
+            self.replicas = n;
+        }
+        let (secs, ms) = (OldUnit::Seconds, OldUnit::Millis);
+        if let Some(d) = p.duration_or_old("max_age", "max_age_s", secs)? {
+            self.max_age = d;
+        }
+        if let Some(d) = p.duration_or_old("duplicate_window", "duplicate_window_s", secs)? {
+            self.duplicate_window = d;
+        }
+        if let Some(n) = p.integer("max_ack_pending")? {
+            self.max_ack_pending = n;
+        }
+        if let Some(d) = p.duration_or_old("publish_timeout", "publish_timeout_ms", ms)? {
+            self.publish_timeout = d;
+        }
+        if let Some(d) = p.duration_or_old("drain_timeout", "drain_timeout_ms", ms)? {
+            self.drain_timeout = d;
+        }
+        if let Some(d) = p.duration_or_old("pull_expires", "pull_expires_ms", ms)? {
+            self.pull_expires = d;
+        }
+        let reconnect = p.duration_or_old("reconnect_delay_max", "reconnect_delay_max_ms", ms)?;
+        if let Some(d) = reconnect {
+            self.reconnect_delay_max = d;
+        }
+        if let Some(n) = p.integer("max_payload")? {
+            self.max_payload = Some(n);
+        }
+        if let Some(n) = p.integer("acked_memory")? {
+            self.acked_memory = n;
+        }
+        if let Some(temporary) = p.bool("temporary")? {
+            self.temporary = temporary;
+        }
+        if let Some(name) = p.string("name")? {
+            self.connection_name = name;
+        }
+        if let Some(token) = p.string("token")? {
+            self.token = Some(token);
         }
         Ok(())
     }
@@ -273,12 +283,12 @@ impl NatsBusConfig {
         }
         if self.pull_expires < Duration::from_millis(100) {
             return Err(Error::InvalidConfig(
-                "pull_expires_ms must be at least 100".into(),
+                "pull_expires must be at least 100ms".into(),
             ));
         }
         if self.publish_timeout.is_zero() {
             return Err(Error::InvalidConfig(
-                "publish_timeout_ms must be positive".into(),
+                "publish_timeout must be positive".into(),
             ));
         }
         Ok(())
@@ -300,7 +310,7 @@ mod tests {
     #[test]
     fn urls_set_the_configuration() {
         let c = NatsBusConfig::from_url(
-            "nats://ada:s%40cret@example.org:4333?stream=S1&prefix=p1&storage=memory&temporary=true&drain_timeout_ms=250",
+            "nats://ada:s%40cret@example.org:4333?stream=S1&prefix=p1&storage=memory&temporary=true&drain_timeout=250ms&max_age=1h",
         )
         .expect("valid URL");
         assert_eq!(c.server, "example.org:4333");
@@ -310,10 +320,26 @@ mod tests {
         assert_eq!(c.storage, Storage::Memory);
         assert!(c.temporary);
         assert_eq!(c.drain_timeout, Duration::from_millis(250));
+        assert_eq!(c.max_age, Duration::from_secs(3600));
         let shown = format!("{c:?}");
         assert!(!shown.contains("s@cret"), "password in Debug: {shown}");
         let plain = NatsBusConfig::from_url("nats://127.0.0.1").expect("valid");
         assert_eq!(plain.server, "127.0.0.1:4222");
+    }
+
+    #[test]
+    fn old_ms_and_s_spellings_read_as_the_new_ones() {
+        let old = NatsBusConfig::from_url(
+            "nats://h?max_age_s=600&duplicate_window_s=60&publish_timeout_ms=2000&drain_timeout_ms=250&pull_expires_ms=500&reconnect_delay_max_ms=3000",
+        )
+        .expect("old spellings");
+        let new = NatsBusConfig::from_url(
+            "nats://h?max_age=10m&duplicate_window=1m&publish_timeout=2s&drain_timeout=250ms&pull_expires=500ms&reconnect_delay_max=3s",
+        )
+        .expect("new spellings");
+        assert_eq!(old, new);
+        assert_eq!(new.max_age, Duration::from_secs(600));
+        assert_eq!(new.pull_expires, Duration::from_millis(500));
     }
 
     #[test]
@@ -326,6 +352,9 @@ mod tests {
             ("nats://h/path", "path"),
             ("redis://h", "scheme"),
             ("nats://h?storage=tape", "storage"),
+            ("nats://h?max_age=forever", "max_age"),
+            ("nats://h?pull_expires=10ms", "pull_expires"),
+            ("nats://h?max_age=1h&max_age_s=3600", "max_age"),
         ] {
             match NatsBusConfig::from_url(bad) {
                 Err(Error::InvalidConfig(msg)) => {

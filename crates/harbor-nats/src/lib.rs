@@ -4,6 +4,10 @@
 //! pull consumer per consumer group. It works with nats-server 2.9 and later (it uses no
 //! 2.10+ feature: no `FilterSubjects`, no per-message TTL, no batch publish).
 //!
+//! The URL form, its parameters, the capabilities and the limits are in the
+//! [URL](#url), [Capabilities](#capabilities) and [Limits](#limits) sections below (the
+//! crate's `docs.md`).
+//!
 //! # Layout
 //!
 //! - **Stream.** One stream (`stream`, default `HARBOR`) holds the subjects `<prefix>.>`
@@ -75,38 +79,6 @@
 //!   `reconnect_delay_max`); durable consumers survive server restarts; what a dead consumer
 //!   held comes back after the visibility timeout.
 //!
-//! # URL
-//!
-//! `nats://[user:password@]host[:port][?param=value&...]`, port 4222 by default. Parameters
-//! (each sets the [`NatsBusConfig`] field of the same meaning):
-//!
-//! | parameter | field | default |
-//! |---|---|---|
-//! | `stream` | `stream` | `HARBOR` |
-//! | `prefix` | `prefix` | `harbor` |
-//! | `storage` | `storage` (`file` or `memory`) | `file` |
-//! | `replicas` | `replicas` | 1 |
-//! | `max_age_s` | `max_age` (0 keeps forever) | 604800 (7 days) |
-//! | `duplicate_window_s` | `duplicate_window` | 120 |
-//! | `max_ack_pending` | `max_ack_pending` | 20000 |
-//! | `publish_timeout_ms` | `publish_timeout` | 5000 |
-//! | `drain_timeout_ms` | `drain_timeout` | 5000 |
-//! | `pull_expires_ms` | `pull_expires` | 1000 |
-//! | `reconnect_delay_max_ms` | `reconnect_delay_max` | 1000 |
-//! | `max_payload` | `max_payload` (bytes) | server's `max_payload` − 64 KiB |
-//! | `temporary` | `temporary` (delete the stream on close; tests, benches) | false |
-//! | `acked_memory` | `acked_memory` | 32768 |
-//! | `name` | `connection_name` | `harbor` |
-//! | `token` | `token` (never logged) | none |
-//!
-//! The password and token never appear in logs or `Debug` output.
-//!
-//! # Capabilities
-//!
-//! `persistent` (file storage, durable consumers), `ordered_per_edge` (a single subscriber
-//! gets stream order; redeliveries excepted), `replay` (Limits retention and start
-//! positions), `dead_letter`, `publish_dedup` (`Nats-Msg-Id`), and `max_payload` as above.
-//!
 //! # Example
 //!
 //! ```no_run
@@ -132,6 +104,8 @@
 //! # }
 //! ```
 
+#![doc = include_str!("../docs.md")]
+
 mod acker;
 mod backlog;
 mod bus;
@@ -141,11 +115,12 @@ mod credit;
 mod driver;
 mod errors;
 mod layout;
+mod publish;
 mod pulls;
 mod pump;
 pub mod raw;
 mod setup;
-mod stream;
+mod subscription;
 
 pub use bus::NatsBus;
 pub use config::{NatsBusConfig, PARAMETERS, Storage};

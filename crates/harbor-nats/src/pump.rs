@@ -16,7 +16,7 @@ use crate::core::Core;
 use crate::credit::Credit;
 use crate::layout::Matcher;
 use crate::pulls::Pulls;
-use crate::stream::Pending;
+use crate::subscription::Pending;
 use harbor_distributed::frame;
 use harbor_distributed::kit;
 

@@ -21,7 +21,7 @@ use crate::statements::Statements;
 use harbor_distributed::batch;
 use harbor_distributed::kit::Lifecycle;
 
-use crate::{codec, errors, listener, publish, schema, settle, subscription};
+use crate::{acker, codec, errors, listener, publish, schema, subscription};
 
 /// A message bus in one PostgreSQL schema; see the [crate docs](crate) for the design.
 pub struct PostgresBus {
@@ -81,7 +81,7 @@ impl PostgresBus {
         );
         let settler = batch::spawn(&tasks, stop_settling.clone(), db.config.ack_batch, 2, {
             let db = Arc::clone(&db);
-            move |batch| settle::run_batch(Arc::clone(&db), batch)
+            move |batch| acker::run_batch(Arc::clone(&db), batch)
         });
         let inner = Arc::new(Inner {
             db,

@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use harbor_distributed::Error;
+use harbor_distributed::kit::UrlParams;
 
 /// How a [`PostgresBus`](crate::PostgresBus) behaves. Plain data: start from [`Default`]
 /// and change fields, or parse a URL with [`PostgresBusConfig::from_url`].
@@ -85,21 +86,6 @@ impl fmt::Debug for PostgresBusConfig {
     }
 }
 
-/// The driver's own query parameters; every other one goes to the PostgreSQL client.
-const KNOWN: &[&str] = &[
-    "schema",
-    "pool_size",
-    "publish_batch",
-    "publish_pipeline",
-    "claim_batch",
-    "ack_batch",
-    "poll_interval",
-    "drain_timeout",
-    "connect_timeout",
-    "max_payload",
-    "retention",
-];
-
 /// Parameters the PostgreSQL client understands in a URL.
 const CLIENT: &[&str] = &[
     "user",
@@ -133,40 +119,49 @@ impl PostgresBusConfig {
             )));
         }
         let mut config = Self::default();
+        let mut params = UrlParams::parse("postgres URL", parsed.query())?;
+        config.read(&mut params)?;
+        let client = params.pass_through(CLIENT);
+        params.finish()?;
         let mut passed = url::form_urlencoded::Serializer::new(String::new());
-        let mut any_passed = false;
-        for (key, value) in parsed.query_pairs() {
-            let value = value.as_ref();
-            match key.as_ref() {
-                "schema" => config.schema = value.to_owned(),
-                "pool_size" => config.pool_size = positive(&key, value)?,
-                "publish_batch" => config.publish_batch = positive(&key, value)?,
-                "publish_pipeline" => config.publish_pipeline = positive(&key, value)?,
-                "claim_batch" => config.claim_batch = positive(&key, value)?,
-                "ack_batch" => config.ack_batch = positive(&key, value)?,
-                "max_payload" => config.max_payload = positive(&key, value)?,
-                "poll_interval" => config.poll_interval = duration(&key, value)?,
-                "drain_timeout" => config.drain_timeout = duration(&key, value)?,
-                "retention" => config.retention = duration(&key, value)?,
-                "connect_timeout" => config.connect_timeout = duration(&key, value)?,
-                other if CLIENT.contains(&other) => {
-                    passed.append_pair(other, value);
-                    any_passed = true;
-                }
-                other => {
-                    return Err(Error::InvalidConfig(format!(
-                        "unknown query parameter {other:?} in the postgres URL; the driver knows {} and passes {} to the PostgreSQL client",
-                        KNOWN.join(", "),
-                        CLIENT.join(", ")
-                    )));
-                }
-            }
-        }
+        passed.extend_pairs(&client);
+        let any_passed = !client.is_empty();
         let mut server = parsed.clone();
         server.set_query(any_passed.then(|| passed.finish()).as_deref());
         config.server = server.to_string();
         config.validate()?;
         Ok(config)
+    }
+
+    /// Sets the fields the URL's own parameters name (durations with their unit; a bare
+    /// number of milliseconds is still read, with a deprecation warning).
+    fn read(&mut self, p: &mut UrlParams) -> Result<(), Error> {
+        if let Some(schema) = p.string("schema")? {
+            self.schema = schema;
+        }
+        for (name, field) in [
+            ("pool_size", &mut self.pool_size),
+            ("publish_batch", &mut self.publish_batch),
+            ("publish_pipeline", &mut self.publish_pipeline),
+            ("claim_batch", &mut self.claim_batch),
+            ("ack_batch", &mut self.ack_batch),
+            ("max_payload", &mut self.max_payload),
+        ] {
+            if let Some(n) = p.integer(name)? {
+                *field = n;
+            }
+        }
+        for (name, field) in [
+            ("poll_interval", &mut self.poll_interval),
+            ("drain_timeout", &mut self.drain_timeout),
+            ("connect_timeout", &mut self.connect_timeout),
+            ("retention", &mut self.retention),
+        ] {
+            if let Some(d) = p.duration(name)? {
+                *field = d;
+            }
+        }
+        Ok(())
     }
 
     /// The configuration for `server` (a URL without the driver's parameters).
@@ -237,37 +232,6 @@ impl PostgresBusConfig {
     }
 }
 
-fn positive(key: &str, value: &str) -> Result<usize, Error> {
-    match value.parse::<usize>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(Error::InvalidConfig(format!(
-            "query parameter {key}={value:?}: expected a whole number of at least 1"
-        ))),
-    }
-}
-
-/// `250ms`, `2s`, `5m`, `1h`, or a bare number of milliseconds.
-fn duration(key: &str, value: &str) -> Result<Duration, Error> {
-    let bad = || {
-        Error::InvalidConfig(format!(
-            "query parameter {key}={value:?}: expected a duration such as 250ms, 2s, 5m or 1h"
-        ))
-    };
-    let split = value
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(value.len());
-    let (number, unit) = value.split_at(split);
-    let n: u64 = number.parse().map_err(|_| bad())?;
-    let ms = match unit {
-        "" | "ms" => n,
-        "s" => n.checked_mul(1000).ok_or_else(bad)?,
-        "m" => n.checked_mul(60_000).ok_or_else(bad)?,
-        "h" => n.checked_mul(3_600_000).ok_or_else(bad)?,
-        _ => return Err(bad()),
-    };
-    Ok(Duration::from_millis(ms))
-}
-
 /// `url` with its password, if any, replaced by `***`.
 pub(crate) fn redact(url: &str) -> String {
     match url::Url::parse(url) {
@@ -320,6 +284,9 @@ mod tests {
             ("postgres://h/db?schema=Bad-Name", "schema"),
             ("postgres://h/db?pool_size=0", "pool_size"),
             ("postgres://h/db?poll_interval=soon", "poll_interval"),
+            ("postgres://h/db?drain_timeout=5x", "drain_timeout"),
+            ("postgres://h/db?pool_size=x", "pool_size"),
+            ("postgres://h/db?schema=a&schema=b", "more than once"),
             ("postgres://h/db?colour=red", "colour"),
             ("mysql://h/db", "scheme"),
         ] {
@@ -328,6 +295,22 @@ mod tests {
                 other => panic!("{url}: expected InvalidConfig, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn durations_take_every_unit_and_bare_milliseconds() {
+        let c = PostgresBusConfig::from_url(
+            "postgres://h/db?poll_interval=250ms&drain_timeout=5s&connect_timeout=1m&retention=2h",
+        )
+        .expect("valid");
+        assert_eq!(c.poll_interval, Duration::from_millis(250));
+        assert_eq!(c.drain_timeout, Duration::from_secs(5));
+        assert_eq!(c.connect_timeout, Duration::from_secs(60));
+        assert_eq!(c.retention, Duration::from_secs(7200));
+        // The old bare number of milliseconds is still read (with a deprecation warning).
+        let bare =
+            PostgresBusConfig::from_url("postgres://h/db?drain_timeout=5000").expect("valid");
+        assert_eq!(bare.drain_timeout, c.drain_timeout);
     }
 
     #[test]

@@ -5,6 +5,10 @@
 //! database: the driver creates its schema and versions it (a `schema_version` table;
 //! migrations run under a transaction-scoped advisory lock, so concurrent opens are safe).
 //!
+//! The URL form, its parameters, the capabilities and the limits are in the
+//! [URL](#url), [Capabilities](#capabilities) and [Limits](#limits) sections below (the
+//! crate's `docs.md`).
+//!
 //! # Design
 //!
 //! - **Publish.** Concurrent publishes are grouped into one multi-row `INSERT` per
@@ -50,36 +54,6 @@
 //!   from its position: remove it when it is retired). `retention` is the replay window
 //!   and the publish dedup window.
 //!
-//! A transaction left open in the database for long (idle in transaction) keeps the
-//! snapshots' lower bound back: groups then re-check more of the log on each claim, as
-//! PgQ's consumers do. Nothing is lost or delivered twice by it.
-//!
-//! # URL
-//!
-//! `postgres://user:password@host:5432/database?schema=harbor` (or `postgresql://`).
-//! The driver's query parameters, each optional ([`PostgresBusConfig`] documents the defaults):
-//! `schema`, `pool_size`, `publish_batch`, `publish_pipeline`, `claim_batch`, `ack_batch`,
-//! `poll_interval`, `drain_timeout`, `connect_timeout`, `max_payload`, `retention`
-//! (durations as `250ms`, `2s`, `5m`, `1h`). The PostgreSQL client's own parameters
-//! (`sslmode`, `application_name`, …) pass through. Passwords never appear in logs or
-//! `Debug` output.
-//!
-//! # Capabilities
-//!
-//! - `persistent`: envelopes and deliveries are rows committed before `publish` returns.
-//! - `ordered_per_edge`: a group reads the log in commit order (a publish that returned
-//!   committed before the next one began) and a subscription hands out in that order, so
-//!   one subscriber of a group sees one publisher's envelopes in publish order
-//!   (redeliveries excepted).
-//! - `replay`: envelopes are kept for `retention`; a new group at `Earliest` reads the
-//!   retained log from its start, one at a sequence from that sequence on.
-//! - `dead_letter`: see Settle above.
-//! - `publish_dedup`: the unique key, within `retention`.
-//! - `max_payload`: `max_payload` (default 1 MiB).
-//!
-//! Text fields cannot hold NUL characters (PostgreSQL `text` refuses them); such an
-//! envelope is refused with `InvalidEnvelope`.
-//!
 //! # Example
 //!
 //! ```no_run
@@ -103,25 +77,27 @@
 //! # }
 //! ```
 
+#![doc = include_str!("../docs.md")]
+
 // The bus's modules, bottom up: `config`, `errors`, `statements`, `codec`, `pattern` and
 // `groups` are leaves; `core` holds what the bus shares (`Db`, `Inner`, the queue items);
-// `publish`, `settle`, `listener`, `delivery` and `subscription` build on it; `bus` is the
+// `publish`, `lease`, `acker` (settling), `listener` and `subscription` build on it; `bus` is the
 // facade on top and `driver` registers it. The task store (`store`, sharing `core`'s pool
 // builder) and the `raw` baselines stand beside it.
+mod acker;
 mod bus;
 mod codec;
 mod config;
 mod core;
-mod delivery;
 mod driver;
 mod errors;
 mod groups;
+mod lease;
 mod listener;
 mod pattern;
 mod publish;
 pub mod raw;
 mod schema;
-mod settle;
 mod statements;
 mod store;
 mod subscription;

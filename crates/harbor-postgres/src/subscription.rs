@@ -1,18 +1,22 @@
 //! One subscription: a task that claims batches for its consumer, within its in-flight
 //! bound, woken by notifications, its group's timers and a polling fallback.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use harbor_distributed::{Envelope, Error, SubscribeOptions, Subscription};
+use futures::Stream;
+use harbor_distributed::{Delivery, Envelope, Error, SubscribeOptions, Subscription};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::acker::PgAcker;
 use crate::codec;
 use crate::core::{Inner, LeaseKey};
-use crate::delivery::{Claimed, DeliveryStream, Held, Lease};
 use crate::errors;
 use crate::groups::Group;
+use crate::lease::{Claimed, Held, Lease};
 
 /// Starts claiming for `options` in `group`.
 pub(crate) fn start(
@@ -209,4 +213,28 @@ struct Claim {
     rows: Vec<(LeaseKey, Envelope)>,
     /// It stopped reading before the end of the log: call again.
     more: bool,
+}
+
+/// The stream a [`Subscription`](harbor_distributed::Subscription) wraps.
+struct DeliveryStream {
+    rx: mpsc::Receiver<Claimed>,
+}
+
+impl Stream for DeliveryStream {
+    type Item = Result<Delivery, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            let Some(mut claimed) = std::task::ready!(self.rx.poll_recv(cx)) else {
+                return Poll::Ready(None);
+            };
+            let (Some(envelope), Some(lease)) = (claimed.envelope.take(), claimed.lease.take())
+            else {
+                continue;
+            };
+            let attempt = lease.key.attempt as u32;
+            let acker = PgAcker::new(lease);
+            return Poll::Ready(Some(Ok(Delivery::new(envelope, attempt, Box::new(acker)))));
+        }
+    }
 }

@@ -12,8 +12,8 @@ use harbor_distributed::Error;
 use redis::aio::ConnectionManager;
 use redis::streams::StreamInfoGroupsReply;
 
-use crate::backend::backend;
 use crate::core::Inner;
+use crate::errors::backend;
 use crate::keys;
 
 /// The backlog of `group` over its scopes; `None` when Redis cannot tell a stream's lag

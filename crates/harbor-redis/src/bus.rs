@@ -15,11 +15,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::acker;
-use crate::backend::{backend, with_retry};
+use crate::ack_batch;
 use crate::config::{RedisBusConfig, redact};
 use crate::core::{Inner, Sub, connect};
-use crate::publisher::{self, PublishRequest};
+use crate::errors::{backend, with_retry};
+use crate::publish::{self, PublishRequest};
 use crate::{keys, reply, subscription, trim};
 use harbor_distributed::frame;
 use harbor_distributed::kit::{self, Lifecycle, lock};
@@ -47,9 +47,14 @@ impl RedisBus {
             .map(|v| v.get(1).is_some_and(|s| s == "yes"))
             .unwrap_or(false);
         let (tx, rx) = mpsc::unbounded_channel();
-        let acker = tokio::spawn(acker::run(rx, conn.clone(), config.ack_batch, config.retry));
+        let acker = tokio::spawn(ack_batch::run(
+            rx,
+            conn.clone(),
+            config.ack_batch,
+            config.retry,
+        ));
         let (publisher, stop_publishing) = (TaskTracker::new(), CancellationToken::new());
-        let publishes = publisher::spawn(
+        let publishes = publish::spawn(
             &publisher,
             stop_publishing.clone(),
             conn.clone(),

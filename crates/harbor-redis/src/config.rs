@@ -4,10 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use harbor_distributed::Error;
-
-/// Query parameters a `redis://` URL may carry, for error messages.
-const KNOWN: &str = "prefix, dedup, dedup_window_ms, max_payload, block_ms, claim_interval_ms, \
-                     drain_timeout_ms, response_timeout_ms, retry_ms, ack_batch, trim_interval_ms, consumer";
+use harbor_distributed::kit::{OldUnit, UrlParams};
 
 /// How a [`RedisBus`](crate::RedisBus) behaves. Plain data: build it from [`Default`] and set
 /// the fields, or parse it from a URL with [`RedisBusConfig::from_url`].
@@ -113,10 +110,9 @@ pub(crate) fn redact(server: &str) -> String {
 
 impl RedisBusConfig {
     /// Parses `redis://[user:password@]host[:port][/db][?param=value&...]`. The query
-    /// parameters set the fields of the same name (durations in milliseconds, `_ms`):
-    /// `prefix`, `dedup` (`true`/`false`), `dedup_window_ms`, `max_payload`, `block_ms`,
-    /// `claim_interval_ms`, `drain_timeout_ms`, `response_timeout_ms`, `retry_ms`,
-    /// `ack_batch`, `trim_interval_ms`, `consumer`.
+    /// parameters set the fields of the same name (durations with their unit: `250ms`,
+    /// `5s`, `2m`); the crate's `docs.md` lists them. The old spellings with `_ms` in the
+    /// name (`block_ms=250`) are still read, with a deprecation warning.
     pub fn from_url(target: &str) -> Result<Self, Error> {
         let mut url = url::Url::parse(target).map_err(|e| {
             Error::InvalidConfig(format!(
@@ -143,62 +139,60 @@ impl RedisBusConfig {
             ));
         }
         let mut config = Self::default();
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        for (key, value) in &pairs {
-            config.set(key, value)?;
-        }
+        let mut params = UrlParams::parse("redis bus URL", url.query())?;
+        config.read(&mut params)?;
+        params.finish()?;
         url.set_query(None);
         config.server = url.to_string();
         Ok(config)
     }
 
-    fn set(&mut self, key: &str, value: &str) -> Result<(), Error> {
-        let number = || {
-            value.parse::<u64>().map_err(|_| {
-                Error::InvalidConfig(format!(
-                    "redis bus URL parameter {key}={value:?} is not a whole number"
-                ))
-            })
-        };
-        let millis = || number().map(Duration::from_millis);
-        match key {
-            "prefix" if !value.is_empty() => self.prefix = value.to_owned(),
-            "prefix" => {
-                return Err(Error::InvalidConfig(
-                    "redis bus URL parameter prefix must not be empty".into(),
-                ));
-            }
-            "dedup" => {
-                self.dedup = match value {
-                    "true" | "1" | "yes" => true,
-                    "false" | "0" | "no" => false,
-                    _ => {
-                        return Err(Error::InvalidConfig(format!(
-                            "redis bus URL parameter dedup={value:?} must be true or false"
-                        )));
-                    }
-                }
-            }
-            "dedup_window_ms" => self.dedup_window = millis()?.max(Duration::from_millis(1)),
-            "max_payload" => self.max_payload = number()? as usize,
-            "block_ms" => self.block = millis()?.max(Duration::from_millis(1)),
-            "claim_interval_ms" => self.claim_interval = millis()?.max(Duration::from_millis(10)),
-            "drain_timeout_ms" => self.drain_timeout = millis()?,
-            "response_timeout_ms" => {
-                self.response_timeout = millis()?.max(Duration::from_millis(10))
-            }
-            "retry_ms" => self.retry = millis()?,
-            "ack_batch" => self.ack_batch = (number()? as usize).max(1),
-            "trim_interval_ms" => self.trim_interval = millis()?,
-            "consumer" if !value.is_empty() => self.consumer = Some(value.to_owned()),
-            _ => {
-                return Err(Error::InvalidConfig(format!(
-                    "unknown redis bus URL parameter {key:?} (known: {KNOWN})"
-                )));
-            }
+    /// Sets the fields the URL's parameters name, each clamped to its smallest sane value.
+    fn read(&mut self, p: &mut UrlParams) -> Result<(), Error> {
+        let ms = |d: Option<Duration>, least: u64| d.map(|d| d.max(Duration::from_millis(least)));
+        if let Some(prefix) = p.non_empty("prefix")? {
+            self.prefix = prefix;
+        }
+        if let Some(dedup) = p.bool("dedup")? {
+            self.dedup = dedup;
+        }
+        let old = OldUnit::Millis;
+        if let Some(d) = ms(
+            p.duration_or_old("dedup_window", "dedup_window_ms", old)?,
+            1,
+        ) {
+            self.dedup_window = d;
+        }
+        if let Some(n) = p.integer("max_payload")? {
+            self.max_payload = n;
+        }
+        if let Some(d) = ms(p.duration_or_old("block", "block_ms", old)?, 1) {
+            self.block = d;
+        }
+        if let Some(d) = ms(
+            p.duration_or_old("claim_interval", "claim_interval_ms", old)?,
+            10,
+        ) {
+            self.claim_interval = d;
+        }
+        if let Some(d) = p.duration_or_old("drain_timeout", "drain_timeout_ms", old)? {
+            self.drain_timeout = d;
+        }
+        let response = p.duration_or_old("response_timeout", "response_timeout_ms", old)?;
+        if let Some(d) = ms(response, 10) {
+            self.response_timeout = d;
+        }
+        if let Some(d) = p.duration_or_old("retry", "retry_ms", old)? {
+            self.retry = d;
+        }
+        if let Some(n) = p.integer::<usize>("ack_batch")? {
+            self.ack_batch = n.max(1);
+        }
+        if let Some(d) = p.duration_or_old("trim_interval", "trim_interval_ms", old)? {
+            self.trim_interval = d;
+        }
+        if let Some(consumer) = p.non_empty("consumer")? {
+            self.consumer = Some(consumer);
         }
         Ok(())
     }
@@ -210,10 +204,13 @@ mod tests {
 
     #[test]
     fn urls_parse_into_fields() {
-        let c =
-            RedisBusConfig::from_url("redis://u:secret@h:7000/2?prefix=p&dedup=false&block_ms=100")
-                .expect("valid");
+        let c = RedisBusConfig::from_url(
+            "redis://u:secret@h:7000/2?prefix=p&dedup=false&block=100ms&drain_timeout=2s&trim_interval=0",
+        )
+        .expect("valid");
         assert_eq!(c.prefix, "p");
+        assert_eq!(c.drain_timeout, Duration::from_secs(2));
+        assert_eq!(c.trim_interval, Duration::ZERO);
         assert!(!c.dedup);
         assert_eq!(c.block, Duration::from_millis(100));
         assert_eq!(c.server, "redis://u:secret@h:7000/2");
@@ -226,10 +223,32 @@ mod tests {
     }
 
     #[test]
+    fn old_ms_spellings_read_as_the_new_ones() {
+        let old = RedisBusConfig::from_url(
+            "redis://h?dedup_window_ms=60000&block_ms=100&claim_interval_ms=500&drain_timeout_ms=2000&response_timeout_ms=1000&retry_ms=3000&trim_interval_ms=0",
+        )
+        .expect("old spellings");
+        let new = RedisBusConfig::from_url(
+            "redis://h?dedup_window=1m&block=100ms&claim_interval=500ms&drain_timeout=2s&response_timeout=1s&retry=3s&trim_interval=0",
+        )
+        .expect("new spellings");
+        assert_eq!(old, new);
+        assert_eq!(new.dedup_window, Duration::from_secs(60));
+        assert_eq!(new.retry, Duration::from_secs(3));
+    }
+
+    #[test]
     fn bad_urls_name_the_problem() {
         for (bad, needle) in [
             ("redis://h?nope=1", "nope"),
             ("redis://h?block_ms=x", "block_ms"),
+            ("redis://h?block=soon", "block"),
+            (
+                "redis://h?drain_timeout=5s&drain_timeout_ms=5000",
+                "drain_timeout",
+            ),
+            ("redis://h?prefix=a&prefix=b", "more than once"),
+            ("redis://h?prefix=", "prefix"),
             ("redis://h?dedup=maybe", "dedup"),
             ("rediss://h", "TLS"),
             ("nats://h", "nats"),

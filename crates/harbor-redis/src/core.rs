@@ -21,9 +21,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::backend::backend;
 use crate::config::{RedisBusConfig, redact};
-use crate::publisher::PublishRequest;
+use crate::errors::backend;
+use crate::publish::PublishRequest;
 use crate::reply::Entry;
 use harbor_distributed::frame;
 
@@ -34,7 +34,7 @@ pub(crate) struct Inner {
     pub(crate) conn: RwLock<Option<ConnectionManager>>,
     pub(crate) acks: Mutex<Option<mpsc::UnboundedSender<AckRequest>>>,
     /// Deduplicating publishes, batched by
-    /// [`publisher::spawn`](crate::publisher::spawn).
+    /// [`publish::spawn`](crate::publish::spawn).
     pub(crate) publishes: mpsc::UnboundedSender<PublishRequest>,
     /// Cancelled at close: the publisher stores what is queued and ends.
     pub(crate) stop_publishing: CancellationToken,

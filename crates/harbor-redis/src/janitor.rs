@@ -45,7 +45,7 @@ async fn tick(
     sub: &Sub,
     conn: &mut redis::aio::ConnectionManager,
 ) -> Result<(), harbor_distributed::Error> {
-    use crate::backend::backend;
+    use crate::errors::backend;
     // The script reports the next due time itself; a nack meanwhile sets it again.
     *lock(&sub.next_move) = None;
     let wait: i64 = scripts::MOVE_DUE

@@ -3,30 +3,9 @@
 //! At-least-once delivery over Redis Streams consumer groups (server 6.2 or later; tested
 //! on 7.0), with redis-rs 1.8.
 //!
-//! # URL
-//!
-//! `redis://[user:password@]host[:port][/db][?param=value&...]`, registered by the name
-//! `redis` (which means `redis://127.0.0.1:6379`) and the scheme `redis`. `rediss://` (TLS) is
-//! **not** supported: redis-rs needs an extra TLS stack for it, which this crate does not
-//! pull in. Every query parameter sets the [`RedisBusConfig`] field of the same name; durations
-//! are in milliseconds:
-//!
-//! | parameter | default | meaning |
-//! |---|---|---|
-//! | `prefix` | `harbor` | first part of every key |
-//! | `dedup` | `true` | client-side publish dedup (declares `publish_dedup`) |
-//! | `dedup_window_ms` | 120000 | how long an idempotency key lives |
-//! | `max_payload` | 1048576 | largest payload, bytes |
-//! | `block_ms` | 250 | `BLOCK` of one read on a subscription's own connection |
-//! | `claim_interval_ms` | 1000 | longest pause between scans for timed-out deliveries |
-//! | `drain_timeout_ms` | 5000 | how long `close` waits for in-flight work |
-//! | `response_timeout_ms` | 2000 | reply timeout of a command |
-//! | `retry_ms` | 5000 | how long publish/ack/nack retry a lost connection |
-//! | `ack_batch` | 512 | most ids per batched `XACK` |
-//! | `trim_interval_ms` | 10000 | how often read streams are trimmed (0: never) |
-//! | `consumer` | random | stable consumer name prefix (see below) |
-//!
-//! The password never appears in logs or `Debug` output.
+//! The URL form, its parameters, the capabilities and the limits are in the
+//! [URL](#url), [Capabilities](#capabilities) and [Limits](#limits) sections below (the
+//! crate's `docs.md`).
 //!
 //! # Layout
 //!
@@ -100,7 +79,7 @@
 //! reads on a connection of its own, with a reply timeout of `block + response_timeout`:
 //! a blocking `XREADGROUP` on the shared connection would stall every command behind it,
 //! and redis-rs's 500 ms default would cut it. `ConnectionManager` drops the command that
-//! hit a broken connection, so publish, ack and nack retry retryable errors for `retry_ms`,
+//! hit a broken connection, so publish, ack and nack retry retryable errors for `retry`,
 //! idempotently (dedup key; `XACK` is idempotent; the settle scripts check the pending
 //! entry's consumer and delivery count, and a retry that finds its own effect done counts
 //! as success). Publish returns only after the server stored the entry.
@@ -110,21 +89,6 @@
 //! While a delivery is well inside its visibility timeout no other consumer can have
 //! claimed it, so the plain batched `XACK` is exact; later, ack and nack run a script that
 //! checks the entry is still this delivery's and otherwise fail with `DeliveryExpired`.
-//!
-//! # Capabilities
-//!
-//! - `persistent`: only when the server runs with `appendonly yes` (asked with
-//!   `CONFIG GET` at connect; false when that is refused). Redis without AOF loses
-//!   everything on restart.
-//! - `ordered_per_edge`: an edge lives in one stream, read in id order by a single
-//!   subscriber; redeliveries excepted.
-//! - `replay`: groups can start at `0` or at a sequence (a sequence is the entry id as
-//!   `ms << 20 | seq`), over what trimming left.
-//! - `dead_letter`: as above.
-//! - `publish_dedup`: when `dedup` is on (the default).
-//!
-//! Redis Cluster is not supported: the scripts touch several keys (stream, dedup key,
-//! retry stream), which a cluster would need in one hash slot.
 //!
 //! # Example
 //!
@@ -149,27 +113,30 @@
 //! # }
 //! ```
 
-// The bus's modules, bottom up: `config`, `keys`, `reply`, `scripts`, `backend` and
-// `publisher` are leaves; `core` holds what the bus and its subscriptions share (`Inner`,
-// the phase, each subscription's `Sub` and its leases); `acker`, `settle`, `reader`,
-// `janitor`, `trim` and `backlog` work on it; `subscription` opens one and hands out its
-// deliveries; `bus` is the facade on top and `driver` registers it. `raw` (the baselines)
-// borrows the publisher's batch size and the facade's purge.
+#![doc = include_str!("../docs.md")]
+
+// The bus's modules, bottom up: `config`, `keys`, `reply`, `scripts`, `errors` and
+// `publish` are leaves; `core` holds what the bus and its subscriptions share (`Inner`,
+// the phase, each subscription's `Sub` and its leases); `ack_batch` (the batched `XACK`),
+// `acker` (settling one delivery), `reader`, `janitor`, `trim` and `backlog` work on it;
+// `subscription` opens one and hands out its deliveries; `bus` is the facade on top and
+// `driver` registers it. `raw` (the baselines) borrows the publisher's batch size and the
+// facade's purge.
+mod ack_batch;
 mod acker;
-mod backend;
 mod backlog;
 mod bus;
 mod config;
 mod core;
 mod driver;
+mod errors;
 mod janitor;
 mod keys;
-mod publisher;
+mod publish;
 pub mod raw;
 mod reader;
 mod reply;
 mod scripts;
-mod settle;
 mod subscription;
 mod trim;
 

@@ -29,11 +29,11 @@ use harbor_distributed::Error;
 use redis::aio::ConnectionManager;
 use redis::{Script, Value};
 
-use crate::backend::backend;
+use crate::errors::backend;
 use crate::reply;
 
 /// Most records one script call stores: the driver publisher's batch.
-pub const BATCH: usize = crate::publisher::BATCH;
+pub const BATCH: usize = crate::publish::BATCH;
 /// Script calls in flight at once, as in the driver's publisher.
 pub const PARALLEL: usize = 2;
 /// Entries read (and then acknowledged) per `XREADGROUP`: the bench's default in-flight

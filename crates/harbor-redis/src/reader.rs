@@ -10,8 +10,8 @@ use harbor_distributed::Error;
 use redis::Value;
 use redis::aio::ConnectionManager;
 
-use crate::backend::{backend, with_retry};
 use crate::core::Sub;
+use crate::errors::{backend, with_retry};
 use crate::{reply, scripts};
 use harbor_distributed::kit::{Phase, lock};
 
@@ -208,7 +208,7 @@ pub(crate) async fn claim(
                 continue;
             }
             let reason = "not settled within the visibility timeout";
-            crate::settle::dead_letter(
+            crate::acker::dead_letter(
                 sub,
                 conn,
                 idx,

@@ -6,9 +6,9 @@ use std::sync::atomic::Ordering;
 
 use harbor_distributed::{Delivery, Error, StartPosition, SubscribeOptions, Subscription};
 
-use crate::backend::backend;
+use crate::acker::Settler;
 use crate::core::{Inner, Lease, Sub};
-use crate::settle::Settler;
+use crate::errors::backend;
 use crate::{janitor, keys, reader, reply};
 use harbor_distributed::kit::lock;
 

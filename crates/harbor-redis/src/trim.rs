@@ -8,8 +8,8 @@ use redis::Value;
 use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
 
-use crate::backend::backend;
 use crate::core::Inner;
+use crate::errors::backend;
 use harbor_distributed::kit::lock;
 
 pub(crate) async fn run(bus: Weak<Inner>, cancel: CancellationToken) {

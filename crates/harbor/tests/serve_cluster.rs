@@ -61,7 +61,7 @@ fn engines(bus: &str) -> Option<Engines> {
             if bus == "nats" {
                 // A memory stream of the test's own, gone after its max age.
                 let s = sep(&url);
-                format!("{url}{s}stream=HC{id}&prefix=hc{id}&storage=memory&max_age_s=600")
+                format!("{url}{s}stream=HC{id}&prefix=hc{id}&storage=memory&max_age=10m")
             } else {
                 format!("{url}{}prefix=hc{id}", sep(&url))
             }

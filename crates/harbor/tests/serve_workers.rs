@@ -43,7 +43,7 @@ fn with_cluster<F: Future<Output = ()>>(
         let nats = harbor_test_support::require!(nats);
         // A memory stream of the test's own, gone after its max age.
         let id = uuid::Uuid::new_v4().simple();
-        format!("{nats}?stream=HARBOR_TEST_{id}&prefix=t{id}&storage=memory&max_age_s=600")
+        format!("{nats}?stream=HARBOR_TEST_{id}&prefix=t{id}&storage=memory&max_age=10m")
     } else {
         store.clone()
     };

@@ -1,18 +1,19 @@
 //! The `memory` bus driver for the registry.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 
 use super::bus::MemoryBus;
 use super::config::MemoryBusConfig;
+use crate::kit::{OldUnit, UrlParams};
 use crate::{BusDriver, Error, MessageBus};
 
 /// Opens [`MemoryBus`]es: name `memory`, alias `loopback`, scheme `memory`.
 ///
 /// Every open gives a fresh bus. A `memory://` URL may set configuration fields as query
-/// parameters: `memory://?group_buffer=1024&max_payload=65536&drain_timeout_ms=500&delivery_batch=16`.
+/// parameters: `memory://?group_buffer=1024&max_payload=65536&drain_timeout=500ms&delivery_batch=16`
+/// (`drain_timeout_ms=500`, the old spelling, is still read, with a deprecation warning).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MemoryBusDriver;
 
@@ -48,32 +49,27 @@ fn parse_target(target: &str) -> Result<MemoryBusConfig, Error> {
             "memory bus URL {target:?} must not name a host or path (use memory:// or memory://?key=value)"
         )));
     }
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let number = |what: &str| {
-            value.parse::<u64>().map_err(|_| {
-                Error::InvalidConfig(format!(
-                    "memory bus URL parameter {what}={value:?} is not a whole number"
-                ))
-            })
-        };
-        match key {
-            "group_buffer" => config.group_buffer = number(key)? as usize,
-            "max_payload" => config.max_payload = number(key)? as usize,
-            "delivery_batch" => config.delivery_batch = number(key)? as usize,
-            "drain_timeout_ms" => config.drain_timeout = Duration::from_millis(number(key)?),
-            other => {
-                return Err(Error::InvalidConfig(format!(
-                    "unknown memory bus URL parameter {other:?} (known: group_buffer, max_payload, drain_timeout_ms, delivery_batch)"
-                )));
-            }
-        }
+    let mut params = UrlParams::parse("memory bus URL", Some(query))?;
+    if let Some(n) = params.integer("group_buffer")? {
+        config.group_buffer = n;
     }
+    if let Some(n) = params.integer("max_payload")? {
+        config.max_payload = n;
+    }
+    if let Some(d) = params.duration_or_old("drain_timeout", "drain_timeout_ms", OldUnit::Millis)? {
+        config.drain_timeout = d;
+    }
+    if let Some(n) = params.integer("delivery_batch")? {
+        config.delivery_batch = n;
+    }
+    params.finish()?;
     Ok(config)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -86,7 +82,11 @@ mod tests {
             parse_target("memory://").ok(),
             Some(MemoryBusConfig::default())
         );
-        let config = parse_target("memory://?group_buffer=8&drain_timeout_ms=250").ok();
+        assert_eq!(
+            parse_target("memory://?drain_timeout_ms=250").ok(),
+            parse_target("memory://?drain_timeout=250ms").ok()
+        );
+        let config = parse_target("memory://?group_buffer=8&drain_timeout=250ms").ok();
         assert_eq!(config.as_ref().map(|c| c.group_buffer), Some(8));
         assert_eq!(
             config.map(|c| c.drain_timeout),
@@ -96,6 +96,7 @@ mod tests {
             "memory://host",
             "memory://?nope=1",
             "memory://?group_buffer=x",
+            "memory://?drain_timeout=soon",
         ] {
             assert!(
                 matches!(parse_target(bad), Err(Error::InvalidConfig(_))),

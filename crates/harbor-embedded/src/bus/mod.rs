@@ -99,6 +99,7 @@ use tokio::sync::Notify;
 
 use crate::errors::failure;
 
+mod acker;
 mod backlog;
 mod config;
 mod core;

@@ -1,13 +1,12 @@
-//! The delivery stream of one subscription, and how its deliveries settle.
+//! The delivery stream of one subscription (its deliveries settle through `acker`).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use async_trait::async_trait;
-use harbor_distributed::{Acknowledger, Delivery, Envelope, Error, Subscription};
+use harbor_distributed::{Delivery, Envelope, Error, Subscription};
 use redb::{Database, ReadableDatabase};
-use tracing::Instrument;
 
+use super::acker::Acker;
 use super::core::Shared;
 use super::group::{Fill, Group, admits};
 use super::lease::{Take, Terms};
@@ -174,42 +173,4 @@ fn read_range(db: &Database, from: u64, to: u64) -> Result<Decoded, Error> {
         out.push((seq.value(), record::decode(value.value())));
     }
     Ok(out)
-}
-
-/// Settles one delivery: in memory at once, then durably through the writer.
-struct Acker {
-    shared: Arc<Shared>,
-    group: Arc<Group>,
-    lease: u64,
-}
-
-#[async_trait]
-impl Acknowledger for Acker {
-    async fn ack(&self) -> Result<(), Error> {
-        let span = tracing::debug_span!("bus.ack", group = %self.group.name);
-        async {
-            self.group.ack(self.lease)?;
-            self.shared.poke_drain();
-            self.shared.sync(&self.group).await
-        }
-        .instrument(span)
-        .await
-    }
-
-    async fn nack(&self, delay: Duration, reason: Option<String>) -> Result<(), Error> {
-        let span = tracing::debug_span!("bus.nack", group = %self.group.name, ?delay);
-        async {
-            let dead = self
-                .group
-                .nack(self.lease, delay, reason, &self.shared.timer)?;
-            self.shared.poke_drain();
-            if dead {
-                // The dead letter is on its edge when the nack returns.
-                self.shared.sync(&self.group).await?;
-            }
-            Ok(())
-        }
-        .instrument(span)
-        .await
-    }
 }

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::backend::with_retry;
+use crate::errors::with_retry;
 use crate::scripts;
 
 /// Most envelopes one script call stores (the script holds the server while it runs).

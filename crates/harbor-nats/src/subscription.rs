@@ -1,4 +1,5 @@
-//! The subscription's delivery stream.
+//! A subscription: the delivery stream it hands out (its task is `pump`, its pull requests
+//! `pulls`, its credit `credit`).
 
 use std::pin::Pin;
 use std::sync::Arc;

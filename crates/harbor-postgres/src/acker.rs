@@ -1,13 +1,20 @@
-//! Settling: concurrent acks leave together as one statement; nacks go one by one.
+//! Settling deliveries: the [`Acknowledger`] of one delivery, and the statements behind
+//! it (concurrent acks leave together as one statement; nacks go one by one).
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use harbor_distributed::Error;
+use async_trait::async_trait;
+use harbor_distributed::{Acknowledger, Error};
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::core::{Db, LeaseKey, SettleOp};
 use crate::errors;
+use crate::lease::Lease;
 use crate::publish::share;
 
 fn arrays(keys: &[LeaseKey]) -> (Vec<i32>, Vec<i64>, Vec<i32>) {
@@ -131,4 +138,92 @@ pub(crate) async fn nack(
         .await
         .map_err(errors::backend)?;
     Ok(n > 0)
+}
+
+/// Settles one delivery through the bus.
+pub(crate) struct PgAcker {
+    lease: Lease,
+    settled: AtomicBool,
+}
+
+impl PgAcker {
+    pub(crate) fn new(lease: Lease) -> Self {
+        Self {
+            lease,
+            settled: AtomicBool::new(false),
+        }
+    }
+
+    fn expired(&self) -> Error {
+        Error::DeliveryExpired(format!(
+            "the lease of envelope {} (attempt {}) ended: it was redelivered, dead-lettered or settled already",
+            self.lease.key.seq, self.lease.key.attempt
+        ))
+    }
+}
+
+#[async_trait]
+impl Acknowledger for PgAcker {
+    async fn ack(&self) -> Result<(), Error> {
+        let span = tracing::debug_span!("bus.ack", group = %self.lease.group.name, seq = self.lease.key.seq);
+        async {
+            let (reply, answer) = oneshot::channel();
+            self.lease
+                .bus
+                .settler
+                .send(SettleOp::Ack(self.lease.key, reply))
+                .map_err(|_| Error::Closed)?;
+            let outcome = answer.await.map_err(|_| errors::lost("ack"))?;
+            if outcome.is_ok() {
+                self.settled.store(true, Ordering::SeqCst);
+            }
+            outcome
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn nack(&self, delay: Duration, reason: Option<String>) -> Result<(), Error> {
+        let lease = &self.lease;
+        let span = tracing::debug_span!("bus.nack", group = %lease.group.name, seq = lease.key.seq, ?delay);
+        async {
+            if lease.bus.is_ended() {
+                return Err(Error::Closed);
+            }
+            let last = lease.key.attempt as u32 >= lease.max_attempts;
+            let held = nack(
+                &lease.bus.db,
+                lease.key,
+                &lease.group.name,
+                last,
+                delay,
+                reason,
+            )
+            .await?;
+            if !held {
+                return Err(self.expired());
+            }
+            self.settled.store(true, Ordering::SeqCst);
+            if !last {
+                if delay.is_zero() {
+                    lease.group.wake.notify_one();
+                } else {
+                    lease.group.wake_at(Instant::now() + delay);
+                }
+            }
+            Ok(())
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+impl Drop for PgAcker {
+    fn drop(&mut self) {
+        if !self.settled.load(Ordering::SeqCst) {
+            // Left to the visibility timeout: look again once it has passed.
+            let at = self.lease.deadline + Duration::from_millis(5);
+            self.lease.group.wake_at(at);
+        }
+    }
 }
