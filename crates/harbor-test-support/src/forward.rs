@@ -6,14 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use futures::StreamExt;
-use harbor_a2a::{
-    A2aError, AgentCard, AgentInterface, CancelTaskRequest,
-    DeleteTaskPushNotificationConfigRequest, GetExtendedAgentCardRequest,
-    GetTaskPushNotificationConfigRequest, GetTaskRequest, ListTaskPushNotificationConfigsRequest,
-    ListTaskPushNotificationConfigsResponse, ListTasksRequest, ListTasksResponse,
-    SendMessageRequest, SendMessageResponse, SubscribeToTaskRequest, Task,
-    TaskPushNotificationConfig,
-};
+use harbor_a2a::{A2aError, AgentCard, AgentInterface};
 use harbor_distributed::{A2aHandler, CallContext, HandlerStream};
 
 /// Forwards every RPC to `inner`; optionally counts the streams it handed out that are
@@ -71,92 +64,54 @@ impl Drop for Guard {
     }
 }
 
-#[async_trait]
-impl A2aHandler for Forward {
-    async fn send_message(
-        &self,
-        ctx: &CallContext,
-        req: SendMessageRequest,
-    ) -> Result<SendMessageResponse, A2aError> {
-        self.inner.send_message(ctx, req).await
-    }
-    async fn send_streaming_message(
-        &self,
-        ctx: &CallContext,
-        req: SendMessageRequest,
-    ) -> Result<HandlerStream, A2aError> {
-        Ok(self.track(self.inner.send_streaming_message(ctx, req).await?))
-    }
-    async fn get_task(&self, ctx: &CallContext, req: GetTaskRequest) -> Result<Task, A2aError> {
-        self.inner.get_task(ctx, req).await
-    }
-    async fn list_tasks(
-        &self,
-        ctx: &CallContext,
-        req: ListTasksRequest,
-    ) -> Result<ListTasksResponse, A2aError> {
-        self.inner.list_tasks(ctx, req).await
-    }
-    async fn cancel_task(
-        &self,
-        ctx: &CallContext,
-        req: CancelTaskRequest,
-    ) -> Result<Task, A2aError> {
-        self.inner.cancel_task(ctx, req).await
-    }
-    async fn subscribe_to_task(
-        &self,
-        ctx: &CallContext,
-        req: SubscribeToTaskRequest,
-    ) -> Result<HandlerStream, A2aError> {
-        Ok(self.track(self.inner.subscribe_to_task(ctx, req).await?))
-    }
-    async fn create_task_push_notification_config(
-        &self,
-        ctx: &CallContext,
-        req: TaskPushNotificationConfig,
-    ) -> Result<TaskPushNotificationConfig, A2aError> {
-        self.inner
-            .create_task_push_notification_config(ctx, req)
-            .await
-    }
-    async fn get_task_push_notification_config(
-        &self,
-        ctx: &CallContext,
-        req: GetTaskPushNotificationConfigRequest,
-    ) -> Result<TaskPushNotificationConfig, A2aError> {
-        self.inner.get_task_push_notification_config(ctx, req).await
-    }
-    async fn list_task_push_notification_configs(
-        &self,
-        ctx: &CallContext,
-        req: ListTaskPushNotificationConfigsRequest,
-    ) -> Result<ListTaskPushNotificationConfigsResponse, A2aError> {
-        self.inner
-            .list_task_push_notification_configs(ctx, req)
-            .await
-    }
-    async fn get_extended_agent_card(
-        &self,
-        ctx: &CallContext,
-        req: GetExtendedAgentCardRequest,
-    ) -> Result<AgentCard, A2aError> {
-        self.inner.get_extended_agent_card(ctx, req).await
-    }
-    async fn delete_task_push_notification_config(
-        &self,
-        ctx: &CallContext,
-        req: DeleteTaskPushNotificationConfigRequest,
-    ) -> Result<(), A2aError> {
-        self.inner
-            .delete_task_push_notification_config(ctx, req)
-            .await
-    }
-    async fn agent_card(&self) -> Result<AgentCard, A2aError> {
-        let mut card = self.inner.agent_card().await?;
-        if let Some(interfaces) = &self.interfaces {
-            card.supported_interfaces.clone_from(interfaces);
-        }
-        Ok(card)
-    }
+/// The reply type of an RPC of each kind of the list.
+macro_rules! reply {
+    (unary $resp:ident) => {
+        harbor_a2a::$resp
+    };
+    (stream $resp:ident) => {
+        HandlerStream
+    };
+    (empty $resp:ident) => {
+        ()
+    };
 }
+
+/// What forwarding does with a reply of each kind: streams are counted while alive.
+macro_rules! forwarded {
+    ($self:ident, stream $reply:expr) => {
+        Ok($self.track($reply?))
+    };
+    ($self:ident, $kind:ident $reply:expr) => {
+        $reply
+    };
+}
+
+/// [`A2aHandler`] for [`Forward`]: every RPC of the list handed to `inner`.
+macro_rules! forward_all {
+    ($($(#[$doc:meta])* $variant:ident $fn:ident: $kind:ident($req:ident -> $resp:ident)
+        [$($route:tt)*];)*) => {
+        #[async_trait]
+        impl A2aHandler for Forward {
+            $(
+                async fn $fn(
+                    &self,
+                    ctx: &CallContext,
+                    req: harbor_a2a::$req,
+                ) -> Result<reply!($kind $resp), A2aError> {
+                    forwarded!(self, $kind self.inner.$fn(ctx, req).await)
+                }
+            )*
+
+            async fn agent_card(&self) -> Result<AgentCard, A2aError> {
+                let mut card = self.inner.agent_card().await?;
+                if let Some(interfaces) = &self.interfaces {
+                    card.supported_interfaces.clone_from(interfaces);
+                }
+                Ok(card)
+            }
+        }
+    };
+}
+
+harbor_a2a::for_each_rpc!(forward_all);
