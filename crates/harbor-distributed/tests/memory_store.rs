@@ -140,6 +140,19 @@ mod expiry {
     }
 
     #[tokio::test]
+    async fn a_retention_past_the_clocks_end_keeps_everything() {
+        let forever = Some(Duration::MAX);
+        let store = MemoryTaskStore::with_retention(MemoryRetention {
+            log: forever,
+            task: forever,
+        });
+        run(&store, "a", TaskState::Completed).await;
+        run(&store, "b", TaskState::Completed).await;
+        let log = store.read_log(&owner(), "a", 0, 10).await.expect("read");
+        assert_eq!(log.len(), 2);
+    }
+
+    #[tokio::test]
     async fn without_retention_everything_is_kept() {
         let store = MemoryTaskStore::new();
         run(&store, "a", TaskState::Completed).await;

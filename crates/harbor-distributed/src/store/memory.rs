@@ -186,11 +186,13 @@ impl Inner {
     fn written(&mut self, task: &Task, was_terminal: bool) {
         let now = Instant::now();
         if task.state().is_terminal() && !was_terminal {
-            if let Some(keep) = self.retention.log {
-                self.logs_kept.push_back((now + keep, task.id.clone()));
+            // A time too long for the clock to name is forever.
+            let until = |keep: Option<Duration>| keep.and_then(|keep| now.checked_add(keep));
+            if let Some(at) = until(self.retention.log) {
+                self.logs_kept.push_back((at, task.id.clone()));
             }
-            if let Some(keep) = self.retention.task {
-                self.tasks_kept.push_back((now + keep, task.id.clone()));
+            if let Some(at) = until(self.retention.task) {
+                self.tasks_kept.push_back((at, task.id.clone()));
             }
         }
         self.sweep(now);
