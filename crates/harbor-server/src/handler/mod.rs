@@ -335,8 +335,15 @@ impl DefaultHandler {
             .ok_or_else(|| A2aError::unsupported("push delivery is not configured"))
     }
 
-    fn capabilities(&self) -> harbor_a2a::AgentCapabilities {
-        self.config.card.capabilities.clone().unwrap_or_default()
+    /// The card's capabilities (none declared reads as all off).
+    fn capabilities(&self) -> &harbor_a2a::AgentCapabilities {
+        static NONE: harbor_a2a::AgentCapabilities = harbor_a2a::AgentCapabilities {
+            streaming: None,
+            push_notifications: None,
+            extensions: Vec::new(),
+            extended_agent_card: None,
+        };
+        self.config.card.capabilities.as_ref().unwrap_or(&NONE)
     }
 
     /// The request against the size limits: once, at the edge, for every binding.

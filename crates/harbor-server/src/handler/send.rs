@@ -94,12 +94,15 @@ impl DefaultHandler {
             )));
         }
         if let Some(config) = push {
-            self.rt
-                .register_push(&owner, config, &stored.task.id, stored.version, false)
-                .await?;
+            Box::pin(
+                self.rt
+                    .register_push(&owner, config, &stored.task.id, stored.version, false),
+            )
+            .await?;
         }
         message.context_id.clone_from(&stored.task.context_id);
-        self.rt.start_follow_up(ctx.clone(), message, stored).await
+        // Boxed: see `Runtime::start_new`.
+        Box::pin(self.rt.start_follow_up(ctx.clone(), message, stored)).await
     }
 }
 

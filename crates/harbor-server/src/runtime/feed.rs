@@ -424,7 +424,9 @@ impl FeedReader {
                     return Next::Entry(entry);
                 }
                 Source::Store => {
-                    if let Some(next) = self.read_store().await {
+                    // Boxed: a reader that fell behind is rare, and the store's read would
+                    // otherwise grow every reader's future by its size.
+                    if let Some(next) = Box::pin(self.read_store()).await {
                         return next;
                     }
                 }

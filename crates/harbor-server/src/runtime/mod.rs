@@ -162,7 +162,9 @@ impl Runtime {
         message.task_id.clone_from(&task_id);
         message.context_id.clone_from(&context_id);
         if self.front_door {
-            return self.submit_new(call, message, push).await;
+            // Boxed, as every path but the common one: an unboxed future here would make
+            // every send's future (copied into its box on each call) as large as it.
+            return Box::pin(self.submit_new(call, message, push)).await;
         }
         let (first_tx, first_rx) = oneshot::channel();
         let owner = call.identity.owner();
