@@ -276,8 +276,7 @@ async fn open_store(args: &ServeArgs) -> anyhow::Result<Storage> {
     let dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     let config = EmbeddedConfig {
         store: StoreConfig {
-            log_retention: Some(args.log_retention),
-            terminal_task_ttl: args.task_retention,
+            retention: retention(args),
             ..StoreConfig::default()
         },
         ..EmbeddedConfig::new(&dir)
