@@ -299,8 +299,7 @@ async fn open_store(args: &ServeArgs) -> anyhow::Result<Storage> {
 #[cfg(feature = "postgres")]
 async fn open_shared_store(args: &ServeArgs, url: &str) -> anyhow::Result<Storage> {
     let options = harbor_postgres::StoreOptions {
-        log_retention: Some(args.log_retention),
-        terminal_task_ttl: args.task_retention,
+        retention: retention(args),
         ..harbor_postgres::StoreOptions::default()
     };
     let config = harbor_postgres::PostgresBusConfig::from_url(url)
