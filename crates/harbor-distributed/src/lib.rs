@@ -5,7 +5,8 @@
 //!   visibility timeout, attempt counters and dead letters.
 //! - [`RemoteTransport`] and [`A2aHandler`]: the two sides of an A2A call.
 //! - [`TaskStore`]: versioned, owner-scoped task storage; [`TaskLog`]: each task as a
-//!   durable, sequenced event log whose projection is the stored task.
+//!   durable, sequenced event log whose projection is the stored task; [`Retention`]: how
+//!   long every store keeps finished tasks and their logs.
 //! - [`Registry`]: drivers by name and URL scheme.
 //! - In-process drivers: the [`memory`] bus and the [`loopback`] transport; and the
 //!   [`idempotency`] helper consumers use to dedupe on `(task_id, edge, event_id)`.
@@ -36,8 +37,10 @@ pub use envelope::{DedupKey, Envelope};
 pub use error::Error;
 pub use identity::{Identity, Owner};
 pub use registry::{BusDriver, Registry, TransportDriver};
+#[allow(deprecated)]
+pub use store::MemoryRetention;
 pub use store::{
-    Fence, Leases, LogEntry, MemoryRetention, MemoryTaskStore, PushCursor, PushFailure, PushOutbox,
+    Fence, Leases, LogEntry, MemoryTaskStore, PushCursor, PushFailure, PushOutbox, Retention,
     StoredTask, TaskLog, TaskPage, TaskQuery, TaskStore, state_counts,
 };
 pub use transport::{

@@ -20,12 +20,12 @@ mod log {
 mod retained {
     use std::time::Duration;
 
-    use harbor_distributed::MemoryRetention;
+    use harbor_distributed::Retention;
 
     use super::*;
 
     fn store() -> MemoryTaskStore {
-        MemoryTaskStore::with_retention(MemoryRetention {
+        MemoryTaskStore::with_retention(Retention {
             log: Some(Duration::from_secs(3600)),
             task: Some(Duration::from_secs(3600)),
         })
@@ -46,7 +46,7 @@ mod expiry {
     use std::time::Duration;
 
     use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig, TaskState, TaskStatus};
-    use harbor_distributed::{Error, Identity, MemoryRetention, Owner};
+    use harbor_distributed::{Error, Identity, Owner, Retention};
 
     use super::*;
 
@@ -79,7 +79,7 @@ mod expiry {
 
     #[tokio::test]
     async fn a_finished_tasks_log_is_compacted_and_the_task_kept() {
-        let store = MemoryTaskStore::with_retention(MemoryRetention {
+        let store = MemoryTaskStore::with_retention(Retention {
             log: Some(Duration::ZERO),
             task: None,
         });
@@ -105,7 +105,7 @@ mod expiry {
 
     #[tokio::test]
     async fn a_finished_task_goes_with_its_push_configs_an_active_one_stays() {
-        let store = MemoryTaskStore::with_retention(MemoryRetention {
+        let store = MemoryTaskStore::with_retention(Retention {
             log: None,
             task: Some(Duration::ZERO),
         });
@@ -142,7 +142,7 @@ mod expiry {
     #[tokio::test]
     async fn a_retention_past_the_clocks_end_keeps_everything() {
         let forever = Some(Duration::MAX);
-        let store = MemoryTaskStore::with_retention(MemoryRetention {
+        let store = MemoryTaskStore::with_retention(Retention {
             log: forever,
             task: forever,
         });

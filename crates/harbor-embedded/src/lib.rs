@@ -36,8 +36,9 @@
 //!
 //! [`EmbeddedTaskStore`] keeps tasks and push configs durably: every write is on disk when
 //! the call returns, concurrent writes share a commit (group commit), ListTasks reads a
-//! real index (newest status first, by context, by state), and terminal tasks can expire
-//! ([`StoreConfig`]). Its [module docs](store) show the tables and an example.
+//! real index (newest status first, by context, by state), and terminal tasks and their
+//! logs can expire ([`StoreConfig::retention`]). Its [module docs](store) show the tables
+//! and an example.
 //!
 //! [`MessageBus`]: harbor_distributed::MessageBus
 //! [`TaskStore`]: harbor_distributed::TaskStore
@@ -62,4 +63,4 @@ pub use bus::{EmbeddedBus, EmbeddedBusConfig};
 pub type BusConfig = EmbeddedBusConfig;
 pub use driver::EmbeddedBusDriver;
 pub use engine::{Embedded, EmbeddedConfig, FILE_NAME};
-pub use store::{EmbeddedTaskStore, StoreConfig};
+pub use store::{EmbeddedTaskStore, Retention, StoreConfig};

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use harbor_a2a::TaskState;
 use harbor_distributed::{Error, TaskLog, TaskStore};
-use harbor_embedded::StoreConfig;
+use harbor_embedded::store::DEFAULT_LOG_RETENTION;
+use harbor_embedded::{Retention, StoreConfig};
 use store_support::{ids, open, owner, push_config, query, task};
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -15,7 +16,10 @@ const HOUR: Duration = Duration::from_secs(3600);
 async fn prune_deletes_expired_terminal_tasks_with_their_rows_and_push_configs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = StoreConfig {
-        terminal_task_ttl: Some(HOUR),
+        retention: Retention {
+            task: Some(HOUR),
+            log: Some(DEFAULT_LOG_RETENTION),
+        },
         ..StoreConfig::default()
     };
     let engine = open(dir.path(), config);
@@ -152,7 +156,10 @@ async fn the_owner_cap_evicts_the_oldest_terminal_tasks_only() {
 async fn the_pruning_thread_expires_tasks_and_stops_with_the_store() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = StoreConfig {
-        terminal_task_ttl: Some(Duration::from_millis(1)),
+        retention: Retention {
+            task: Some(Duration::from_millis(1)),
+            log: Some(DEFAULT_LOG_RETENTION),
+        },
         prune_interval: Duration::from_millis(20),
         ..StoreConfig::default()
     };
@@ -187,7 +194,10 @@ async fn the_pruning_thread_expires_tasks_and_stops_with_the_store() {
 async fn finished_logs_are_compacted_to_their_tasks_after_the_retention() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = StoreConfig {
-        log_retention: Some(HOUR),
+        retention: Retention {
+            task: None,
+            log: Some(HOUR),
+        },
         ..StoreConfig::default()
     };
     let engine = open(dir.path(), config);
@@ -239,7 +249,10 @@ async fn a_log_a_push_config_still_delivers_from_is_not_compacted() {
     use harbor_distributed::PushOutbox;
     let dir = tempfile::tempdir().expect("tempdir");
     let config = StoreConfig {
-        log_retention: Some(HOUR),
+        retention: Retention {
+            task: None,
+            log: Some(HOUR),
+        },
         ..StoreConfig::default()
     };
     let engine = open(dir.path(), config);

@@ -109,4 +109,4 @@ pub use config::PostgresBusConfig;
 #[deprecated(note = "renamed `PostgresBusConfig`, as every driver's config is `<Engine>BusConfig`")]
 pub type Config = PostgresBusConfig;
 pub use driver::PostgresBusDriver;
-pub use store::{DEFAULT_LOG_RETENTION, PostgresTaskStore, StoreOptions};
+pub use store::{DEFAULT_LOG_RETENTION, PostgresTaskStore, Retention, StoreOptions};

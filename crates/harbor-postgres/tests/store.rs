@@ -8,7 +8,7 @@ use std::time::Duration;
 use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig, TaskState, TaskStatus};
 use harbor_conformance::store::ScopedLog;
 use harbor_distributed::{Owner, PushOutbox, TaskLog, TaskStore};
-use harbor_postgres::{PostgresTaskStore, StoreOptions};
+use harbor_postgres::{PostgresTaskStore, Retention, StoreOptions};
 use harbor_test_support::postgres::Scratch;
 use harbor_test_support::require;
 
@@ -94,8 +94,10 @@ async fn retention_compacts_logs_and_deletes_tasks() {
         return;
     };
     let options = StoreOptions {
-        log_retention: Some(Duration::ZERO),
-        terminal_task_ttl: None,
+        retention: Retention {
+            task: None,
+            log: Some(Duration::ZERO),
+        },
         // Far away: this test runs retention itself.
         prune_interval: Duration::from_secs(3_600),
     };
@@ -159,8 +161,10 @@ async fn retention_deletes_finished_tasks_past_their_ttl() {
         return;
     };
     let options = StoreOptions {
-        log_retention: None,
-        terminal_task_ttl: Some(Duration::ZERO),
+        retention: Retention {
+            task: Some(Duration::ZERO),
+            log: None,
+        },
         prune_interval: Duration::from_secs(3_600),
     };
     let store = open(&scratch, options).await;

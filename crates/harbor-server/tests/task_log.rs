@@ -13,7 +13,7 @@ use harbor_distributed::{
     A2aHandler, CallContext, HandlerStream, Identity, LAST_EVENT_ID, MemoryTaskStore, StreamEvent,
     TaskLog, TaskStore,
 };
-use harbor_embedded::{Embedded, EmbeddedConfig, StoreConfig};
+use harbor_embedded::{Embedded, EmbeddedConfig, Retention, StoreConfig};
 use harbor_server::DefaultHandler;
 use harbor_server::agent::ConformanceAgent;
 use harbor_test_support::cards;
@@ -207,7 +207,10 @@ async fn a_resume_into_a_compacted_log_gets_the_task_instead() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = EmbeddedConfig {
         store: StoreConfig {
-            log_retention: Some(std::time::Duration::from_secs(1)),
+            retention: Retention {
+                task: None,
+                log: Some(std::time::Duration::from_secs(1)),
+            },
             ..StoreConfig::default()
         },
         ..EmbeddedConfig::new(dir.path())

@@ -11,7 +11,7 @@ use clap::Args;
 use harbor_a2a::{
     AgentCapabilities, AgentCard, AgentInterface, AgentProvider, AgentSkill, VersionErrorCode,
 };
-use harbor_distributed::{MemoryRetention, MemoryTaskStore, MessageBus, TaskLog};
+use harbor_distributed::{MemoryTaskStore, MessageBus, Retention, TaskLog};
 use harbor_embedded::{Embedded, EmbeddedConfig, StoreConfig};
 use harbor_server::DefaultHandler;
 use harbor_server::agent::ConformanceAgent;
@@ -238,6 +238,14 @@ struct Storage {
     shared: bool,
 }
 
+/// How long the store keeps finished tasks and their logs, whichever store it is.
+fn retention(args: &ServeArgs) -> Retention {
+    Retention {
+        task: args.task_retention,
+        log: Some(args.log_retention),
+    }
+}
+
 /// How long the store keeps finished tasks, as the startup line says it.
 fn retention_text(args: &ServeArgs) -> String {
     let tasks = args
@@ -252,12 +260,8 @@ fn retention_text(args: &ServeArgs) -> String {
 /// The task store `args` ask for.
 async fn open_store(args: &ServeArgs) -> anyhow::Result<Storage> {
     if args.in_memory {
-        let retention = MemoryRetention {
-            log: Some(args.log_retention),
-            task: args.task_retention,
-        };
         return Ok(Storage {
-            store: Arc::new(MemoryTaskStore::with_retention(retention)),
+            store: Arc::new(MemoryTaskStore::with_retention(retention(args))),
             engine: None,
             description: format!(
                 "in memory (lost when the server stops; {})",
@@ -272,8 +276,7 @@ async fn open_store(args: &ServeArgs) -> anyhow::Result<Storage> {
     let dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     let config = EmbeddedConfig {
         store: StoreConfig {
-            log_retention: Some(args.log_retention),
-            terminal_task_ttl: args.task_retention,
+            retention: retention(args),
             ..StoreConfig::default()
         },
         ..EmbeddedConfig::new(&dir)
@@ -296,8 +299,7 @@ async fn open_store(args: &ServeArgs) -> anyhow::Result<Storage> {
 #[cfg(feature = "postgres")]
 async fn open_shared_store(args: &ServeArgs, url: &str) -> anyhow::Result<Storage> {
     let options = harbor_postgres::StoreOptions {
-        log_retention: Some(args.log_retention),
-        terminal_task_ttl: args.task_retention,
+        retention: retention(args),
         ..harbor_postgres::StoreOptions::default()
     };
     let config = harbor_postgres::PostgresBusConfig::from_url(url)

@@ -117,8 +117,7 @@ async fn open_store(url: &str) -> anyhow::Result<Arc<dyn harbor_distributed::Tas
         .map_err(|e| anyhow::anyhow!("--store: {e}"))?;
     // Retention is the front doors' job.
     let options = harbor_postgres::StoreOptions {
-        log_retention: None,
-        terminal_task_ttl: None,
+        retention: harbor_postgres::Retention::FOREVER,
         ..harbor_postgres::StoreOptions::default()
     };
     let store = harbor_postgres::PostgresTaskStore::with_config(config, options)

@@ -14,9 +14,9 @@
 //! [`Error::VersionConflict`] and nothing of its append is kept.
 //!
 //! Stores may compact the log of a finished task to its projection after a retention
-//! period (each store documents its own); [`TaskLog::read_log`] then starts after the
-//! removed range, which a reader notices as a gap between the position it asked for and
-//! the first entry returned.
+//! period (every store takes a [`Retention`](super::Retention) and documents when it
+//! sweeps); [`TaskLog::read_log`] then starts after the removed range, which a reader
+//! notices as a gap between the position it asked for and the first entry returned.
 
 use async_trait::async_trait;
 use harbor_a2a::{StreamResponse, Task, stream_response::Payload};

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::Bound;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use harbor_a2a::{StreamResponse, Task, TaskPushNotificationConfig, TaskState};
@@ -13,33 +13,27 @@ use prost::Message as _;
 use super::cursor::{PageCursor, sort_key};
 use super::log::{LogEntry, TaskLog, check_append, snapshot};
 use super::outbox::{PushCursor, PushOutbox};
+use super::retention::Retention;
 use crate::{Error, Owner, StoredTask, TaskPage, TaskQuery, TaskStore};
 
 /// Tasks, their logs and push configs in memory; nothing survives the process. With a
-/// [`MemoryRetention`], a finished task's log is compacted and the task deleted when their
+/// [`Retention`], a finished task's log is compacted and the task deleted when their
 /// time is up, so a long-running store stays the size of what it retains.
+///
+/// Expired tasks are swept on the store's writes, so memory is given back while tasks are
+/// being written; a store nobody writes keeps what it holds.
 #[derive(Debug, Default)]
 pub struct MemoryTaskStore {
     inner: Mutex<Inner>,
 }
 
-/// How long a [`MemoryTaskStore`] keeps what a finished (terminal) task leaves, counted
-/// from when it finished. `None` keeps it until the task is deleted by hand (the default).
-///
-/// Expired tasks are swept on the store's writes, so memory is given back while tasks are
-/// being written; a store nobody writes keeps what it holds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct MemoryRetention {
-    /// How long the log of a finished task is kept (streams resuming with
-    /// `Last-Event-ID` read it) before it is compacted to the task itself.
-    pub log: Option<Duration>,
-    /// How long a finished task is kept at all; then it goes with its push configs.
-    pub task: Option<Duration>,
-}
+/// The old name of [`Retention`], when only the memory store took it.
+#[deprecated(note = "renamed `Retention`, the one retention type every task store takes")]
+pub type MemoryRetention = Retention;
 
 #[derive(Debug, Default)]
 struct Inner {
-    retention: MemoryRetention,
+    retention: Retention,
     /// Finished tasks whose log is still kept, oldest first, with when it expires.
     logs_kept: VecDeque<(Instant, String)>,
     /// Finished tasks, oldest first, with when they expire.
@@ -68,7 +62,7 @@ impl MemoryTaskStore {
 
     /// An empty store that compacts finished tasks' logs and deletes finished tasks as
     /// `retention` says.
-    pub fn with_retention(retention: MemoryRetention) -> Self {
+    pub fn with_retention(retention: Retention) -> Self {
         Self {
             inner: Mutex::new(Inner {
                 retention,
@@ -186,12 +180,10 @@ impl Inner {
     fn written(&mut self, task: &Task, was_terminal: bool) {
         let now = Instant::now();
         if task.state().is_terminal() && !was_terminal {
-            // A time too long for the clock to name is forever.
-            let until = |keep: Option<Duration>| keep.and_then(|keep| now.checked_add(keep));
-            if let Some(at) = until(self.retention.log) {
+            if let Some(at) = self.retention.log_expiry(now) {
                 self.logs_kept.push_back((at, task.id.clone()));
             }
-            if let Some(at) = until(self.retention.task) {
+            if let Some(at) = self.retention.task_expiry(now) {
                 self.tasks_kept.push_back((at, task.id.clone()));
             }
         }

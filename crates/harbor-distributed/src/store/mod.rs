@@ -21,12 +21,15 @@ mod lease;
 mod log;
 mod memory;
 mod outbox;
+mod retention;
 
 pub use cursor::{PageCursor, sort_key};
 pub use lease::{Fence, Leases};
 pub use log::{LogEntry, TaskLog, check_append, project, replay, snapshot};
+#[allow(deprecated)]
 pub use memory::{MemoryRetention, MemoryTaskStore};
 pub use outbox::{PushCursor, PushFailure, PushOutbox};
+pub use retention::{DEFAULT_LOG_RETENTION, Retention};
 
 /// The largest ListTasks page.
 pub const MAX_PAGE_SIZE: u32 = 100;

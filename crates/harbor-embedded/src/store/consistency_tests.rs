@@ -12,7 +12,7 @@ use super::tables::{
     ACTIVE, COUNTS, INDEX, LOG, LOG_KEPT, Meta, OWNER_TERMINAL, PUSH, STATES, TASKS, TERMINAL,
     Tables, read_row,
 };
-use super::{StoreConfig, push, retention, tasks};
+use super::{DEFAULT_LOG_RETENTION, Retention, StoreConfig, push, retention, tasks};
 
 fn task(i: u64, state: TaskState) -> Task {
     Task {
@@ -160,7 +160,10 @@ fn every_table_agrees_after_writes_and_pruning() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = Database::create(dir.path().join("store.redb")).expect("create");
     let config = StoreConfig {
-        terminal_task_ttl: Some(Duration::from_secs(60)),
+        retention: Retention {
+            task: Some(Duration::from_secs(60)),
+            log: Some(DEFAULT_LOG_RETENTION),
+        },
         max_tasks_per_owner: Some(8),
         ..StoreConfig::default()
     };

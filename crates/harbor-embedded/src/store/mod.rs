@@ -72,11 +72,11 @@
 //!
 //! # Retention
 //!
-//! See [`StoreConfig`]: terminal tasks can expire after a TTL (counted on the store's clock
-//! from the write that made them terminal) and an owner can be capped; expired tasks go
-//! with their index rows, logs and push configs. The log of a finished task is compacted
-//! to its projection after `log_retention` (5 minutes by default): the task stays, only the
-//! entries go. [`EmbeddedTaskStore::prune`] and [`EmbeddedTaskStore::compact_logs`] work
+//! See [`StoreConfig`] and its [`Retention`]: terminal tasks can expire after
+//! `retention.task` (counted on the store's clock from the write that made them terminal)
+//! and an owner can be capped; expired tasks go with their index rows, logs and push
+//! configs. The log of a finished task is compacted to its projection after
+//! `retention.log` (5 minutes by default): the task stays, only the entries go. [`EmbeddedTaskStore::prune`] and [`EmbeddedTaskStore::compact_logs`] work
 //! on demand; with either setting on, a background thread does both every
 //! `prune_interval`.
 
@@ -108,6 +108,7 @@ mod unreadable_tests;
 mod writer;
 
 pub use config::{DEFAULT_LOG_RETENTION, StoreConfig};
+pub use harbor_distributed::store::Retention;
 
 #[cfg(feature = "fuzzing")]
 pub(crate) use tables::decode_task as decode_task_row;
@@ -135,7 +136,7 @@ impl fmt::Debug for EmbeddedTaskStore {
 
 impl EmbeddedTaskStore {
     /// Opens the task tables of `db`, creating them when missing, and starts the writer
-    /// thread, and the pruning thread when `config.terminal_task_ttl` is set.
+    /// thread, and the pruning thread when `config.retention` sets either time.
     ///
     /// # Errors
     ///
@@ -160,10 +161,9 @@ impl EmbeddedTaskStore {
         }
         drop(opened);
         txn.commit().map_err(backend)?;
-        let pruner = if config.prunes() {
-            Some(retention::Pruner::start(&db, config.clone())?)
-        } else {
-            None
+        let pruner = match config.prune_every() {
+            Some(every) => Some(retention::Pruner::start(&db, config.clone(), every)?),
+            None => None,
         };
         Ok(Self {
             writer: writer::Writer::start(Arc::clone(&db))?,
@@ -179,7 +179,7 @@ impl EmbeddedTaskStore {
     }
 
     /// Deletes what retention allows as of `now`: terminal tasks stored terminal longer ago
-    /// than `terminal_task_ttl`, and each owner's oldest terminal tasks beyond
+    /// than `retention.task`, and each owner's oldest terminal tasks beyond
     /// `max_tasks_per_owner`, each with its index rows and push configs. Returns how many
     /// tasks were deleted; with neither setting it deletes nothing.
     ///
@@ -193,9 +193,9 @@ impl EmbeddedTaskStore {
             .await
     }
 
-    /// Compacts the event logs of tasks that finished more than `log_retention` before
+    /// Compacts the event logs of tasks that finished more than `retention.log` before
     /// `now` to their projections (the tasks stay); returns how many logs were compacted.
-    /// With `log_retention` unset it compacts nothing.
+    /// With `retention.log` unset it compacts nothing.
     ///
     /// # Errors
     ///

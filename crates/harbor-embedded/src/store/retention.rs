@@ -6,7 +6,7 @@ use std::ops::Bound;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use harbor_distributed::Error;
 use redb::{Database, ReadableTable};
@@ -20,16 +20,11 @@ use crate::errors::{backend, failure};
 /// writer for long: writers queue behind it.
 const PRUNE_BATCH: usize = 512;
 
-/// Deletes terminal tasks stored terminal before `now - ttl`, and trims owners over the
+/// Deletes terminal tasks stored terminal before `now - retention.task`, and trims owners over the
 /// cap; returns how many tasks were deleted. Works in batches of [`PRUNE_BATCH`].
 pub(super) fn prune(db: &Database, config: &StoreConfig, now: SystemTime) -> Result<u64, Error> {
     let mut deleted = 0;
-    if let Some(cutoff) = config
-        .terminal_task_ttl
-        .and_then(|ttl| now.checked_sub(ttl))
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-    {
-        let cutoff = u64::try_from(cutoff.as_nanos()).unwrap_or(u64::MAX);
+    if let Some(cutoff) = nanos(config.retention.task_cutoff(now)) {
         loop {
             let txn = begin_write(db)?;
             let batch = {
@@ -77,7 +72,7 @@ pub(super) fn prune(db: &Database, config: &StoreConfig, now: SystemTime) -> Res
     Ok(deleted)
 }
 
-/// Compacts the logs of tasks stored terminal before `now - log_retention` to their
+/// Compacts the logs of tasks stored terminal before `now - retention.log` to their
 /// projections (the task rows stay); returns how many logs were compacted. Works in
 /// batches of [`PRUNE_BATCH`] tasks.
 pub(super) fn compact_logs(
@@ -85,14 +80,9 @@ pub(super) fn compact_logs(
     config: &StoreConfig,
     now: SystemTime,
 ) -> Result<u64, Error> {
-    let Some(cutoff) = config
-        .log_retention
-        .and_then(|keep| now.checked_sub(keep))
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-    else {
+    let Some(cutoff) = nanos(config.retention.log_cutoff(now)) else {
         return Ok(0);
     };
-    let cutoff = u64::try_from(cutoff.as_nanos()).unwrap_or(u64::MAX);
     let mut compacted = 0;
     // Where the last batch stopped: skipped rows stay, so the next batch starts after them.
     let mut resume: Option<(u64, String)> = None;
@@ -138,6 +128,13 @@ pub(super) fn compact_logs(
     }
 }
 
+/// A cutoff as the tables key the time a task was stored terminal: nanoseconds since the
+/// Unix epoch. `None` (nothing is due) for no cutoff or one before the epoch.
+fn nanos(cutoff: Option<SystemTime>) -> Option<u64> {
+    let since_epoch = cutoff?.duration_since(UNIX_EPOCH).ok()?;
+    Some(u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX))
+}
+
 /// The background pruning thread; stopping it (on drop) waits for a prune in progress, so
 /// the database is released when the store is.
 #[derive(Debug)]
@@ -147,12 +144,16 @@ pub(super) struct Pruner {
 }
 
 impl Pruner {
-    /// Starts pruning every `config.prune_interval`. A thread, not a tokio task: the store
-    /// may be opened outside a runtime, and pruning is blocking disk work anyway.
-    pub(super) fn start(db: &Arc<Database>, config: StoreConfig) -> Result<Self, Error> {
+    /// Starts pruning every `every` (see [`StoreConfig::prune_every`]). A thread, not a
+    /// tokio task: the store may be opened outside a runtime, and pruning is blocking disk
+    /// work anyway.
+    pub(super) fn start(
+        db: &Arc<Database>,
+        config: StoreConfig,
+        every: Duration,
+    ) -> Result<Self, Error> {
         let db: Weak<Database> = Arc::downgrade(db);
         let (stop, stopped) = mpsc::channel::<()>();
-        let every = config.prune_every();
         let thread = std::thread::Builder::new()
             .name("harbor-store-prune".into())
             .spawn(move || {

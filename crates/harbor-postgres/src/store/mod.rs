@@ -12,9 +12,9 @@
 //! status first, with cursors that stay valid while tasks are written. See
 //! [`schema`](self::schema) for the tables.
 //!
-//! Retention runs in the background when configured ([`StoreOptions`]): finished tasks'
-//! logs are compacted to the projection after `log_retention` (not while a live push
-//! cursor still reads them), finished tasks are deleted after `terminal_task_ttl`. The
+//! Retention runs in the background when configured ([`StoreOptions::retention`]):
+//! finished tasks' logs are compacted to the projection after `retention.log` (not while a
+//! live push cursor still reads them), finished tasks are deleted after `retention.task`. The
 //! clock is the database's, so replicas agree on it, and several replicas pruning at once
 //! skip each other's rows.
 
@@ -40,6 +40,7 @@ use tokio_util::sync::CancellationToken;
 use crate::PostgresBusConfig;
 use db::Db;
 use db::{to_i64, to_u64};
+pub use harbor_distributed::store::Retention;
 pub use options::{DEFAULT_LOG_RETENTION, StoreOptions};
 
 /// The tasks, logs and push cursors of every replica, in a PostgreSQL schema.
@@ -102,7 +103,7 @@ impl PostgresTaskStore {
         Ok(Self { db, stop })
     }
 
-    /// Deletes finished tasks past `terminal_task_ttl` now; returns how many.
+    /// Deletes finished tasks past `retention.task` now; returns how many.
     ///
     /// # Errors
     ///
@@ -111,7 +112,7 @@ impl PostgresTaskStore {
         retention::prune(&self.db).await
     }
 
-    /// Compacts the logs of finished tasks past `log_retention` now; returns how many.
+    /// Compacts the logs of finished tasks past `retention.log` now; returns how many.
     ///
     /// # Errors
     ///

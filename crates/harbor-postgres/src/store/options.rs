@@ -2,29 +2,32 @@
 
 use std::time::Duration;
 
-/// The default [`StoreOptions::log_retention`], as the embedded store's.
-pub const DEFAULT_LOG_RETENTION: Duration = Duration::from_secs(5 * 60);
+pub use harbor_distributed::store::DEFAULT_LOG_RETENTION;
+use harbor_distributed::store::Retention;
 
 /// How a [`PostgresTaskStore`](super::PostgresTaskStore) keeps finished tasks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreOptions {
-    /// How long the log of a finished task is kept (counted from when it was first stored
-    /// finished), then compacted to the task itself. Default [`DEFAULT_LOG_RETENTION`];
-    /// `None` keeps logs as long as their tasks.
-    pub log_retention: Option<Duration>,
-    /// How long a finished task is kept at all, then deleted with its log and push configs.
-    /// Default `None`: until deleted by hand.
-    pub terminal_task_ttl: Option<Duration>,
+    /// How long a finished task and its log are kept, counted from when it was first
+    /// stored finished on the database's clock (see [`Retention`]): then the log is
+    /// compacted to the task itself (not while a live push cursor still reads it), and the
+    /// task is deleted with its log and push configs. Default is
+    /// `Retention { task: None, log: Some(DEFAULT_LOG_RETENTION) }`: tasks are kept until
+    /// deleted by hand, logs 5 minutes.
+    pub retention: Retention,
     /// How often retention runs: this, at most a quarter of the shorter retention, at least
-    /// 1 s. Default 60 s.
+    /// 1 s ([`Retention::sweep_interval`]); never when `retention` sets neither time.
+    /// Default 60 s.
     pub prune_interval: Duration,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
         Self {
-            log_retention: Some(DEFAULT_LOG_RETENTION),
-            terminal_task_ttl: None,
+            retention: Retention {
+                task: None,
+                log: Some(DEFAULT_LOG_RETENTION),
+            },
             prune_interval: Duration::from_secs(60),
         }
     }
@@ -33,15 +36,7 @@ impl Default for StoreOptions {
 impl StoreOptions {
     /// The interval between two retention runs, `None` when nothing is to be pruned.
     pub(super) fn prune_every(&self) -> Option<Duration> {
-        let shortest = [self.terminal_task_ttl, self.log_retention]
-            .into_iter()
-            .flatten()
-            .min()?;
-        Some(
-            self.prune_interval
-                .min(shortest / 4)
-                .max(Duration::from_secs(1)),
-        )
+        self.retention.sweep_interval(self.prune_interval)
     }
 }
 
@@ -52,8 +47,10 @@ mod tests {
     #[test]
     fn retention_runs_a_quarter_of_the_shorter_retention_apart() {
         let options = |logs: Option<u64>, ttl: Option<u64>| StoreOptions {
-            log_retention: logs.map(Duration::from_secs),
-            terminal_task_ttl: ttl.map(Duration::from_secs),
+            retention: Retention {
+                task: ttl.map(Duration::from_secs),
+                log: logs.map(Duration::from_secs),
+            },
             ..StoreOptions::default()
         };
         assert_eq!(

@@ -16,7 +16,7 @@ const BATCH: i64 = 512;
 /// Deletes finished tasks stored finished longer than the TTL ago, with their logs and push
 /// configs; returns how many.
 pub(super) async fn prune(db: &Db) -> Result<u64, Error> {
-    let Some(ttl) = db.options.terminal_task_ttl else {
+    let Some(ttl) = db.options.retention.task else {
         return Ok(0);
     };
     let mut deleted = 0;
@@ -42,7 +42,7 @@ pub(super) async fn prune(db: &Db) -> Result<u64, Error> {
 /// Drops the logs of finished tasks stored finished longer than the log retention ago,
 /// except those a live push cursor still reads; returns how many logs.
 pub(super) async fn compact_logs(db: &Db) -> Result<u64, Error> {
-    let Some(keep) = db.options.log_retention else {
+    let Some(keep) = db.options.retention.log else {
         return Ok(0);
     };
     let mut compacted = 0;
