@@ -20,17 +20,28 @@ pub(crate) enum Reply {
 }
 
 /// A call's request as it arrived: a JSON-RPC `params` is still text (parsed once, into the
-/// request message); HTTP+JSON fields are gathered from the path, query and body first.
+/// request message), and so is an HTTP+JSON body with no path field to merge into it; other
+/// HTTP+JSON fields are gathered from the path, query and body first.
 pub(crate) enum Params<'a> {
     /// The JSON text of an object.
     Text(&'a RawValue),
+    /// The JSON text of a whole HTTP+JSON body, known to read as a `serde_json::Value`
+    /// object: parsed straight into the request; a request it is not is refused with the
+    /// error of the [`Params::Value`] way (which names no line and column), so the refusal
+    /// is the same whichever way the body went.
+    Body(&'a str),
     /// An object built from several parts of a request.
     Value(Value),
 }
 
-fn params<T: DeserializeOwned>(params: Params<'_>) -> Result<T, A2aError> {
+/// A request message read from `params`.
+pub(super) fn params<T: DeserializeOwned>(params: Params<'_>) -> Result<T, A2aError> {
     match params {
         Params::Text(text) => from_json(text.get()),
+        Params::Body(text) => from_json(text).or_else(|error| {
+            let value = serde_json::from_str::<Value>(text).map_err(|_| error)?;
+            from_json_value(value)
+        }),
         Params::Value(value) => from_json_value(value),
     }
 }

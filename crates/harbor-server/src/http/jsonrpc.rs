@@ -7,7 +7,7 @@ use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
-use harbor_a2a::{A2aError, ErrorKind, Method};
+use harbor_a2a::{A2aError, ErrorKind, Method, StreamResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -29,19 +29,34 @@ fn json_response(body: Value) -> Response {
         .into_response()
 }
 
+/// A JSON-RPC success response, written in this order: `jsonrpc`, `id`, `result`.
+#[derive(Serialize)]
+struct Success<'a, R: ?Sized> {
+    jsonrpc: &'static str,
+    id: &'a Value,
+    result: &'a R,
+}
+
+impl<'a, R: Serialize + ?Sized> Success<'a, R> {
+    fn new(id: &'a Value, result: &'a R) -> Self {
+        Success {
+            jsonrpc: "2.0",
+            id,
+            result,
+        }
+    }
+}
+
+/// A stream event's data: the JSON-RPC response around the event's ProtoJSON, written
+/// straight from the message.
+fn event_data(id: &Value, event: &StreamResponse) -> Result<String, A2aError> {
+    serde_json::to_string(&Success::new(id, event))
+        .map_err(|e| A2aError::internal(format!("cannot write StreamResponse as JSON: {e}")))
+}
+
 /// A successful answer: the result's ProtoJSON is written as it is, not parsed again.
 fn success_response(id: &Value, result: &RawValue) -> Response {
-    #[derive(Serialize)]
-    struct Success<'a> {
-        jsonrpc: &'static str,
-        id: &'a Value,
-        result: &'a RawValue,
-    }
-    match serde_json::to_string(&Success {
-        jsonrpc: "2.0",
-        id,
-        result,
-    }) {
+    match serde_json::to_string(&Success::new(id, result)) {
         Ok(body) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/json")],
@@ -62,8 +77,13 @@ fn no_reply() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// A JSON-RPC error response.
+fn error_json(id: &Value, error: &A2aError) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "error": error.to_json_rpc_error()})
+}
+
 fn error_response(id: &Value, error: &A2aError) -> Response {
-    json_response(json!({"jsonrpc": "2.0", "id": id, "error": error.to_json_rpc_error()}))
+    json_response(error_json(id, error))
 }
 
 /// The answer to a request refused before it names a method to run, counted.
@@ -142,14 +162,12 @@ pub(crate) async fn endpoint(
             let wrap_id = id.clone();
             let events = stream.map(move |item| {
                 let item = item?;
-                let result = harbor_a2a::to_json(&item.event)?;
-                let data = json!({"jsonrpc": "2.0", "id": wrap_id, "result": result});
-                Ok((data, item.sequence))
+                Ok((event_data(&wrap_id, &item.event)?, item.sequence))
             });
             let error_id = id;
             sse_response(
                 events,
-                move |error| json!({"jsonrpc": "2.0", "id": error_id, "error": error.to_json_rpc_error()}),
+                move |error| error_json(&error_id, error).to_string(),
                 shared.keep_alive,
                 &shared.shutdown,
             )
@@ -269,6 +287,7 @@ mod tests {
             .map(|(method, params)| {
                 let params = match params {
                     Params::Text(text) => serde_json::from_str(text.get()).expect("params"),
+                    Params::Body(text) => serde_json::from_str(text).expect("params"),
                     Params::Value(value) => value,
                 };
                 (method, params)
@@ -315,6 +334,93 @@ mod tests {
             read_request(b"{").map(|_| ()).map_err(|e| e.kind()),
             Err(ErrorKind::JsonParse)
         );
+    }
+
+    /// Stream events of each kind, with a Struct whose keys are out of order.
+    fn events() -> Vec<StreamResponse> {
+        use harbor_a2a::stream_response::Payload;
+        use harbor_a2a::{
+            Artifact, Message, Part, Task, TaskArtifactUpdateEvent, TaskState, TaskStatus,
+            TaskStatusUpdateEvent,
+        };
+        let metadata = harbor_a2a::json::json_to_struct(
+            json!({"z": 1, "a": [null, 2.5, "x"], "m": {"y": true, "b": -3}})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        );
+        let message = Message {
+            message_id: "m1".into(),
+            role: 2,
+            parts: vec![Part::text("hi \"there\"\n\u{e9}")],
+            metadata: Some(metadata.clone()),
+            ..Message::default()
+        };
+        let status = TaskStatus {
+            state: TaskState::Working as i32,
+            message: Some(message.clone()),
+            ..TaskStatus::default()
+        };
+        let payloads = [
+            Payload::Task(Task {
+                id: "t1".into(),
+                context_id: "c1".into(),
+                status: Some(status.clone()),
+                history: vec![message.clone()],
+                metadata: Some(metadata.clone()),
+                ..Task::default()
+            }),
+            Payload::Message(message),
+            Payload::StatusUpdate(TaskStatusUpdateEvent {
+                task_id: "t1".into(),
+                context_id: "c1".into(),
+                status: Some(status),
+                ..TaskStatusUpdateEvent::default()
+            }),
+            Payload::ArtifactUpdate(TaskArtifactUpdateEvent {
+                task_id: "t1".into(),
+                context_id: "c1".into(),
+                artifact: Some(Artifact {
+                    artifact_id: "a1".into(),
+                    parts: vec![Part::text("x")],
+                    metadata: Some(metadata),
+                    ..Artifact::default()
+                }),
+                append: true,
+                last_chunk: true,
+                ..TaskArtifactUpdateEvent::default()
+            }),
+        ];
+        payloads
+            .into_iter()
+            .map(|payload| StreamResponse {
+                payload: Some(payload),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_event_is_written_straight_from_its_message_as_the_value_way_wrote_it() {
+        for id in [json!(1), json!("a \"b\""), Value::Null, json!(-2.5)] {
+            for event in events() {
+                let data = event_data(&id, &event).expect("writable");
+                // The same JSON as the response built through a Value...
+                let result = harbor_a2a::to_json(&event).expect("writable");
+                let by_value = json!({"jsonrpc": "2.0", "id": id, "result": result});
+                let read: Value = serde_json::from_str(&data).expect("JSON");
+                assert_eq!(read, by_value);
+                // ...one line, in the order of a unary answer: the message's own order.
+                let event_json = harbor_a2a::to_json_string(&event).expect("writable");
+                assert_eq!(
+                    data,
+                    format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{event_json}}}"#)
+                );
+                assert!(!data.contains('\n'));
+                // HTTP+JSON events are the message alone.
+                let read: Value = serde_json::from_str(&event_json).expect("JSON");
+                assert_eq!(read, harbor_a2a::to_json(&event).expect("writable"));
+            }
+        }
     }
 
     #[test]

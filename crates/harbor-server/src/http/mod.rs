@@ -13,6 +13,7 @@ mod dispatch;
 mod jsonrpc;
 mod media;
 mod rest;
+mod rest_body;
 mod rest_table;
 mod serve;
 mod sse;

@@ -16,9 +16,8 @@ use super::context;
 use super::context::Caller;
 use super::core::{Body, Shared, body_error};
 use super::dispatch::{Params as CallParams, Reply, dispatch};
-use super::media::{
-    error_as, error_response, error_with_status, is_json_content_type, response_media,
-};
+use super::media::{error_as, error_response, error_with_status, response_media};
+use super::rest_body::{BodyFields, read_body};
 use super::rest_table::{self, Targets};
 use super::sse::sse_response;
 
@@ -93,7 +92,8 @@ async fn serve(
     let fields = path_fields
         .iter()
         .fold(fields, |fields, (key, value)| with(fields, key, value));
-    run(&shared, &caller, method, &headers, &query, &path, fields).await
+    let params = with_tenant(fields, &path);
+    run(&shared, &caller, method, &headers, &query, params).await
 }
 
 /// Path parameters (the optional tenant and the others by name); none on plain routes.
@@ -103,20 +103,26 @@ fn params(p: Params) -> HashMap<String, String> {
     p.map(|Path(p)| p).unwrap_or_default()
 }
 
-/// Runs `method` with `fields` (already holding path and query fields) completed by the
-/// tenant, and renders the reply.
+/// `fields` (already holding path, query and body fields) completed by the path's tenant.
+fn with_tenant(
+    mut fields: Map<String, Value>,
+    path: &HashMap<String, String>,
+) -> CallParams<'static> {
+    if let Some(tenant) = path.get("tenant") {
+        fields.insert("tenant".into(), Value::String(tenant.clone()));
+    }
+    CallParams::Value(Value::Object(fields))
+}
+
+/// Runs `method` with `params`, and renders the reply.
 async fn run(
     shared: &Shared,
     caller: &Caller,
     method: Method,
     headers: &HeaderMap,
     query: &[(String, String)],
-    path: &HashMap<String, String>,
-    mut fields: Map<String, Value>,
+    params: CallParams<'_>,
 ) -> Response {
-    if let Some(tenant) = path.get("tenant") {
-        fields.insert("tenant".into(), Value::String(tenant.clone()));
-    }
     let ctx = context::call_context(shared, headers, caller, context::query_version(query));
     let media = response_media(headers);
     match dispatch(
@@ -124,7 +130,7 @@ async fn run(
         method,
         crate::telemetry::Binding::HttpJson,
         &ctx,
-        CallParams::Value(Value::Object(fields)),
+        params,
         shared.max_event_bytes,
     )
     .await
@@ -139,39 +145,16 @@ async fn run(
             use futures::StreamExt;
             let events = stream.map(|item| {
                 let item = item?;
-                Ok((harbor_a2a::to_json(&item.event)?, item.sequence))
+                Ok((harbor_a2a::to_json_string(&item.event)?, item.sequence))
             });
             sse_response(
                 events,
-                |error| error.to_rest_body(),
+                |error| error.to_rest_body().to_string(),
                 shared.keep_alive,
                 &shared.shutdown,
             )
         }
         Err(error) => error_as(&error, media),
-    }
-}
-
-/// Reads a request body: empty is `{}`; otherwise JSON in a JSON content type.
-fn body_fields(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, A2aError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
-    }
-    if !is_json_content_type(headers) {
-        return Err(A2aError::new(
-            ErrorKind::ContentTypeNotSupported,
-            "request bodies must be application/json or application/a2a+json",
-        ));
-    }
-    match serde_json::from_slice(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(A2aError::invalid_params(
-            "the request body must be a JSON object",
-        )),
-        Err(e) => Err(A2aError::new(
-            ErrorKind::JsonParse,
-            format!("invalid JSON body: {e}"),
-        )),
     }
 }
 
@@ -217,7 +200,10 @@ async fn body_method(
             return error_with_status(&error, status, media);
         }
     };
-    let mut fields = match body_fields(&headers, &body) {
+    // A body with nothing to merge into it (no path field, no tenant) stays text, parsed
+    // once into the request.
+    let whole = path_fields.is_empty() && !path.contains_key("tenant");
+    let fields = match read_body(&headers, &body, whole) {
         Ok(fields) => fields,
         // A body in another content type is refused with 415 (the table's code for the
         // error is 400, which is for unsupported part media types).
@@ -230,11 +216,17 @@ async fn body_method(
             return error_as(&error, media);
         }
     };
-    // Path parameters override the body, as in HTTP transcoding.
-    for (key, value) in path_fields {
-        fields = with(fields, key, value);
-    }
-    run(&shared, &caller, method, &headers, &query, &path, fields).await
+    let params = match fields {
+        BodyFields::Text(text) => CallParams::Body(text),
+        BodyFields::Map(mut fields) => {
+            // Path parameters override the body, as in HTTP transcoding.
+            for (key, value) in path_fields {
+                fields = with(fields, key, value);
+            }
+            with_tenant(fields, &path)
+        }
+    };
+    run(&shared, &caller, method, &headers, &query, params).await
 }
 
 /// Counts a request refused before its RPC ran.
