@@ -84,6 +84,13 @@ mod timer;
 #[cfg(test)]
 mod tests;
 
+/// Whether a trace-level span can be recorded now (the compiled-in maximum and the current
+/// subscribers' maximum admit it). The hot paths build their spans only then.
+#[inline]
+fn tracing_spans() -> bool {
+    tracing::level_enabled!(tracing::Level::TRACE)
+}
+
 pub(crate) use acker::MemoryAcker;
 pub use bus::MemoryBus;
 pub use config::MemoryBusConfig;
