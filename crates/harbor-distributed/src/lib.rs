@@ -37,8 +37,6 @@ pub use envelope::{DedupKey, Envelope};
 pub use error::Error;
 pub use identity::{Identity, Owner};
 pub use registry::{BusDriver, Registry, TransportDriver};
-#[allow(deprecated)]
-pub use store::MemoryRetention;
 pub use store::{
     Fence, Leases, LogEntry, MemoryTaskStore, PushCursor, PushFailure, PushOutbox, Retention,
     StoredTask, TaskLog, TaskPage, TaskQuery, TaskStore, state_counts,

@@ -27,10 +27,6 @@ pub struct MemoryTaskStore {
     inner: Mutex<Inner>,
 }
 
-/// The old name of [`Retention`], when only the memory store took it.
-#[deprecated(note = "renamed `Retention`, the one retention type every task store takes")]
-pub type MemoryRetention = Retention;
-
 #[derive(Debug, Default)]
 struct Inner {
     retention: Retention,

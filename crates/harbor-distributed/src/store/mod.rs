@@ -27,7 +27,7 @@ pub use cursor::{PageCursor, sort_key};
 pub use lease::{Fence, Leases};
 pub use log::{LogEntry, TaskLog, check_append, project, replay, snapshot};
 #[allow(deprecated)]
-pub use memory::{MemoryRetention, MemoryTaskStore};
+pub use memory::MemoryTaskStore;
 pub use outbox::{PushCursor, PushFailure, PushOutbox};
 pub use retention::{DEFAULT_LOG_RETENTION, Retention};
 

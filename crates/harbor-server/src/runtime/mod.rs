@@ -183,7 +183,7 @@ impl Runtime {
             task_made: false,
         };
         let span = tracing::debug_span!("a2a.execute", task_id = %run.ctx.task_id);
-        self.tracker.spawn(run.drive().instrument(span));
+        self.spawn_run(run, span);
         first_rx
             .await
             .unwrap_or_else(|_| Err(A2aError::internal("the execution ended without a result")))
@@ -267,7 +267,7 @@ impl Runtime {
             task_made: false,
         };
         let span = tracing::debug_span!("a2a.execute", task_id = %task.id);
-        self.tracker.spawn(run.drive().instrument(span));
+        self.spawn_run(run, span);
         Ok(Started::Task {
             head: Some((task, version)),
             reader,
@@ -520,7 +520,7 @@ impl Runtime {
             task_made: false,
         };
         let span = tracing::debug_span!("a2a.execute", task_id = %task.id, recovered = true);
-        self.tracker.spawn(run.drive().instrument(span));
+        self.spawn_run(run, span);
     }
 
     fn request_context(
@@ -605,6 +605,13 @@ impl Runtime {
         if let Some(leasing) = &self.leasing {
             leasing.stop();
         }
+    }
+
+    /// Runs `run` as a task of its own, in `span`. The execution's future is boxed first:
+    /// it is large, and tokio moves a spawned future several times (into its task cell,
+    /// out at completion), where a box is moved as a pointer.
+    fn spawn_run(&self, run: Run, span: tracing::Span) {
+        self.tracker.spawn(Box::pin(run.drive()).instrument(span));
     }
 
     /// Refuses new executions once the server stops.
