@@ -13,8 +13,9 @@ use crate::telemetry::{self, Binding, RpcTimer};
 
 /// What a call produced.
 pub(crate) enum Reply {
-    /// One response message, as ProtoJSON text (written once, straight from the message).
-    Unary(Box<RawValue>),
+    /// One response message, as ProtoJSON text (written once, straight from the message,
+    /// by serde_json: valid JSON, not checked again).
+    Unary(String),
     /// A stream of events.
     Stream(HandlerStream),
 }
@@ -47,15 +48,12 @@ pub(super) fn params<T: DeserializeOwned>(params: Params<'_>) -> Result<T, A2aEr
 }
 
 fn unary<T: serde::Serialize>(message: &T) -> Result<Reply, A2aError> {
-    let text = to_json_string(message)?;
-    let raw = RawValue::from_string(text)
-        .map_err(|e| A2aError::internal(format!("cannot write a response as JSON: {e}")))?;
-    Ok(Reply::Unary(raw))
+    to_json_string(message).map(Reply::Unary)
 }
 
 /// The ProtoJSON of an empty response message.
 fn empty() -> Reply {
-    Reply::Unary(RawValue::from_string("{}".to_owned()).expect("`{}` is JSON"))
+    Reply::Unary("{}".to_owned())
 }
 
 /// Calls `method` on `handler` with `value` as its request, in a span named for the RPC,

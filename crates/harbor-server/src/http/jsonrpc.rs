@@ -54,20 +54,21 @@ fn event_data(id: &Value, event: &StreamResponse) -> Result<String, A2aError> {
         .map_err(|e| A2aError::internal(format!("cannot write StreamResponse as JSON: {e}")))
 }
 
-/// A successful answer: the result's ProtoJSON is written as it is, not parsed again.
-fn success_response(id: &Value, result: &RawValue) -> Response {
-    match serde_json::to_string(&Success::new(id, result)) {
-        Ok(body) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response(),
-        Err(e) => error_response(
-            id,
-            &A2aError::internal(format!("cannot write the response: {e}")),
-        ),
-    }
+/// A successful answer around `result`, the response message's ProtoJSON as serde_json
+/// wrote it: put in as it is, neither parsed nor checked again.
+fn success_response(id: &Value, result: &str) -> Response {
+    let mut body = String::with_capacity(result.len() + 64);
+    body.push_str(r#"{"jsonrpc":"2.0","id":"#);
+    body.push_str(&id.to_string());
+    body.push_str(r#","result":"#);
+    body.push_str(result);
+    body.push('}');
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 /// The answer to a notification (a request without an `id`): JSON-RPC 2.0 §4.1 says the

@@ -135,12 +135,9 @@ async fn run(
     )
     .await
     {
-        Ok(Reply::Unary(body)) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, media)],
-            Box::<str>::from(body),
-        )
-            .into_response(),
+        Ok(Reply::Unary(body)) => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, media)], body).into_response()
+        }
         Ok(Reply::Stream(stream)) => {
             use futures::StreamExt;
             let events = stream.map(|item| {

@@ -35,7 +35,7 @@ const CHANNEL: usize = 64;
 /// until the append in flight is done, so a flood of events waits in the agent's `emit`.
 const MAX_QUEUED: usize = 256;
 
-/// One execution of the agent, from its first event to its end.
+/// One execution of the agent, as it is asked for; [`Run::drive`] runs it.
 pub(super) struct Run {
     pub(super) rt: Arc<Runtime>,
     pub(super) owner: Owner,
@@ -56,6 +56,25 @@ pub(super) struct Run {
     /// a direct reply to it while SUBMITTED completes it with that message, since the
     /// send that asked has a task already.
     pub(super) task_made: bool,
+}
+
+/// An execution as it runs: what [`Run`] gave it, less the request's context, which the
+/// agent got. It keeps the task's ids, the cancel token and, for a task not created yet,
+/// the message that creates it.
+struct Execution {
+    rt: Arc<Runtime>,
+    owner: Owner,
+    task_id: String,
+    context_id: String,
+    cancel: tokio_util::sync::CancellationToken,
+    /// The user message a new task is created with (its first history entry), until then.
+    creating: Option<Message>,
+    feed: Option<FeedHold>,
+    first: Option<oneshot::Sender<Result<Started, A2aError>>>,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    push: Option<TaskPushNotificationConfig>,
+    fence: Option<Fence>,
+    task_made: bool,
 }
 
 /// An append on its way: the store's answer, the task it stored and its events.
@@ -90,14 +109,47 @@ struct Writer {
 }
 
 impl Run {
-    pub(super) async fn drive(mut self) {
+    /// Runs the agent on the request's context, to its end. (Not itself async: the
+    /// execution's future is the only one, not held inside another with this `Run`.)
+    pub(super) fn drive(self) -> impl Future<Output = ()> + Send + 'static {
+        let Run {
+            rt,
+            owner,
+            ctx,
+            feed,
+            first,
+            kind,
+            guard,
+            push,
+            fence,
+            task_made,
+        } = self;
+        let execution = Execution {
+            task_id: ctx.task_id.clone(),
+            context_id: ctx.context_id.clone(),
+            cancel: ctx.cancel.clone(),
+            creating: feed.is_none().then(|| ctx.message.clone()),
+            rt,
+            owner,
+            feed,
+            first,
+            guard,
+            push,
+            fence,
+            task_made,
+        };
+        execution.run(ctx, kind)
+    }
+}
+
+impl Execution {
+    async fn run(mut self, ctx: RequestContext, kind: Kind) {
         let (tx, mut rx) = mpsc::channel(CHANNEL);
-        let sink = EventSink::new(self.ctx.task_id.clone(), self.ctx.context_id.clone(), tx);
-        let task_id = self.ctx.task_id.clone();
-        lock(&self.rt.runs).insert(task_id.clone(), self.ctx.cancel.clone());
+        let sink = EventSink::new(self.task_id.clone(), self.context_id.clone(), tx);
+        let task_id = self.task_id.clone();
+        lock(&self.rt.runs).insert(task_id.clone(), self.cancel.clone());
         let executor = Arc::clone(&self.rt.executor);
-        let ctx = self.ctx.clone();
-        let agent = match self.kind {
+        let agent = match kind {
             Kind::Execute => executor.execute(ctx, sink),
             Kind::Cancel => executor.cancel(ctx, sink),
         };
@@ -177,12 +229,13 @@ impl Run {
                 }
             }
             (Phase::Starting, event) => {
-                let mut writer = Writer::create(&self.ctx);
+                let message = self.creating.take().unwrap_or_default();
+                let mut writer = Writer::create(&self.task_id, &self.context_id, message);
                 writer.apply(event);
                 *phase = Phase::Task(writer);
             }
             (Phase::Replied, _) => {
-                warn!(task_id = %self.ctx.task_id, "the agent emitted an event after its direct reply; dropped");
+                warn!(task_id = %self.task_id, "the agent emitted an event after its direct reply; dropped");
             }
             (Phase::Task(writer), AgentEvent::Reply(message))
                 if self.task_made && writer.next.state() == TaskState::Submitted =>
@@ -248,7 +301,7 @@ impl Run {
                     if let Some(first) = self.first.take() {
                         let _ = first.send(Err(error.to_a2a()));
                     }
-                    self.ctx.cancel.cancel();
+                    self.cancel.cancel();
                     writer.queued.clear();
                     return;
                 }
@@ -263,12 +316,12 @@ impl Run {
     /// process's to run).
     fn lost(&mut self, writer: &mut Writer, error: Error) {
         if matches!(error, Error::LeaseLost { .. }) {
-            info!(task_id = %self.ctx.task_id, "another server took the task's lease over; its execution here is stopped");
+            info!(task_id = %self.task_id, "another server took the task's lease over; its execution here is stopped");
             self.fence = None;
         } else {
-            warn!(task_id = %self.ctx.task_id, %error, "agent events could not be stored; stopping the execution");
+            warn!(task_id = %self.task_id, %error, "agent events could not be stored; stopping the execution");
         }
-        self.ctx.cancel.cancel();
+        self.cancel.cancel();
         writer.queued.clear();
         if let Some(feed) = &self.feed {
             (writer.next, writer.version) = feed.current();
@@ -296,7 +349,7 @@ impl Run {
         let feed = self.rt.feeds.create(self.owner.clone(), &task, entries);
         // A fresh lock: taking it cannot fail, and it keeps follow-ups behind this execution.
         self.guard = Arc::clone(&feed.run_lock).try_lock_owned().ok();
-        feed.run_started(&self.ctx.cancel);
+        feed.run_started(&self.cancel);
         if let Some(first) = self.first.take() {
             let reader = feed.reader(0);
             let _ = first.send(Ok(Started::Task { head: None, reader }));
@@ -326,7 +379,7 @@ impl Run {
         if state.is_terminal() {
             return;
         }
-        let text = if self.rt.stopping() && self.ctx.cancel.is_cancelled() {
+        let text = if self.rt.stopping() && self.cancel.is_cancelled() {
             // Cancelled because the server stops: a retry-safe agent runs again at the next
             // start; any other leaves a task it held FAILED, so nothing waits on it forever.
             if self.rt.executor.retry_safe() || !state.is_active() {
@@ -365,7 +418,7 @@ impl Run {
                 self.publish(task, entries).await;
             }
             Err(e) => {
-                warn!(task_id = %self.ctx.task_id, error = %e, "could not mark the task failed");
+                warn!(task_id = %self.task_id, error = %e, "could not mark the task failed");
             }
         }
     }
@@ -382,18 +435,18 @@ impl Writer {
         }
     }
 
-    /// A writer of a new task: SUBMITTED with the user message, its snapshot queued as
+    /// A writer of a new task: SUBMITTED with the user `message`, its snapshot queued as
     /// entry 1.
-    fn create(ctx: &RequestContext) -> Self {
+    fn create(task_id: &str, context_id: &str, message: Message) -> Self {
         let task = Task {
-            id: ctx.task_id.clone(),
-            context_id: ctx.context_id.clone(),
+            id: task_id.to_owned(),
+            context_id: context_id.to_owned(),
             status: Some(TaskStatus {
                 state: TaskState::Submitted as i32,
                 message: None,
                 timestamp: Some(now()),
             }),
-            history: vec![ctx.message.clone()],
+            history: vec![message],
             ..Task::default()
         };
         let mut writer = Self::new(task, 0);
